@@ -1,0 +1,29 @@
+import type { KeyObject, X509Certificate } from 'node:crypto';
+
+/** Signature algorithms the signing profile allows for our own signatures. */
+export type SignatureAlgorithm = 'rsa-sha256' | 'rsa-sha384' | 'rsa-sha512' | 'ecdsa-sha256' | 'ecdsa-sha384';
+
+/** A loaded signing identity: the private key and the certificate that matches it. */
+export interface SigningKey {
+  /** Private key, parsed once (a PEM string per call is 3× slower). */
+  readonly privateKey: KeyObject;
+  /** The signing certificate (leaf). */
+  readonly certificate: X509Certificate;
+  /** Intermediate certificates to send after the leaf, if any. */
+  readonly chain: readonly X509Certificate[];
+  /** Algorithm used for new signatures; derived from the key type. */
+  readonly algorithm: SignatureAlgorithm;
+}
+
+/** The certificates a verifier trusts as anchors (root or intermediate CAs). */
+export interface TrustStore {
+  readonly anchors: readonly X509Certificate[];
+}
+
+/** What a successful verification yields. */
+export interface VerifiedDocument {
+  /** The certificate that signed the document (chained to an anchor, in validity, digitalSignature). */
+  readonly certificate: X509Certificate;
+  /** The signature algorithm that was used. */
+  readonly algorithm: SignatureAlgorithm;
+}
