@@ -1,0 +1,88 @@
+import { readFileSync } from 'node:fs';
+import https from 'node:https';
+import http from 'node:http';
+import { DavisError } from '../errors/errors';
+
+/** What central answered at the HTTP level. */
+export interface CentralHttpAnswer {
+  readonly status: number;
+  readonly body: string;
+}
+
+/** The central client port: send one signed wire document, get the raw answer. */
+export interface CentralClient {
+  /** @throws DavisError DAVIS_ERR_CENTRAL_TRANSPORT on timeout, refused or reset connections, TLS failures */
+  send(xml: string, messageId: string): Promise<CentralHttpAnswer>;
+  close(): void;
+}
+
+/** Options of the HTTPS (mutual TLS) central client. */
+export interface HttpsCentralOptions {
+  readonly url: string;
+  /** PEM CA that central's server certificate must chain to. */
+  readonly caFile?: string;
+  /** PEM client certificate and key presented to central. */
+  readonly certFile?: string;
+  readonly keyFile?: string;
+  /** Timeout of one request, ms. */
+  readonly timeoutMs: number;
+  /** Largest answer accepted, bytes. @default 4194304 */
+  readonly maxAnswerBytes?: number;
+}
+
+/** HTTPS client with mutual TLS and a keep-alive agent (one TLS handshake serves many messages). */
+export class HttpsCentralClient implements CentralClient {
+  private readonly url: URL;
+  private readonly agent: http.Agent;
+
+  constructor(private readonly opts: HttpsCentralOptions) {
+    this.url = new URL(opts.url);
+    this.agent = this.url.protocol === 'https:'
+      ? new https.Agent({
+        keepAlive: true,
+        maxSockets: 64,
+        ca: opts.caFile ? readFileSync(opts.caFile) : undefined,
+        cert: opts.certFile ? readFileSync(opts.certFile) : undefined,
+        key: opts.keyFile ? readFileSync(opts.keyFile) : undefined,
+        minVersion: 'TLSv1.2',
+      })
+      : new http.Agent({ keepAlive: true, maxSockets: 64 });
+  }
+
+  send(xml: string, messageId: string): Promise<CentralHttpAnswer> {
+    const mod = this.url.protocol === 'https:' ? https : http;
+    const max = this.opts.maxAnswerBytes ?? 4 * 1024 * 1024;
+    return new Promise((resolve, reject) => {
+      const req = mod.request(this.url, {
+        method: 'POST',
+        agent: this.agent,
+        headers: { 'content-type': 'application/xml; charset=utf-8', 'content-length': Buffer.byteLength(xml), 'x-davis-message-id': messageId },
+        timeout: this.opts.timeoutMs,
+      }, (res) => {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (c: Buffer) => {
+          size += c.length;
+          if (size > max) {
+            req.destroy(new Error(`central answer exceeds ${max} bytes`));
+            return;
+          }
+          chunks.push(c);
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+        res.on('error', (err) => reject(transportError(err)));
+      });
+      req.on('timeout', () => req.destroy(Object.assign(new Error(`central did not answer within ${this.opts.timeoutMs} ms`), { code: 'ETIMEDOUT' })));
+      req.on('error', (err) => reject(transportError(err)));
+      req.end(xml);
+    });
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+function transportError(err: Error & { code?: string }): DavisError {
+  return new DavisError('DAVIS_ERR_CENTRAL_TRANSPORT', `central transport: ${err.code ?? err.message}`, { cause: err });
+}

@@ -1,0 +1,197 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import type { CentralAnswer } from '../wire/types';
+import { nowIso, type Journal, type MessageFilter, type MessageRecord, type MessageState, type NewMessage, type StateEvent } from './journal';
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS messages (
+  id TEXT PRIMARY KEY,
+  type TEXT NOT NULL,
+  direction TEXT NOT NULL,
+  state TEXT NOT NULL,
+  ordering_key TEXT NOT NULL,
+  client_id TEXT NOT NULL,
+  idempotency_key TEXT,
+  body_hash TEXT NOT NULL,
+  correlation_id TEXT NOT NULL,
+  wire_xml TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT,
+  answer_json TEXT,
+  response_xml TEXT
+);
+CREATE INDEX IF NOT EXISTS messages_created ON messages (created_at, id);
+CREATE INDEX IF NOT EXISTS messages_state ON messages (state, created_at);
+CREATE INDEX IF NOT EXISTS messages_idem ON messages (client_id, idempotency_key);
+CREATE TABLE IF NOT EXISTS events (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  message_id TEXT NOT NULL REFERENCES messages(id),
+  state TEXT NOT NULL,
+  at TEXT NOT NULL,
+  attempt INTEGER,
+  detail TEXT
+);
+CREATE INDEX IF NOT EXISTS events_message ON events (message_id, seq);
+`;
+
+interface Row {
+  id: string; type: string; direction: 'outbound' | 'inbound'; state: MessageState; ordering_key: string; client_id: string;
+  idempotency_key: string | null; body_hash: string; correlation_id: string; created_at: string; updated_at: string;
+  attempts: number; last_error: string | null; answer_json: string | null;
+}
+interface EventRow { state: MessageState; at: string; attempt: number | null; detail: string | null }
+
+const COLUMNS = 'id, type, direction, state, ordering_key, client_id, idempotency_key, body_hash, correlation_id, created_at, updated_at, attempts, last_error, answer_json';
+
+/**
+ * The embedded journal: one SQLite file in WAL mode. better-sqlite3 is synchronous; each
+ * call is a short local transaction, so the async port adds no waiting.
+ */
+export class SqliteJournal implements Journal {
+  private readonly db: Database.Database;
+  private readonly stmts;
+
+  /** Opens (and creates if needed) the journal file. `:memory:` gives a throwaway journal. */
+  constructor(file: string) {
+    if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+    this.db = new Database(file);
+    this.db.pragma('journal_mode = WAL');
+    // FULL: a message answered 202 must survive a power cut, not only a process crash.
+    this.db.pragma('synchronous = FULL');
+    this.db.pragma('busy_timeout = 5000');
+    this.db.exec(SCHEMA);
+    this.stmts = {
+      insert: this.db.prepare(`INSERT INTO messages (id, type, direction, state, ordering_key, client_id, idempotency_key, body_hash, correlation_id, wire_xml, created_at, updated_at)
+        VALUES (@id, @type, @direction, 'accepted', @orderingKey, @clientId, @idempotencyKey, @bodyHash, @correlationId, @wireXml, @at, @at)`),
+      event: this.db.prepare('INSERT INTO events (message_id, state, at, attempt, detail) VALUES (?, ?, ?, ?, ?)'),
+      update: this.db.prepare(`UPDATE messages SET state = ?, updated_at = ?, attempts = MAX(attempts, COALESCE(?, attempts)),
+        last_error = CASE WHEN ? IN ('retrying','failed','refused') THEN COALESCE(?, last_error) ELSE last_error END WHERE id = ?`),
+      updateFrom: this.db.prepare(`UPDATE messages SET state = ?, updated_at = ?, attempts = MAX(attempts, COALESCE(?, attempts)),
+        last_error = CASE WHEN ? IN ('retrying','failed','refused') THEN COALESCE(?, last_error) ELSE last_error END WHERE id = ? AND state = ?`),
+      answer: this.db.prepare('UPDATE messages SET state = ?, updated_at = ?, answer_json = ?, response_xml = ? WHERE id = ?'),
+      get: this.db.prepare(`SELECT ${COLUMNS} FROM messages WHERE id = ?`),
+      events: this.db.prepare('SELECT state, at, attempt, detail FROM events WHERE message_id = ? ORDER BY seq'),
+      wire: this.db.prepare('SELECT wire_xml FROM messages WHERE id = ?'),
+      idem: this.db.prepare(`SELECT ${COLUMNS} FROM messages WHERE client_id = ? AND idempotency_key = ? AND state <> 'refused' ORDER BY created_at DESC LIMIT 1`),
+      unpublished: this.db.prepare("SELECT id FROM messages WHERE state = 'accepted' AND created_at < ? ORDER BY created_at, id"),
+      ping: this.db.prepare('SELECT 1'),
+    };
+  }
+
+  async insert(msg: NewMessage): Promise<void> {
+    const at = nowIso();
+    this.db.transaction(() => {
+      this.stmts.insert.run({ ...msg, idempotencyKey: msg.idempotencyKey ?? null, at });
+      this.stmts.event.run(msg.id, 'accepted', at, null, null);
+    })();
+  }
+
+  async transition(id: string, state: MessageState, extra: { attempt?: number; detail?: string } = {}): Promise<void> {
+    const at = nowIso();
+    this.db.transaction(() => {
+      const res = this.stmts.update.run(state, at, extra.attempt ?? null, state, extra.detail ?? null, id);
+      if (res.changes !== 1) throw new Error(`journal: no message ${id}`);
+      this.stmts.event.run(id, state, at, extra.attempt ?? null, extra.detail ?? null);
+    })();
+  }
+
+  async transitionFrom(id: string, from: MessageState, to: MessageState, extra: { attempt?: number; detail?: string } = {}): Promise<boolean> {
+    const at = nowIso();
+    return this.db.transaction(() => {
+      const res = this.stmts.updateFrom.run(to, at, extra.attempt ?? null, to, extra.detail ?? null, id, from);
+      if (res.changes !== 1) return false;
+      this.stmts.event.run(id, to, at, extra.attempt ?? null, extra.detail ?? null);
+      return true;
+    })();
+  }
+
+  async recordAnswer(id: string, answer: CentralAnswer, responseXml: string): Promise<MessageState> {
+    const state: MessageState = answer.result === 'ACCEPTED' ? 'delivered' : 'rejected';
+    const at = nowIso();
+    this.db.transaction(() => {
+      const res = this.stmts.answer.run(state, at, JSON.stringify(answer), responseXml, id);
+      if (res.changes !== 1) throw new Error(`journal: no message ${id}`);
+      this.stmts.event.run(id, state, at, null, answer.result === 'ACCEPTED' ? null : answer.code);
+    })();
+    return state;
+  }
+
+  async get(id: string): Promise<MessageRecord | undefined> {
+    const row = this.stmts.get.get(id) as Row | undefined;
+    return row ? this.toRecord(row) : undefined;
+  }
+
+  async getWireXml(id: string): Promise<string | undefined> {
+    return (this.stmts.wire.get(id) as { wire_xml: string } | undefined)?.wire_xml;
+  }
+
+  async findByIdempotencyKey(clientId: string, key: string): Promise<MessageRecord | undefined> {
+    const row = this.stmts.idem.get(clientId, key) as Row | undefined;
+    return row ? this.toRecord(row) : undefined;
+  }
+
+  async list(filter: MessageFilter): Promise<{ items: MessageRecord[]; nextCursor?: string }> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (filter.type) { where.push('type = ?'); args.push(filter.type); }
+    if (filter.state) { where.push('state = ?'); args.push(filter.state); }
+    if (filter.direction) { where.push('direction = ?'); args.push(filter.direction); }
+    if (filter.from) { where.push('created_at >= ?'); args.push(filter.from); }
+    if (filter.to) { where.push('created_at < ?'); args.push(filter.to); }
+    if (filter.cursor) {
+      const [at, id] = decodeCursor(filter.cursor);
+      where.push('(created_at < ? OR (created_at = ? AND id < ?))');
+      args.push(at, at, id);
+    }
+    const limit = Math.min(Math.max(filter.limit ?? 100, 1), 1000);
+    const rows = this.db.prepare(`SELECT ${COLUMNS} FROM messages ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
+      ORDER BY created_at DESC, id DESC LIMIT ?`).all(...args, limit + 1) as Row[];
+    const page = rows.slice(0, limit);
+    const items = page.map((r) => this.toRecord(r));
+    const last = page[page.length - 1];
+    return rows.length > limit && last ? { items, nextCursor: encodeCursor(last.created_at, last.id) } : { items };
+  }
+
+  async unpublished(olderThan: string): Promise<string[]> {
+    return (this.stmts.unpublished.all(olderThan) as { id: string }[]).map((r) => r.id);
+  }
+
+  async ping(): Promise<void> {
+    this.stmts.ping.get();
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  private toRecord(row: Row): MessageRecord {
+    const events = (this.stmts.events.all(row.id) as EventRow[]).map((e) => {
+      const ev: { state: MessageState; at: string; attempt?: number; detail?: string } = { state: e.state, at: e.at };
+      if (e.attempt !== null) ev.attempt = e.attempt;
+      if (e.detail !== null) ev.detail = e.detail;
+      return ev as StateEvent;
+    });
+    return {
+      id: row.id, type: row.type, direction: row.direction, state: row.state, orderingKey: row.ordering_key,
+      clientId: row.client_id, bodyHash: row.body_hash, correlationId: row.correlation_id,
+      createdAt: row.created_at, updatedAt: row.updated_at, attempts: row.attempts, events,
+      ...(row.idempotency_key !== null ? { idempotencyKey: row.idempotency_key } : {}),
+      ...(row.last_error !== null ? { lastError: row.last_error } : {}),
+      ...(row.answer_json !== null ? { answer: JSON.parse(row.answer_json) as CentralAnswer } : {}),
+    };
+  }
+}
+
+/** Cursor = base64url of "createdAt|id": stable under inserts, opaque to clients. */
+export function encodeCursor(at: string, id: string): string {
+  return Buffer.from(`${at}|${id}`).toString('base64url');
+}
+
+export function decodeCursor(cursor: string): [string, string] {
+  const s = Buffer.from(cursor, 'base64url').toString('utf8');
+  const i = s.indexOf('|');
+  return i < 0 ? ['', ''] : [s.slice(0, i), s.slice(i + 1)];
+}

@@ -1,0 +1,107 @@
+import type { CentralAnswer } from '../wire/types';
+
+/**
+ * The journal port: every message, its state changes with timestamps, and the central
+ * answer. The SQLite adapter is the embedded default; a PostgreSQL adapter implements the
+ * same interface for several gateways sharing the work. No driver type leaks past here.
+ */
+
+/** Message states. `accepted → queued → sending → delivered | rejected`, `sending → retrying → … → failed`; `refused` means the gateway answered 503 and never sends it. */
+export type MessageState = 'accepted' | 'queued' | 'sending' | 'retrying' | 'delivered' | 'rejected' | 'failed' | 'refused';
+
+/** States after which nothing more is sent. */
+export const TERMINAL_STATES: ReadonlySet<MessageState> = new Set(['delivered', 'rejected', 'failed', 'refused']);
+
+/** A new outbound message, as journaled before it is published. */
+export interface NewMessage {
+  readonly id: string;
+  readonly type: string;
+  readonly direction: 'outbound' | 'inbound';
+  /** The ordering key (application number). */
+  readonly orderingKey: string;
+  readonly clientId: string;
+  readonly idempotencyKey?: string;
+  /** SHA-256 (hex) of the request body, to tell a replay from a conflicting reuse of the key. */
+  readonly bodyHash: string;
+  /** The signed wire XML, exactly as it will be sent. */
+  readonly wireXml: string;
+  /** Correlation id of the HTTP request that created it. */
+  readonly correlationId: string;
+}
+
+/** One state change. */
+export interface StateEvent {
+  readonly state: MessageState;
+  /** ISO 8601 UTC with milliseconds. */
+  readonly at: string;
+  /** Attempt number, for sending/retrying. */
+  readonly attempt?: number;
+  /** Error code or reason, for retrying/failed/refused/rejected. */
+  readonly detail?: string;
+}
+
+/** Everything known about one message. */
+export interface MessageRecord {
+  readonly id: string;
+  readonly type: string;
+  readonly direction: 'outbound' | 'inbound';
+  readonly state: MessageState;
+  readonly orderingKey: string;
+  readonly clientId: string;
+  readonly idempotencyKey?: string;
+  readonly bodyHash: string;
+  readonly correlationId: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly attempts: number;
+  readonly lastError?: string;
+  readonly events: readonly StateEvent[];
+  readonly answer?: CentralAnswer;
+}
+
+/** Filter for listing messages (ops). */
+export interface MessageFilter {
+  readonly type?: string;
+  readonly state?: MessageState;
+  readonly direction?: 'outbound' | 'inbound';
+  /** Created at or after (ISO 8601). */
+  readonly from?: string;
+  /** Created before (ISO 8601). */
+  readonly to?: string;
+  /** @default 100 */
+  readonly limit?: number;
+  /** Opaque cursor from the previous page. */
+  readonly cursor?: string;
+}
+
+export interface Journal {
+  /** Records a new message in state `accepted`. Throws if the id exists. */
+  insert(msg: NewMessage): Promise<void>;
+  /** Appends a state change; `attempt` and `detail` update the counters shown to operators. */
+  transition(id: string, state: MessageState, extra?: { attempt?: number; detail?: string }): Promise<void>;
+  /**
+   * Moves a message from `from` to `to` only if it is still in `from`, atomically; returns
+   * whether it moved. Ingest and dispatcher race on fresh messages: this settles who wins.
+   */
+  transitionFrom(id: string, from: MessageState, to: MessageState, extra?: { attempt?: number; detail?: string }): Promise<boolean>;
+  /** Records the central answer and the terminal state it implies, in one step. */
+  recordAnswer(id: string, answer: CentralAnswer, responseXml: string): Promise<MessageState>;
+  /** The message with its history, or undefined. */
+  get(id: string): Promise<MessageRecord | undefined>;
+  /** The signed wire XML of a message. */
+  getWireXml(id: string): Promise<string | undefined>;
+  /** The live (not `refused`) message created by this client with this idempotency key. */
+  findByIdempotencyKey(clientId: string, key: string): Promise<MessageRecord | undefined>;
+  /** Messages newest first, with a cursor for the next page. */
+  list(filter: MessageFilter): Promise<{ items: MessageRecord[]; nextCursor?: string }>;
+  /** Ids of messages still `accepted` and created before `olderThan` (the outbox relay's work). */
+  unpublished(olderThan: string): Promise<string[]>;
+  /** Answers quickly whether the store is usable (readiness). */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Current time as the journal writes it. */
+export function nowIso(): string {
+  return new Date().toISOString();
+}
