@@ -1,0 +1,150 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { getType } from '../catalogue/catalogue';
+import { DavisError, isDavisError, type FieldError } from '../errors/errors';
+import type { Journal, MessageRecord } from '../journal/journal';
+import type { Broker } from '../queue/queue';
+import type { SigningKey } from '../signing/types';
+import { signCanonical } from '../signing/xmldsig';
+import { validatePayload } from '../validation/validate';
+import { buildRequestXml } from '../wire/wire-xml';
+
+/** The authenticated sender of a request. */
+export interface Client {
+  readonly id: string;
+  readonly roles: readonly string[];
+  /** Dev clients and admins may send every type and read every message. */
+  readonly all: boolean;
+}
+
+/** One submission as the HTTP layer hands it over. */
+export interface Submission {
+  readonly body: unknown;
+  /** SHA-256 (hex) of the raw request body. */
+  readonly bodyHash: string;
+  readonly client: Client;
+  readonly idempotencyKey?: string;
+  readonly correlationId: string;
+}
+
+/** The answer to a submission: a fresh acceptance, or the replay of an earlier one. */
+export interface Accepted {
+  readonly record: MessageRecord;
+  readonly replay: boolean;
+}
+
+/** Options of the ingest service. */
+export interface IngestOptions {
+  readonly journal: Journal;
+  readonly broker: Broker;
+  /** The current signing key (a function: the key can be reloaded without a restart). */
+  readonly signingKey: () => SigningKey;
+  readonly memberState: string;
+  readonly logger: Logger;
+}
+
+/** SHA-256 hex of a body, for idempotency comparisons. */
+export function bodyHash(raw: string | Buffer): string {
+  return createHash('sha256').update(raw).digest('hex');
+}
+
+/**
+ * Accepts a message: validates, builds and signs the wire XML, journals it, publishes it
+ * and waits for the broker's confirm. Only then is it accepted. If the broker cannot take
+ * it, the journaled message is marked `refused` (never sent) and the caller gets 503 —
+ * unless the dispatcher already picked it up, in which case it is accepted after all.
+ */
+export class IngestService {
+  constructor(private readonly opts: IngestOptions) {}
+
+  async submit(sub: Submission): Promise<Accepted> {
+    const { journal, broker } = this.opts;
+    const { type, payload } = checkEnvelope(sub.body);
+    if (sub.idempotencyKey !== undefined) {
+      const earlier = await this.journalCall(() => journal.findByIdempotencyKey(sub.client.id, sub.idempotencyKey!));
+      if (earlier) {
+        if (earlier.bodyHash !== sub.bodyHash) {
+          throw new DavisError('DAVIS_ERR_IDEMPOTENCY_CONFLICT', 'this Idempotency-Key was used with a different body');
+        }
+        return { record: earlier, replay: true };
+      }
+    }
+    const spec = getType(type);
+    if (!spec) {
+      throw new DavisError('DAVIS_ERR_CATALOGUE_UNKNOWN_TYPE', `unknown message type "${type}" (see davis catalogue)`, {
+        errors: [{ pointer: '/type', message: 'not a catalogue message type' }],
+      });
+    }
+    if (!sub.client.all && !spec.roles.some((r) => sub.client.roles.includes(r))) {
+      throw new DavisError('DAVIS_ERR_AUTH_FORBIDDEN', `client may not send ${type}`);
+    }
+    const errors = validatePayload(type, payload).map((e): FieldError => ({ pointer: `/payload${e.pointer}`, message: e.message }));
+    if (errors.length) throw new DavisError('DAVIS_ERR_VALIDATION_FAILED', `${errors.length} validation error(s)`, { errors });
+    if (!broker.connected) throw new DavisError('DAVIS_ERR_BROKER_UNAVAILABLE', 'the message broker is not reachable');
+
+    const id = randomUUID();
+    const orderingKey = String(pointerGet(payload, spec.orderingKey) ?? id);
+    const xml = buildRequestXml({ messageId: id, type, sender: this.opts.memberState, created: new Date().toISOString() }, payload);
+    const signed = signCanonical(xml, this.opts.signingKey());
+    await this.journalCall(() => journal.insert({
+      id, type, direction: 'outbound', orderingKey, clientId: sub.client.id,
+      ...(sub.idempotencyKey !== undefined ? { idempotencyKey: sub.idempotencyKey } : {}),
+      bodyHash: sub.bodyHash, wireXml: signed, correlationId: sub.correlationId,
+    }));
+    try {
+      await broker.publish({ messageId: id, type, orderingKey, correlationId: sub.correlationId });
+    } catch (err) {
+      const code = isDavisError(err) ? err.code : 'DAVIS_ERR_BROKER_UNAVAILABLE';
+      const refused = await journal.transitionFrom(id, 'accepted', 'refused', { detail: code }).catch(() => false);
+      if (refused) {
+        this.opts.logger.warn({ messageId: id, correlationId: sub.correlationId, code }, 'broker did not confirm; message refused');
+        throw isDavisError(err) ? err : new DavisError('DAVIS_ERR_BROKER_UNAVAILABLE', undefined, { cause: err });
+      }
+      // The dispatcher already holds it: the broker had it after all.
+    }
+    await journal.transitionFrom(id, 'accepted', 'queued');
+    this.opts.logger.info({ messageId: id, correlationId: sub.correlationId, type }, 'message accepted');
+    const record = await journal.get(id);
+    if (!record) throw new DavisError('DAVIS_ERR_INTERNAL', 'journaled message vanished');
+    return { record, replay: false };
+  }
+
+  private async journalCall<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (isDavisError(err)) throw err;
+      throw new DavisError('DAVIS_ERR_JOURNAL_UNAVAILABLE', 'the journal cannot be written', { cause: err });
+    }
+  }
+}
+
+/** Checks the body is `{ type: string, payload: object }` and nothing else. */
+export function checkEnvelope(body: unknown): { type: string; payload: Record<string, unknown> } {
+  const errors: FieldError[] = [];
+  if (!body || typeof body !== 'object' || Array.isArray(body)) {
+    throw new DavisError('DAVIS_ERR_VALIDATION_FAILED', 'the body must be a JSON object', { errors: [{ pointer: '', message: 'must be an object with "type" and "payload"' }] });
+  }
+  const b = body as Record<string, unknown>;
+  if (typeof b.type !== 'string' || b.type.length === 0) errors.push({ pointer: '/type', message: 'must be a catalogue message type id' });
+  if (!b.payload || typeof b.payload !== 'object' || Array.isArray(b.payload)) errors.push({ pointer: '/payload', message: 'must be an object' });
+  for (const k of Object.keys(b)) if (k !== 'type' && k !== 'payload') errors.push({ pointer: `/${escapePointer(k)}`, message: 'unknown property' });
+  if (errors.length) throw new DavisError('DAVIS_ERR_VALIDATION_FAILED', `${errors.length} validation error(s)`, { errors });
+  return { type: b.type as string, payload: b.payload as Record<string, unknown> };
+}
+
+function escapePointer(s: string): string {
+  return s.replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+/** Reads a JSON Pointer (RFC 6901) from a value. */
+export function pointerGet(value: unknown, pointer: string): unknown {
+  if (pointer === '') return value;
+  let node: unknown = value;
+  for (const raw of pointer.slice(1).split('/')) {
+    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
+    if (!node || typeof node !== 'object') return undefined;
+    node = (node as Record<string, unknown>)[key];
+  }
+  return node;
+}

@@ -1,0 +1,198 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import type { TLSSocket } from 'node:tls';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { Config } from '../config/config';
+import { DavisError } from '../errors/errors';
+import type { Journal, MessageRecord, MessageState } from '../journal/journal';
+import { bodyHash, type Client, type IngestService } from './ingest';
+import { sendProblem, toDavisError } from './problem';
+
+/** Something `/health/ready` asks; resolves with details or throws with the reason. */
+export type ReadinessCheck = () => Promise<Record<string, unknown> | void>;
+
+/** What the HTTP layer needs from the rest of the gateway. */
+export interface ApiDeps {
+  readonly config: Config;
+  readonly ingest: IngestService;
+  readonly journal: Journal;
+  readonly logger: Logger;
+  /** Named readiness checks: broker, journal, signing key, central. */
+  readonly readiness: Record<string, ReadinessCheck>;
+}
+
+const DEV_CLIENT: Client = Object.freeze({ id: 'dev-client', roles: [], all: true });
+const MESSAGE_STATES: readonly MessageState[] = ['accepted', 'queued', 'sending', 'retrying', 'delivered', 'rejected', 'failed', 'refused'];
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    davisClient?: Client;
+    rawBodyHash?: string;
+  }
+}
+
+/** Builds the gateway's fastify instance (not listening). */
+export function buildApi(deps: ApiDeps): FastifyInstance {
+  const { config } = deps;
+  const tls = config.gateway.tls;
+  const app = (Fastify as unknown as (o: object) => FastifyInstance)({
+    loggerInstance: deps.logger.child({ component: 'api' }) as unknown as FastifyBaseLogger,
+    bodyLimit: config.gateway.bodyLimit,
+    genReqId: (req: import('node:http').IncomingMessage) => {
+      const given = req.headers['x-correlation-id'];
+      return typeof given === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(given) ? given : randomUUID();
+    },
+    requestIdHeader: false,
+    disableRequestLogging: true,
+    ...(tls ? {
+      https: {
+        cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile),
+        ...(tls.caFile ? { ca: readFileSync(tls.caFile), requestCert: true, rejectUnauthorized: false } : {}),
+        minVersion: 'TLSv1.2' as const,
+      },
+    } : {}),
+  });
+
+  // Raw body hash for idempotency: same bytes = same body.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    req.rawBodyHash = bodyHash(body as string);
+    try {
+      done(null, JSON.parse(body as string));
+    } catch (err) {
+      done(new DavisError('DAVIS_ERR_REQUEST_MALFORMED', 'the body is not valid JSON', { cause: err }), undefined);
+    }
+  });
+
+  app.setErrorHandler((err, req, reply) => {
+    const de = toDavisError(err);
+    if (de.code === 'DAVIS_ERR_INTERNAL') req.log.error({ err: { message: (err as Error).message, stack: (err as Error).stack } }, 'internal error');
+    return sendProblem(reply, req, de);
+  });
+  app.setNotFoundHandler((req, reply) => sendProblem(reply, req, new DavisError('DAVIS_ERR_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`)));
+  app.addHook('onSend', async (req, reply) => {
+    reply.header('x-correlation-id', req.id);
+  });
+
+  const authenticate = async (req: FastifyRequest): Promise<void> => {
+    req.davisClient = identify(req, config);
+  };
+
+  app.post('/v1/messages', { preHandler: authenticate }, async (req, reply) => {
+    const key = req.headers['idempotency-key'];
+    if (key !== undefined && (typeof key !== 'string' || !/^[\x21-\x7e]{1,200}$/.test(key))) {
+      throw new DavisError('DAVIS_ERR_VALIDATION_FAILED', 'Idempotency-Key must be 1-200 visible ASCII characters', {
+        errors: [{ pointer: '/headers/idempotency-key', message: 'invalid' }],
+      });
+    }
+    const result = await deps.ingest.submit({
+      body: req.body,
+      bodyHash: req.rawBodyHash ?? createHash('sha256').update(JSON.stringify(req.body ?? null)).digest('hex'),
+      client: req.davisClient!,
+      ...(typeof key === 'string' ? { idempotencyKey: key } : {}),
+      correlationId: req.id,
+    });
+    const r = result.record;
+    if (result.replay) reply.header('idempotent-replay', 'true');
+    reply.header('location', `/v1/messages/${r.id}`);
+    return reply.code(202).send({ id: r.id, status: r.state, links: { self: `/v1/messages/${r.id}` } });
+  });
+
+  app.get<{ Params: { id: string } }>('/v1/messages/:id', { preHandler: authenticate }, async (req) => {
+    const rec = await deps.journal.get(req.params.id);
+    if (!rec || !mayRead(req.davisClient!, rec)) throw new DavisError('DAVIS_ERR_NOT_FOUND', 'no such message');
+    return statusDocument(rec);
+  });
+
+  app.get<{ Querystring: Record<string, string> }>('/v1/messages', { preHandler: authenticate }, async (req) => {
+    const q = req.query;
+    const errors = [];
+    if (q.status !== undefined && !MESSAGE_STATES.includes(q.status as MessageState)) errors.push({ pointer: '/query/status', message: `one of ${MESSAGE_STATES.join(', ')}` });
+    if (q.direction !== undefined && q.direction !== 'inbound' && q.direction !== 'outbound') errors.push({ pointer: '/query/direction', message: 'inbound or outbound' });
+    for (const k of ['from', 'to'] as const) if (q[k] !== undefined && Number.isNaN(Date.parse(q[k]!))) errors.push({ pointer: `/query/${k}`, message: 'an ISO 8601 time' });
+    if (q.limit !== undefined && !/^\d{1,4}$/.test(q.limit)) errors.push({ pointer: '/query/limit', message: 'an integer 1-1000' });
+    if (errors.length) throw new DavisError('DAVIS_ERR_VALIDATION_FAILED', 'invalid query', { errors });
+    if (!req.davisClient!.all) throw new DavisError('DAVIS_ERR_AUTH_FORBIDDEN', 'listing is for operators');
+    const page = await deps.journal.list({
+      ...(q.type ? { type: q.type } : {}), ...(q.status ? { state: q.status as MessageState } : {}),
+      ...(q.direction ? { direction: q.direction as 'inbound' | 'outbound' } : {}),
+      ...(q.from ? { from: new Date(q.from).toISOString() } : {}), ...(q.to ? { to: new Date(q.to).toISOString() } : {}),
+      ...(q.limit ? { limit: Number(q.limit) } : {}), ...(q.cursor ? { cursor: q.cursor } : {}),
+    });
+    return { items: page.items.map(statusDocument), ...(page.nextCursor ? { next: page.nextCursor } : {}) };
+  });
+
+  app.get('/health/live', async () => ({ status: 'ok' }));
+  app.get('/health/ready', async (req, reply) => {
+    const checks: Record<string, unknown> = {};
+    let ok = true;
+    await Promise.all(Object.entries(deps.readiness).map(async ([name, check]) => {
+      try {
+        checks[name] = { status: 'ok', ...(await check()) };
+      } catch (err) {
+        ok = false;
+        checks[name] = { status: 'down', reason: (err as Error).message };
+      }
+    }));
+    return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'down', checks });
+  });
+  return app;
+}
+
+/** Who is calling: client certificate, bearer token, or (dev mode, loopback) the dev client. */
+function identify(req: FastifyRequest, config: Config): Client {
+  const sock = req.raw.socket as TLSSocket;
+  if (typeof sock.getPeerCertificate === 'function' && sock.authorized) {
+    const cert = sock.getPeerCertificate();
+    const cn = cert?.subject?.CN;
+    if (cn) {
+      const ou = cert.subject.OU;
+      const roles = (Array.isArray(ou) ? ou : ou ? [ou] : []).flatMap((s) => String(s).split(/[,\s]+/)).filter(Boolean);
+      return { id: String(cn), roles, all: roles.includes('admin') };
+    }
+  }
+  const auth = req.headers.authorization;
+  if (auth && /^Bearer\s+/i.test(auth)) {
+    const sha = createHash('sha256').update(auth.replace(/^Bearer\s+/i, '').trim()).digest('hex');
+    const tok = config.gateway.tokens.find((t) => t.sha256 === sha);
+    if (!tok) throw new DavisError('DAVIS_ERR_AUTH_REQUIRED', 'unknown bearer token');
+    return { id: tok.clientId, roles: tok.roles, all: tok.roles.includes('admin') };
+  }
+  if (config.mode === 'dev' && isLoopback(req.raw.socket.remoteAddress)) return DEV_CLIENT;
+  throw new DavisError('DAVIS_ERR_AUTH_REQUIRED', 'present a client certificate or a bearer token');
+}
+
+function isLoopback(addr: string | undefined): boolean {
+  return !!addr && (addr === '::1' || addr.startsWith('127.') || addr.startsWith('::ffff:127.'));
+}
+
+function mayRead(client: Client, rec: MessageRecord): boolean {
+  return client.all || rec.clientId === client.id;
+}
+
+/** The status document UMA and operators read: no payload, only states and the central answer. */
+export function statusDocument(rec: MessageRecord): Record<string, unknown> {
+  return {
+    id: rec.id,
+    type: rec.type,
+    direction: rec.direction,
+    status: rec.state,
+    orderingKey: rec.orderingKey,
+    createdAt: rec.createdAt,
+    updatedAt: rec.updatedAt,
+    attempts: rec.attempts,
+    ...(rec.lastError ? { lastError: rec.lastError } : {}),
+    history: rec.events.map((e) => ({ status: e.state, at: e.at, ...(e.attempt !== undefined ? { attempt: e.attempt } : {}), ...(e.detail ? { detail: e.detail } : {}) })),
+    ...(rec.answer ? {
+      central: {
+        result: rec.answer.result, code: rec.answer.code,
+        ...(rec.answer.centralReference ? { reference: rec.answer.centralReference } : {}),
+        ...(rec.answer.reason ? { reason: rec.answer.reason } : {}),
+        answeredAt: rec.answer.created, responseId: rec.answer.responseId,
+        ...(rec.answer.data ? { data: rec.answer.data } : {}),
+      },
+    } : {}),
+    links: { self: `/v1/messages/${rec.id}` },
+  };
+}
