@@ -56,10 +56,12 @@ export class MockCentralVis {
   private readonly xsd = createXsdValidator();
   private server?: FastifyInstance;
   private control?: FastifyInstance;
+  /** Ports bound by the first start, reused on a restart so clients find it where it was. */
+  private bound?: { port: number; controlPort?: number };
 
   constructor(private readonly opts: MockCentralOptions) {}
 
-  /** Starts listening; resolves with the central endpoint URL and the control URL. */
+  /** Starts listening (again on the same ports after a stop); resolves with the central endpoint URL and the control URL. */
   async start(): Promise<{ url: string; controlUrl?: string }> {
     const o = this.opts;
     const server = (Fastify as unknown as (x: object) => FastifyInstance)({
@@ -76,21 +78,27 @@ export class MockCentralVis {
       const { status, xml } = this.process(String(req.body ?? ''), req.headers['x-davis-message-id']);
       return reply.code(status).type('application/xml; charset=utf-8').send(xml);
     });
-    await server.listen({ host: o.host, port: o.port });
+    await server.listen({ host: o.host, port: this.bound?.port ?? o.port });
     this.server = server;
-    const url = `https://${o.host}:${(server.server.address() as AddressInfo).port}/vis/v1/messages`;
+    const port = (server.server.address() as AddressInfo).port;
+    const url = `https://${o.host}:${port}/vis/v1/messages`;
     let controlUrl: string | undefined;
+    let controlPort: number | undefined;
     if (o.controlPort !== undefined) {
       this.control = this.buildControl();
-      await this.control.listen({ host: '127.0.0.1', port: o.controlPort });
-      controlUrl = `http://127.0.0.1:${(this.control.server.address() as AddressInfo).port}`;
+      await this.control.listen({ host: '127.0.0.1', port: this.bound?.controlPort ?? o.controlPort });
+      controlPort = (this.control.server.address() as AddressInfo).port;
+      controlUrl = `http://127.0.0.1:${controlPort}`;
     }
+    this.bound = { port, ...(controlPort !== undefined ? { controlPort } : {}) };
     return { url, ...(controlUrl ? { controlUrl } : {}) };
   }
 
   async stop(): Promise<void> {
     await this.control?.close();
     await this.server?.close();
+    this.control = undefined;
+    this.server = undefined;
   }
 
   /** Processes one request body; exported for tests that need no sockets. */
