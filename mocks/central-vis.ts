@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { isDavisError } from '../src/errors/errors';
 import type { SigningKey, TrustStore } from '../src/signing/types';
@@ -66,7 +66,7 @@ export class MockCentralVis {
     const o = this.opts;
     const server = (Fastify as unknown as (x: object) => FastifyInstance)({
       loggerInstance: o.logger.child({ component: 'mock-central' }) as unknown as FastifyBaseLogger,
-      disableRequestLogging: true,
+      logController: new LogController({ disableRequestLogging: true }),
       bodyLimit: 16 * 1024 * 1024,
       https: {
         cert: readFileSync(o.tlsCertFile), key: readFileSync(o.tlsKeyFile), ca: readFileSync(o.clientCaFile),

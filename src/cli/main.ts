@@ -98,11 +98,13 @@ key usage). It does not check the schema. Without --trust, the dev PKI's CA
 
 Exit codes: 0 valid, 1 refused (the line names the rule's error code), 2 cannot read.
 `,
-  certs: `Usage: davis certs init DIR
+  certs: `Usage: davis certs init DIR [--host NAME]...
 
 Creates a development PKI in DIR: ca.crt.pem/ca.key.pem, gateway.crt.pem/gateway.key.pem
 (+ gateway.p12, passphrase "changeit"), central.crt.pem/central.key.pem and
-uma-client.crt.pem/uma-client.key.pem. For development and tests only.
+uma-client.crt.pem/uma-client.key.pem. The server certificates name localhost and
+127.0.0.1; --host adds a DNS name (repeatable, e.g. container names). For development
+and tests only.
 `,
   catalogue: `Usage: davis catalogue [--json]
 
@@ -145,7 +147,7 @@ export async function run(argv: string[], io: Io = stdio): Promise<number> {
     return 0;
   }
   try {
-    return await command.run(args.values as Record<string, string | boolean | undefined>, args.positionals, io);
+    return await command.run(args.values as Values, args.positionals, io);
   } catch (err) {
     if (isDavisError(err)) {
       io.err(`davis ${cmd}: ${err.code}: ${err.message}\n`);
@@ -155,7 +157,7 @@ export async function run(argv: string[], io: Io = stdio): Promise<number> {
   }
 }
 
-type Values = Record<string, string | boolean | undefined>;
+type Values = Record<string, string | boolean | string[] | undefined>;
 interface Command {
   options: ParseArgsConfig['options'];
   run(values: Values, positionals: string[], io: Io): Promise<number>;
@@ -263,13 +265,14 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   certs: {
-    options: {},
-    async run(_v, pos, io) {
+    options: { host: { type: 'string', multiple: true } },
+    async run(v, pos, io) {
       if (pos[0] !== 'init' || pos.length !== 2) {
         io.err(HELP.certs);
         return 2;
       }
-      const files = await createDevPki(path.resolve(pos[1]));
+      const extra = (v.host as unknown as string[] | undefined) ?? [];
+      const files = await createDevPki(path.resolve(pos[1]), extra.length ? { hosts: ['localhost', '127.0.0.1', ...extra] } : {});
       io.out(`development PKI written (not for production):\n${Object.entries(files).map(([k, f]) => `  ${k}: ${f}`).join('\n')}\n`);
       return 0;
     },

@@ -49,8 +49,13 @@ export const ERRORS = {
   DAVIS_ERR_SIG_CERT_EXPIRED: { status: 400, retryable: false, title: 'Signing certificate is outside its validity period' },
   DAVIS_ERR_SIG_CERT_USAGE: { status: 400, retryable: false, title: 'Signing certificate lacks digitalSignature key usage' },
   DAVIS_ERR_SIG_ID: { status: 400, retryable: false, title: 'Duplicate or ambiguous Id attribute' },
+  DAVIS_ERR_SIG_STRUCTURE: { status: 400, retryable: false, title: 'Signature element does not have the structure the signing profile allows' },
+  DAVIS_ERR_SIG_UNSIGNED_CONTENT: { status: 400, retryable: false, title: 'Document contains content the signature does not cover' },
+  DAVIS_ERR_SIG_NOT_CANONICAL: { status: 500, retryable: false, title: 'Document given to the canonical signing path is not in canonical form' },
   DAVIS_ERR_PKI_KEY: { status: 500, retryable: false, title: 'Signing key cannot be loaded' },
   DAVIS_ERR_PKI_MISMATCH: { status: 500, retryable: false, title: 'Signing certificate does not match the key' },
+  DAVIS_ERR_PKI_EXPIRED: { status: 500, retryable: false, title: 'Signing certificate is outside its validity period' },
+  DAVIS_ERR_PKI_TRUST: { status: 500, retryable: false, title: 'Trust store cannot be loaded' },
   // infrastructure
   DAVIS_ERR_BROKER_UNAVAILABLE: { status: 503, retryable: true, title: 'Message broker unavailable' },
   DAVIS_ERR_JOURNAL_UNAVAILABLE: { status: 503, retryable: true, title: 'Journal unavailable' },

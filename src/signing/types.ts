@@ -26,4 +26,9 @@ export interface VerifiedDocument {
   readonly certificate: X509Certificate;
   /** The signature algorithm that was used. */
   readonly algorithm: SignatureAlgorithm;
+  /**
+   * The certification path that was checked, leaf first, trust anchor last. Optional so that
+   * other producers of this type (mocks, tests) need not invent one.
+   */
+  readonly chain?: readonly X509Certificate[];
 }

@@ -1,0 +1,258 @@
+import fc from 'fast-check';
+import * as libxml from 'libxmljs2';
+import { isDavisError } from '../../src/errors/errors';
+import { getType } from '../../src/catalogue/catalogue';
+import { validatePayload } from '../../src/validation/validate';
+import { compileShape, type XmlElement } from '../../src/wire/mapping';
+import {
+  buildRequestXml,
+  buildResponseXml,
+  DSIG_NS,
+  parseRequestXml,
+  parseResponseXml,
+  parseXmlDocument,
+  WIRE_NS,
+  WIRE_SCREEN_LIMITS,
+} from '../../src/wire/wire-xml';
+import type { CentralAnswer } from '../../src/wire/types';
+import { loadExamples } from '../validation/examples';
+import { arbitraryFor } from './arbitraries';
+import { xmllintExcC14n } from './xmllint';
+
+const TYPE = 'vis.application.create';
+const HEADER = { messageId: '3f1c2a9e-5b7d-4c1e-9a2b-0d4e6f8a1b2c', type: TYPE, sender: 'FI', created: '2025-09-01T10:00:00.000Z' };
+const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
+const examples = loadExamples(TYPE);
+const adult = (): Record<string, any> => clone(examples.valid.find((e) => e.file.includes('adult'))!.payload) as Record<string, any>;
+const SIGNATURE = `<ds:Signature xmlns:ds="${DSIG_NS}"><ds:SignedInfo></ds:SignedInfo><ds:SignatureValue>AAAA</ds:SignatureValue></ds:Signature>`;
+
+function errorOf(fn: () => unknown): { code?: string; pointer?: string } {
+  try {
+    fn();
+  } catch (e) {
+    return isDavisError(e) ? { code: e.code, pointer: e.errors?.[0]?.pointer } : { code: `not a DavisError: ${String(e)}` };
+  }
+  return {};
+}
+const codeOf = (fn: () => unknown): string | undefined => errorOf(fn).code;
+
+const ANSWER: CentralAnswer = {
+  responseId: '9b2f0c4e-1a3d-4e5f-8a7b-6c5d4e3f2a1b',
+  inReplyTo: HEADER.messageId,
+  result: 'REJECTED',
+  code: 'VIS_ERR_DUPLICATE_APPLICATION',
+  reason: 'duplicate of <FI-HEL-2025-000123> & "another"\r\n\tsecond line',
+  created: '2025-09-01T10:00:01.234Z',
+};
+
+describe('request documents', () => {
+  it('wraps the mapped payload in the w:Request envelope with header and Id', () => {
+    const xml = buildRequestXml(HEADER, adult());
+    expect(xml.startsWith(
+      `<w:Request xmlns:w="${WIRE_NS}" Id="m-${HEADER.messageId}"><w:Header><w:MessageId>${HEADER.messageId}</w:MessageId>` +
+        `<w:MessageType>${TYPE}</w:MessageType><w:Sender>FI</w:Sender><w:Created>${HEADER.created}</w:Created></w:Header>` +
+        '<w:Body><w:ApplicationCreate><w:applicationNumber>FI-HEL-2025-000123</w:applicationNumber><w:status>VISA_REQUESTED</w:status>',
+    )).toBe(true);
+    expect(xml.endsWith('</w:ApplicationCreate></w:Body></w:Request>')).toBe(true);
+  });
+
+  it('is already in canonical form: no declaration, no whitespace between elements, one xmlns, no empty-element tags', () => {
+    for (const ex of examples.valid) {
+      const xml = buildRequestXml(HEADER, ex.payload);
+      expect(xml.startsWith('<w:Request ')).toBe(true);
+      expect(xml).not.toMatch(/>\s+</);
+      expect(xml.match(/xmlns/g)).toHaveLength(1);
+      expect(xml).not.toMatch(/\/>/);
+    }
+  });
+
+  it('is byte-identical to what xmllint --exc-c14n produces, for every valid example', () => {
+    for (const ex of examples.valid) {
+      const xml = buildRequestXml(HEADER, ex.payload);
+      expect(xmllintExcC14n(xml).equals(Buffer.from(xml, 'utf8'))).toBe(true);
+    }
+  });
+
+  it('is byte-identical to the exclusive canonical form for generated payloads with markup characters (property)', () => {
+    const arb = arbitraryFor(compileShape(getType(TYPE)!.schema)).filter((p) => validatePayload(TYPE, p).length === 0);
+    fc.assert(
+      fc.property(arb, (payload) => {
+        const xml = buildRequestXml(HEADER, payload);
+        expect(xmllintExcC14n(xml).toString('utf8')).toBe(xml);
+      }),
+      { numRuns: 15, seed: 42 },
+    );
+  });
+
+  it('reads back its own header and payload', () => {
+    const p = adult();
+    expect(parseRequestXml(buildRequestXml(HEADER, p))).toStrictEqual({ header: HEADER, payload: p });
+  });
+
+  it('ignores a ds:Signature as the last child of the root', () => {
+    const xml = buildRequestXml(HEADER, adult()).replace('</w:Request>', `${SIGNATURE}</w:Request>`);
+    expect(parseRequestXml(xml).payload).toStrictEqual(adult());
+  });
+
+  it('refuses a signature that is not last, a second signature, or other extra children', () => {
+    const xml = buildRequestXml(HEADER, adult());
+    const early = xml.replace('<w:Body>', `${SIGNATURE}<w:Body>`);
+    const twice = xml.replace('</w:Request>', `${SIGNATURE}${SIGNATURE}</w:Request>`);
+    const extra = xml.replace('</w:Request>', '<w:Extra></w:Extra></w:Request>');
+    for (const doc of [early, twice, extra]) expect(codeOf(() => parseRequestXml(doc))).toBe('DAVIS_ERR_WIRE_MAPPING');
+  });
+
+  it('reads a pretty-printed request with a default namespace and an XML declaration', () => {
+    const compact = buildRequestXml(HEADER, adult());
+    const pretty =
+      '<?xml version="1.0" encoding="UTF-8"?>\r\n<!-- from another implementation -->\r\n' +
+      compact.replace(/<(\/?)w:/g, '<$1').replace('xmlns:w=', 'xmlns=').replace(/></g, '>\r\n  <');
+    expect(parseRequestXml(pretty)).toStrictEqual({ header: HEADER, payload: adult() });
+  });
+
+  it('checks the envelope: root, Id = m-<MessageId>, body element of the header type', () => {
+    const xml = buildRequestXml(HEADER, adult());
+    expect(errorOf(() => parseRequestXml(xml.replace(`Id="m-${HEADER.messageId}"`, 'Id="m-other"')))).toEqual({ code: 'DAVIS_ERR_WIRE_MAPPING', pointer: '/w:Request/@Id' });
+    expect(errorOf(() => parseRequestXml(xml.replace(/w:ApplicationCreate>/g, 'w:ApplicationUpdate>')))).toEqual({
+      code: 'DAVIS_ERR_WIRE_MAPPING',
+      pointer: '/w:Request/w:Body/w:ApplicationUpdate',
+    });
+    expect(codeOf(() => parseRequestXml(xml.replace(/w:Request/g, 'w:Other')))).toBe('DAVIS_ERR_WIRE_MAPPING');
+    expect(codeOf(() => parseRequestXml(xml.replace(WIRE_NS, 'urn:other')))).toBe('DAVIS_ERR_WIRE_MAPPING');
+    expect(codeOf(() => parseRequestXml(xml.replace('</w:Body>', '<w:ApplicationCreate></w:ApplicationCreate></w:Body>')))).toBe('DAVIS_ERR_WIRE_MAPPING');
+    expect(errorOf(() => parseRequestXml(xml.replace('<w:Sender>FI</w:Sender>', '')))).toEqual({ code: 'DAVIS_ERR_WIRE_MAPPING', pointer: '/w:Request/w:Header/w:Created' });
+  });
+
+  it('refuses an unknown MessageType with DAVIS_ERR_CATALOGUE_UNKNOWN_TYPE', () => {
+    const xml = buildRequestXml(HEADER, adult()).replace(`>${TYPE}<`, '>vis.no.such.type<');
+    expect(codeOf(() => parseRequestXml(xml))).toBe('DAVIS_ERR_CATALOGUE_UNKNOWN_TYPE');
+    expect(codeOf(() => buildRequestXml({ ...HEADER, type: 'vis.no.such.type' }, {}))).toBe('DAVIS_ERR_CATALOGUE_UNKNOWN_TYPE');
+  });
+
+  it('refuses header values outside the wire profile with DAVIS_ERR_WIRE_MAPPING', () => {
+    expect(errorOf(() => buildRequestXml({ ...HEADER, messageId: 'a b' }, adult()))).toEqual({ code: 'DAVIS_ERR_WIRE_MAPPING', pointer: '/header/messageId' });
+    expect(errorOf(() => buildRequestXml({ ...HEADER, sender: 'FIN' }, adult()))).toEqual({ code: 'DAVIS_ERR_WIRE_MAPPING', pointer: '/header/sender' });
+    expect(errorOf(() => buildRequestXml({ ...HEADER, created: '2025-09-01 10:00' }, adult()))).toEqual({ code: 'DAVIS_ERR_WIRE_MAPPING', pointer: '/header/created' });
+  });
+
+  it('refuses a DOCTYPE document with DAVIS_ERR_XML_DOCTYPE', () => {
+    const bomb = '<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;">]><w:Request xmlns:w="urn:davis-gateway:wire:1">&lol2;</w:Request>';
+    expect(codeOf(() => parseRequestXml(bomb))).toBe('DAVIS_ERR_XML_DOCTYPE');
+    expect(codeOf(() => parseResponseXml(bomb))).toBe('DAVIS_ERR_XML_DOCTYPE');
+    expect(codeOf(() => parseXmlDocument('<!DOCTYPE a><a/>'))).toBe('DAVIS_ERR_XML_DOCTYPE');
+  });
+
+  it('carries a message with every biometric at its size cap within the wire screening limits', () => {
+    const p = adult();
+    p.facialImage = { embedded: { mediaType: 'image/jpeg', data: Buffer.alloc(786432, 1).toString('base64') } };
+    p.fingerprints = { embedded: { format: 'ANSI/NIST-ITL', data: Buffer.alloc(3 * 1024 * 1024, 2).toString('base64') } };
+    p.travelDocumentScan = { embedded: { mediaType: 'image/png', data: Buffer.alloc(786432, 3).toString('base64') } };
+    expect(validatePayload(TYPE, p)).toEqual([]);
+    const xml = buildRequestXml(HEADER, p);
+    expect(Buffer.byteLength(xml)).toBeLessThan(WIRE_SCREEN_LIMITS.maxBytes);
+    expect(parseRequestXml(xml).payload).toStrictEqual(p);
+    expect(codeOf(() => parseRequestXml(xml + ' '.repeat(WIRE_SCREEN_LIMITS.maxBytes)))).toBe('DAVIS_ERR_XML_TOO_LARGE');
+  });
+});
+
+describe('response documents', () => {
+  it('builds the w:Response envelope in canonical form, byte-identical to xmllint --exc-c14n', () => {
+    const xml = buildResponseXml(ANSWER);
+    expect(xml).toBe(
+      `<w:Response xmlns:w="${WIRE_NS}" Id="r-${ANSWER.responseId}"><w:Header><w:MessageId>${ANSWER.responseId}</w:MessageId>` +
+        `<w:InReplyTo>${ANSWER.inReplyTo}</w:InReplyTo><w:Created>${ANSWER.created}</w:Created></w:Header>` +
+        '<w:Result><w:Outcome>REJECTED</w:Outcome><w:Code>VIS_ERR_DUPLICATE_APPLICATION</w:Code>' +
+        '<w:Reason>duplicate of &lt;FI-HEL-2025-000123&gt; &amp; "another"&#xD;\n\tsecond line</w:Reason></w:Result></w:Response>',
+    );
+    expect(xmllintExcC14n(xml).toString('utf8')).toBe(xml);
+  });
+
+  it('reads back an answer, optional fields absent or present, signature ignored', () => {
+    expect(parseResponseXml(buildResponseXml(ANSWER))).toStrictEqual(ANSWER);
+    const accepted: CentralAnswer = { responseId: 'r1', inReplyTo: 'm1', result: 'ACCEPTED', code: 'OK', centralReference: 'VIS-FI-0001', created: '2025-09-01T10:00:00Z' };
+    expect(parseResponseXml(buildResponseXml(accepted).replace('</w:Response>', `${SIGNATURE}</w:Response>`))).toStrictEqual(accepted);
+  });
+
+  it('refuses answer data (no wire form yet), a bad outcome and a mismatched Id', () => {
+    expect(codeOf(() => buildResponseXml({ ...ANSWER, data: { x: 1 } }))).toBe('DAVIS_ERR_WIRE_MAPPING');
+    expect(codeOf(() => buildResponseXml({ ...ANSWER, result: 'MAYBE' as 'ACCEPTED' }))).toBe('DAVIS_ERR_WIRE_MAPPING');
+    const xml = buildResponseXml(ANSWER);
+    expect(codeOf(() => parseResponseXml(xml.replace('>REJECTED<', '>MAYBE<')))).toBe('DAVIS_ERR_WIRE_MAPPING');
+    expect(codeOf(() => parseResponseXml(xml.replace(`Id="r-`, 'Id="r-x')))).toBe('DAVIS_ERR_WIRE_MAPPING');
+    expect(codeOf(() => parseResponseXml(xml.replace('</w:Result>', '</w:Result><w:Data></w:Data>')))).toBe('DAVIS_ERR_WIRE_MAPPING');
+  });
+});
+
+describe('XML parser', () => {
+  it.each([
+    ['an undefined entity', '<a>&nbsp;</a>'],
+    ['a bare ampersand', '<a>a & b</a>'],
+    ['mismatched tags', '<a></b>'],
+    ['an unclosed element', '<a><b></b>'],
+    ['an undeclared prefix', '<p:a/>'],
+    ['an undeclared attribute prefix', '<a b:c="1"/>'],
+    ['a repeated attribute', '<a x="1" x="2"/>'],
+    ['a repeated expanded attribute name', '<a xmlns:p="urn:u" xmlns:q="urn:u" p:x="1" q:x="2"/>'],
+    ['"]]>" in text', '<a>]]></a>'],
+    ['a reference to a control character', '<a>&#x1;</a>'],
+    ['a reference to a surrogate', '<a>&#xD800;</a>'],
+    ['"<" in an attribute value', '<a x="<"/>'],
+    ['an unquoted attribute value', '<a x=1/>'],
+    ['two root elements', '<a/><b/>'],
+    ['text before the root', 'x<a/>'],
+    ['text after the root', '<a/>x'],
+    ['"--" inside a comment', '<!-- a -- b --><a/>'],
+    ['XML 1.1', '<?xml version="1.1"?><a/>'],
+    ['a non-UTF-8 encoding declaration', '<?xml version="1.0" encoding="ISO-8859-1"?><a/>'],
+    ['an empty prefix undeclaration', '<a xmlns:p=""/>'],
+    ['a control character', '<a>\u0001</a>'],
+    ['no space between attributes', '<a x="1"y="2"/>'],
+    ['an XML declaration not at the start', ' <?xml version="1.0"?><a/>'],
+  ])('refuses %s with DAVIS_ERR_XML_MALFORMED', (_what, doc) => {
+    expect(codeOf(() => parseXmlDocument(doc))).toBe('DAVIS_ERR_XML_MALFORMED');
+  });
+
+  it('names the line of a well-formedness error', () => {
+    expect(errorOf(() => parseXmlDocument('<a>\n<b>\n</c></a>')).pointer).toBe('line 3');
+  });
+
+  /** A comparable view of an element: namespace, name, sorted attributes, merged text and child elements. */
+  type View = [string | null, string, [string | null, string, string][], (View | string)[]];
+  const ours = (e: XmlElement): View => [
+    e.ns ?? null,
+    e.local,
+    e.attrs.map((a): [string | null, string, string] => [a.ns ?? null, a.local, a.value]).sort(),
+    e.children.map((c) => (typeof c === 'string' ? c : ours(c))),
+  ];
+  const theirs = (e: libxml.Element): View => {
+    const kids: (View | string)[] = [];
+    for (const c of e.childNodes()) {
+      const t = c.type() as string;
+      if (t === 'element') kids.push(theirs(c as libxml.Element));
+      else if (t === 'text' || t === 'cdata') {
+        const s = (c as libxml.Text).text();
+        if (typeof kids[kids.length - 1] === 'string') kids[kids.length - 1] += s;
+        else if (s !== '') kids.push(s);
+      }
+    }
+    const attrs = e
+      .attrs()
+      .map((a): [string | null, string, string] => [a.namespace()?.href() ?? null, a.name(), a.value()])
+      .sort();
+    return [e.namespace()?.href() ?? null, e.name(), attrs, kids];
+  };
+
+  it.each([
+    ['line ends and a CR reference', '<a>x&#xD;y\r\nz\rw</a>'],
+    ['attribute value normalisation', '<a b="  x\ty\r\nz &#x9;&#xA; "/>'],
+    ['CDATA, comments and processing instructions', '<a>1<![CDATA[<&>]]>2<!-- c --><?pi data?>3</a>'],
+    ['predefined entities and character references', '<a>&lt;&gt;&amp;&apos;&quot;&#65;&#x42;&#x1F600;</a>'],
+    ['default namespace and its undeclaration', '<a xmlns="urn:1"><b xmlns=""><c/></b><d/></a>'],
+    ['a prefix redeclared in a child', '<p:a xmlns:p="urn:1"><p:b xmlns:p="urn:2" p:x="v"/></p:a>'],
+    ['the xml prefix', '<a xml:lang="fi" xmlns:xml="http://www.w3.org/XML/1998/namespace"/>'],
+    ['a declaration with standalone and single quotes', "<?xml version='1.0' encoding='utf-8' standalone='yes'?>\n<a x='\"'>é 𝔗</a>\n<!-- after -->\n"],
+    ['whitespace inside tags', '<a   x = "1"\n  ><b\n/></a\n>'],
+  ])('agrees with libxml2 on %s', (_what, doc) => {
+    expect(ours(parseXmlDocument(doc))).toEqual(theirs(libxml.parseXml(doc).root()!));
+  });
+});
