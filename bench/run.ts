@@ -18,6 +18,7 @@ import type { SigningKey, TrustStore } from '../src/signing/types';
 import { signCanonical, verifyEnveloped } from '../src/signing/xmldsig';
 import { buildRequestXml } from '../src/wire/wire-xml';
 import { MockCentralVis } from '../mocks/central-vis';
+import { allQueues } from '../src/queue/amqp-broker';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
@@ -195,9 +196,9 @@ async function benchGateway(pki: DevPkiFiles, dir: string, out: Results, total: 
     await mock.stop();
     const conn = await amqp.connect(AMQP_URL);
     const ch = await conn.createChannel();
-    for (let i = 0; i < 8; i++) await ch.deleteQueue(`${prefix}outbound.${i}`);
-    await ch.deleteQueue(`${prefix}parking`);
-    await ch.deleteExchange(`${prefix}outbound`);
+    for (const q of allQueues(prefix, 8)) await ch.deleteQueue(q);
+    await ch.deleteExchange(`${prefix}work`);
+    await ch.deleteExchange(`${prefix}delay`);
     await conn.close();
   }
 }

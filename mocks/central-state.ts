@@ -20,6 +20,8 @@ export interface RuleOutcome {
   readonly code: string;
   readonly centralReference?: string;
   readonly reason?: string;
+  /** Data returned to the sender (searches, retrievals). */
+  readonly data?: Readonly<Record<string, unknown>>;
 }
 
 /** One handler per message type. */

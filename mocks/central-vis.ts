@@ -8,9 +8,9 @@ import type { SigningKey, TrustStore } from '../src/signing/types';
 import { signCanonical, verifyEnveloped } from '../src/signing/xmldsig';
 import { screenXml } from '../src/wire/screen';
 import type { CentralAnswer } from '../src/wire/types';
-import { buildResponseXml, parseRequestXml } from '../src/wire/wire-xml';
+import { buildResponseXml, parseRequestXml, WIRE_SCREEN_LIMITS } from '../src/wire/wire-xml';
 import { createXsdValidator } from '../src/wire/xsd';
-import { CentralState } from './central-state';
+import { CentralState, type RuleOutcome } from './central-state';
 
 /** Options of the mock central VIS. */
 export interface MockCentralOptions {
@@ -30,6 +30,40 @@ export interface MockCentralOptions {
   /** Anchors the senders' signatures must chain to. */
   readonly trust: TrustStore;
   readonly logger: Logger;
+}
+
+/** Faults the mock injects into `POST /vis/v1/messages`, chosen by a seeded generator (same seed, same run). */
+export interface FaultSettings {
+  /** Seed of the generator that decides which requests fail. @default 1 */
+  readonly seed?: number;
+  /** Added to every answer, ms. */
+  readonly latencyMs?: number;
+  /** Share (0–1) of requests answered `errorStatus` before processing (no effect). */
+  readonly errorRate?: number;
+  /** HTTP status of injected errors. @default 503 */
+  readonly errorStatus?: number;
+  /** Share of connections reset before processing (no effect). */
+  readonly resetRate?: number;
+  /** Share of connections reset AFTER processing (the effect happened, the answer is lost). */
+  readonly resetAfterRate?: number;
+  /** Share of answers replaced by malformed XML after processing. */
+  readonly malformedRate?: number;
+  /** Share of answers sent without a signature after processing. */
+  readonly unsignedRate?: number;
+  /** Close the listener for this long (connections refused), then listen again on the same port, ms. */
+  readonly refuseForMs?: number;
+}
+
+/** mulberry32: small, fast, seedable; reproducible fault patterns. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
 }
 
 /** One received message id, in arrival order. */
@@ -58,29 +92,16 @@ export class MockCentralVis {
   private control?: FastifyInstance;
   /** Ports bound by the first start, reused on a restart so clients find it where it was. */
   private bound?: { port: number; controlPort?: number };
+  private faults: FaultSettings = {};
+  private random: () => number = seeded(1);
+  private refuseTimer?: NodeJS.Timeout;
 
   constructor(private readonly opts: MockCentralOptions) {}
 
   /** Starts listening (again on the same ports after a stop); resolves with the central endpoint URL and the control URL. */
   async start(): Promise<{ url: string; controlUrl?: string }> {
     const o = this.opts;
-    const server = (Fastify as unknown as (x: object) => FastifyInstance)({
-      loggerInstance: o.logger.child({ component: 'mock-central' }) as unknown as FastifyBaseLogger,
-      logController: new LogController({ disableRequestLogging: true }),
-      bodyLimit: 16 * 1024 * 1024,
-      https: {
-        cert: readFileSync(o.tlsCertFile), key: readFileSync(o.tlsKeyFile), ca: readFileSync(o.clientCaFile),
-        requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2',
-      },
-    });
-    server.addContentTypeParser(['application/xml', 'text/xml'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
-    server.post('/vis/v1/messages', async (req, reply) => {
-      const { status, xml } = this.process(String(req.body ?? ''), req.headers['x-davis-message-id']);
-      return reply.code(status).type('application/xml; charset=utf-8').send(xml);
-    });
-    await server.listen({ host: o.host, port: this.bound?.port ?? o.port });
-    this.server = server;
-    const port = (server.server.address() as AddressInfo).port;
+    const port = await this.startMain();
     const url = `https://${o.host}:${port}/vis/v1/messages`;
     let controlUrl: string | undefined;
     let controlPort: number | undefined;
@@ -94,7 +115,79 @@ export class MockCentralVis {
     return { url, ...(controlUrl ? { controlUrl } : {}) };
   }
 
+  private async startMain(): Promise<number> {
+    const o = this.opts;
+    const server = (Fastify as unknown as (x: object) => FastifyInstance)({
+      loggerInstance: o.logger.child({ component: 'mock-central' }) as unknown as FastifyBaseLogger,
+      logController: new LogController({ disableRequestLogging: true }),
+      bodyLimit: 16 * 1024 * 1024,
+      forceCloseConnections: true,
+      https: {
+        cert: readFileSync(o.tlsCertFile), key: readFileSync(o.tlsKeyFile), ca: readFileSync(o.clientCaFile),
+        requestCert: true, rejectUnauthorized: true, minVersion: 'TLSv1.2',
+      },
+    });
+    server.addContentTypeParser(['application/xml', 'text/xml'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
+    server.post('/vis/v1/messages', async (req, reply) => {
+      const f = this.faults;
+      if (f.latencyMs) await new Promise((r) => setTimeout(r, f.latencyMs));
+      const roll = () => this.random();
+      if (f.resetRate && roll() < f.resetRate) {
+        req.raw.socket.destroy();
+        return reply.hijack();
+      }
+      if (f.errorRate && roll() < f.errorRate) {
+        return reply.code(f.errorStatus ?? 503).type('text/plain').send('injected fault');
+      }
+      const { status, xml } = this.process(String(req.body ?? ''), req.headers['x-davis-message-id']);
+      if (f.resetAfterRate && roll() < f.resetAfterRate) {
+        req.raw.socket.destroy();
+        return reply.hijack();
+      }
+      if (f.malformedRate && roll() < f.malformedRate) {
+        return reply.code(status).type('application/xml; charset=utf-8').send(xml.slice(0, Math.floor(xml.length / 2)));
+      }
+      if (f.unsignedRate && roll() < f.unsignedRate) {
+        return reply.code(status).type('application/xml; charset=utf-8').send(xml.replace(/<ds:Signature[\s\S]*<\/ds:Signature>/, ''));
+      }
+      return reply.code(status).type('application/xml; charset=utf-8').send(xml);
+    });
+    // For probes: a GET has no effect; any answer below 500 says central is alive.
+    server.get('/vis/v1/messages', async (_req, reply) => reply.code(405).header('allow', 'POST').send({ status: 'alive' }));
+    await server.listen({ host: o.host, port: this.bound?.port ?? o.port });
+    this.server = server;
+    return (server.server.address() as AddressInfo).port;
+  }
+
+  /** Sets (replaces) the injected faults; `{}` clears them. */
+  setFaults(f: FaultSettings): void {
+    this.faults = { ...f };
+    this.random = seeded(f.seed ?? 1);
+    if (f.refuseForMs) {
+      const ms = f.refuseForMs;
+      this.faults = { ...f, refuseForMs: undefined };
+      void this.refuseFor(ms);
+    }
+  }
+
+  getFaults(): FaultSettings {
+    return this.faults;
+  }
+
+  private async refuseFor(ms: number): Promise<void> {
+    if (this.refuseTimer || !this.server) return;
+    this.opts.logger.info({ ms }, 'refusing connections');
+    await this.server.close();
+    this.server = undefined;
+    this.refuseTimer = setTimeout(() => {
+      this.refuseTimer = undefined;
+      this.startMain().catch((err) => this.opts.logger.error({ err: { message: (err as Error).message } }, 'mock could not listen again'));
+    }, ms);
+  }
+
   async stop(): Promise<void> {
+    if (this.refuseTimer) clearTimeout(this.refuseTimer);
+    this.refuseTimer = undefined;
     await this.control?.close();
     await this.server?.close();
     this.control = undefined;
@@ -107,7 +200,7 @@ export class MockCentralVis {
     let xml: string;
     const claimedId = typeof headerId === 'string' && /^[0-9a-f-]{36}$/.test(headerId) ? headerId : undefined;
     try {
-      xml = screenXml(body);
+      xml = screenXml(body, WIRE_SCREEN_LIMITS);
     } catch (err) {
       return this.answer(400, claimedId ?? 'unknown', { result: 'REJECTED', code: 'VIS_ERR_MALFORMED', reason: codeOf(err) });
     }
@@ -143,11 +236,12 @@ export class MockCentralVis {
     return res;
   }
 
-  private answer(status: number, inReplyTo: string, outcome: { result: 'ACCEPTED' | 'REJECTED'; code: string; centralReference?: string; reason?: string }): { status: number; xml: string } {
+  private answer(status: number, inReplyTo: string, outcome: RuleOutcome): { status: number; xml: string } {
     const answer: CentralAnswer = {
       responseId: randomUUID(), inReplyTo, created: new Date().toISOString(), result: outcome.result, code: outcome.code,
       ...(outcome.centralReference ? { centralReference: outcome.centralReference } : {}),
       ...(outcome.reason ? { reason: outcome.reason } : {}),
+      ...(outcome.data ? { data: outcome.data } : {}),
     };
     return { status, xml: signCanonical(buildResponseXml(answer), this.opts.signingKey) };
   }
@@ -161,6 +255,7 @@ export class MockCentralVis {
     this.received.length = 0;
     this.byId.clear();
     this.state.reset();
+    this.setFaults({});
   }
 
   private buildControl(): FastifyInstance {
@@ -171,12 +266,39 @@ export class MockCentralVis {
       if (!m) return reply.code(404).send({ code: 'MOCK_NOT_FOUND', message: 'no message with this id was received' });
       return reply.type('application/xml; charset=utf-8').send(m.raw);
     });
+    app.get('/_mock/faults', async () => this.faults);
+    app.post('/_mock/faults', async (req, reply) => {
+      const problem = checkFaults(req.body);
+      if (problem) return reply.code(400).send({ code: 'MOCK_BAD_FAULTS', message: problem });
+      this.setFaults(req.body as FaultSettings);
+      return { status: 'set', faults: this.faults };
+    });
     app.post('/_mock/reset', async () => {
       this.reset();
       return { status: 'reset' };
     });
     return app;
   }
+}
+
+const RATES = ['errorRate', 'resetRate', 'resetAfterRate', 'malformedRate', 'unsignedRate'];
+const DURATIONS = ['latencyMs', 'refuseForMs', 'seed'];
+
+/** Why a fault document is unusable, or undefined. */
+function checkFaults(body: unknown): string | undefined {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return 'the body must be a JSON object';
+  for (const [k, v] of Object.entries(body)) {
+    if (RATES.includes(k)) {
+      if (typeof v !== 'number' || v < 0 || v > 1) return `${k} must be a number from 0 to 1`;
+    } else if (DURATIONS.includes(k)) {
+      if (!Number.isInteger(v) || (v as number) < 0) return `${k} must be a non-negative integer`;
+    } else if (k === 'errorStatus') {
+      if (!Number.isInteger(v) || (v as number) < 100 || (v as number) > 599) return 'errorStatus must be an HTTP status';
+    } else {
+      return `unknown fault "${k}"`;
+    }
+  }
+  return undefined;
 }
 
 function codeOf(err: unknown): string {

@@ -40,6 +40,8 @@ export interface IngestOptions {
   /** The current signing key (a function: the key can be reloaded without a restart). */
   readonly signingKey: () => SigningKey;
   readonly memberState: string;
+  /** Backlog (outbound + delay queues) above which new messages get 503. */
+  readonly maxBacklog: number;
   readonly logger: Logger;
 }
 
@@ -81,6 +83,9 @@ export class IngestService {
     const errors = validatePayload(type, payload).map((e): FieldError => ({ pointer: `/payload${e.pointer}`, message: e.message }));
     if (errors.length) throw new DavisError('DAVIS_ERR_VALIDATION_FAILED', `${errors.length} validation error(s)`, { errors });
     if (!broker.connected) throw new DavisError('DAVIS_ERR_BROKER_UNAVAILABLE', 'the message broker is not reachable');
+    if (broker.backlog > this.opts.maxBacklog) {
+      throw new DavisError('DAVIS_ERR_QUEUE_FULL', `${broker.backlog} messages are waiting for central (limit ${this.opts.maxBacklog})`);
+    }
 
     const id = randomUUID();
     const orderingKey = String(pointerGet(payload, spec.orderingKey) ?? id);
@@ -92,7 +97,7 @@ export class IngestService {
       bodyHash: sub.bodyHash, wireXml: signed, correlationId: sub.correlationId,
     }));
     try {
-      await broker.publish({ messageId: id, type, orderingKey, correlationId: sub.correlationId });
+      await broker.publish('outbound', { messageId: id, type, orderingKey, correlationId: sub.correlationId });
     } catch (err) {
       const code = isDavisError(err) ? err.code : 'DAVIS_ERR_BROKER_UNAVAILABLE';
       const refused = await journal.transitionFrom(id, 'accepted', 'refused', { detail: code }).catch(() => false);
@@ -107,6 +112,20 @@ export class IngestService {
     const record = await journal.get(id);
     if (!record) throw new DavisError('DAVIS_ERR_INTERNAL', 'journaled message vanished');
     return { record, replay: false };
+  }
+
+  /** Operator retry of a `failed` message: back to `queued` with fresh attempts, published again. */
+  async retry(id: string, client: Client): Promise<MessageRecord> {
+    const rec = await this.opts.journal.get(id);
+    if (!rec || (!client.all && rec.clientId !== client.id)) throw new DavisError('DAVIS_ERR_NOT_FOUND', 'no such message');
+    if (!client.all) throw new DavisError('DAVIS_ERR_AUTH_FORBIDDEN', 'retrying a failed message is for operators');
+    if (!this.opts.broker.connected) throw new DavisError('DAVIS_ERR_BROKER_UNAVAILABLE', 'the message broker is not reachable');
+    if (!(await this.opts.journal.requeueFailed(id, `operator retry by ${client.id}`))) {
+      throw new DavisError('DAVIS_ERR_MESSAGE_STATE', `only a failed message can be retried; this one is ${rec.state}`);
+    }
+    await this.opts.broker.publish('outbound', { messageId: id, type: rec.type, orderingKey: rec.orderingKey, correlationId: rec.correlationId });
+    this.opts.logger.info({ messageId: id, by: client.id }, 'failed message re-queued by an operator');
+    return (await this.opts.journal.get(id))!;
   }
 
   private async journalCall<T>(fn: () => Promise<T>): Promise<T> {

@@ -8,6 +8,7 @@ import { DavisError } from '../errors/errors';
 import type { Journal, MessageRecord, MessageState } from '../journal/journal';
 import { bodyHash, type Client, type IngestService } from './ingest';
 import { sendProblem, toDavisError } from './problem';
+import { statusDocument } from './status';
 
 /** Something `/health/ready` asks; resolves with details or throws with the reason. */
 export type ReadinessCheck = () => Promise<Record<string, unknown> | void>;
@@ -106,6 +107,11 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     return statusDocument(rec);
   });
 
+  app.post<{ Params: { id: string } }>('/v1/messages/:id/retry', { preHandler: authenticate }, async (req, reply) => {
+    const rec = await deps.ingest.retry(req.params.id, req.davisClient!);
+    return reply.code(202).send({ id: rec.id, status: rec.state, links: { self: `/v1/messages/${rec.id}` } });
+  });
+
   app.get<{ Querystring: Record<string, string> }>('/v1/messages', { preHandler: authenticate }, async (req) => {
     const q = req.query;
     const errors = [];
@@ -170,30 +176,4 @@ function isLoopback(addr: string | undefined): boolean {
 
 function mayRead(client: Client, rec: MessageRecord): boolean {
   return client.all || rec.clientId === client.id;
-}
-
-/** The status document UMA and operators read: no payload, only states and the central answer. */
-export function statusDocument(rec: MessageRecord): Record<string, unknown> {
-  return {
-    id: rec.id,
-    type: rec.type,
-    direction: rec.direction,
-    status: rec.state,
-    orderingKey: rec.orderingKey,
-    createdAt: rec.createdAt,
-    updatedAt: rec.updatedAt,
-    attempts: rec.attempts,
-    ...(rec.lastError ? { lastError: rec.lastError } : {}),
-    history: rec.events.map((e) => ({ status: e.state, at: e.at, ...(e.attempt !== undefined ? { attempt: e.attempt } : {}), ...(e.detail ? { detail: e.detail } : {}) })),
-    ...(rec.answer ? {
-      central: {
-        result: rec.answer.result, code: rec.answer.code,
-        ...(rec.answer.centralReference ? { reference: rec.answer.centralReference } : {}),
-        ...(rec.answer.reason ? { reason: rec.answer.reason } : {}),
-        answeredAt: rec.answer.created, responseId: rec.answer.responseId,
-        ...(rec.answer.data ? { data: rec.answer.data } : {}),
-      },
-    } : {}),
-    links: { self: `/v1/messages/${rec.id}` },
-  };
 }

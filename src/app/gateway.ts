@@ -6,12 +6,13 @@ import { buildApi } from '../api/server';
 import { sqliteFile, type Config } from '../config/config';
 import { HttpsCentralClient } from '../dispatch/central-client';
 import { Dispatcher } from '../dispatch/dispatcher';
+import { OutboxRelay } from '../dispatch/outbox-relay';
+import { Webhooks } from '../dispatch/webhooks';
 import { DavisError } from '../errors/errors';
 import type { Journal } from '../journal/journal';
 import { SqliteJournal } from '../journal/journal-sqlite';
 import { AmqpBroker } from '../queue/amqp-broker';
-import { loadSigningKey, loadTrustStore, secondsUntilExpiry } from '../signing/pki';
-import type { SigningKey, TrustStore } from '../signing/types';
+import { SigningKeyStore, TrustStoreHolder } from '../signing/key-store';
 import { verifyEnveloped } from '../signing/xmldsig';
 import { parseResponseXml } from '../wire/wire-xml';
 
@@ -21,6 +22,12 @@ export interface Gateway {
   readonly journal: Journal;
   readonly broker: AmqpBroker;
   readonly dispatcher: Dispatcher;
+  readonly relay: OutboxRelay;
+  readonly webhooks: Webhooks;
+  readonly keyStore: SigningKeyStore;
+  readonly trust: TrustStoreHolder;
+  /** Reloads the signing key and trust anchors from their files (what SIGHUP does). */
+  reloadPki(): boolean;
   /** The API address once listening, e.g. `http://127.0.0.1:8080`. */
   url?: string;
   start(opts?: { listen?: boolean }): Promise<void>;
@@ -35,27 +42,50 @@ export function createGateway(config: Config, logger: Logger): Gateway {
     throw new DavisError('DAVIS_ERR_CONFIG_INVALID', 'invalid configuration: signing.keyFile and signing.certFile (or signing.p12File) are required');
   }
   if (!s.trust) throw new DavisError('DAVIS_ERR_CONFIG_INVALID', 'invalid configuration: signing.trust (trust anchors for central\'s signatures) is required');
-  let signingKey: SigningKey = loadSigningKey({
+  // Key and trust anchors reload on SIGHUP and when their files change; a message being
+  // signed keeps the key it fetched, so a reload loses nothing in flight.
+  const pkiLog = logger.child({ component: 'pki' });
+  const keyStore = new SigningKeyStore({
     ...(s.keyFile ? { keyFile: s.keyFile } : {}), ...(s.certFile ? { certFile: s.certFile } : {}),
     ...(s.p12File ? { p12File: s.p12File } : {}), ...(s.passphrase !== undefined ? { passphrase: s.passphrase } : {}),
+    logger: pkiLog,
   });
-  const trust: TrustStore = loadTrustStore(s.trust);
+  let trustHolder: TrustStoreHolder;
+  try {
+    trustHolder = new TrustStoreHolder({ paths: s.trust, logger: pkiLog });
+  } catch (err) {
+    keyStore.close();
+    throw err;
+  }
   const journal: Journal = new SqliteJournal(sqliteFile(config));
   const broker = new AmqpBroker({ url: config.amqp.url, prefix: config.amqp.prefix, shards: config.amqp.shards, confirmTimeoutMs: config.amqp.confirmTimeoutMs, logger: logger.child({ component: 'broker' }) });
   const c = config.central;
   const central = new HttpsCentralClient({
-    url: c.url, timeoutMs: c.timeoutMs,
+    url: c.url, timeoutMs: c.timeoutMs, ...(c.probeUrl ? { probeUrl: c.probeUrl } : {}),
     ...(c.caFile ? { caFile: c.caFile } : {}), ...(c.certFile ? { certFile: c.certFile } : {}), ...(c.keyFile ? { keyFile: c.keyFile } : {}),
   });
+  const w = config.webhook;
+  const webhooks = new Webhooks({
+    ...(w.url ? { url: w.url } : {}), ...(w.secret ? { secret: w.secret } : {}),
+    maxAttempts: w.maxAttempts, retryBaseMs: w.retryBaseMs, timeoutMs: w.timeoutMs,
+  }, journal, broker, logger.child({ component: 'webhooks' }));
   const dispatcher = new Dispatcher({
-    journal, broker, central, logger: logger.child({ component: 'dispatcher' }),
-    maxAttempts: c.maxAttempts, retryBaseMs: c.retryBaseMs,
+    journal, broker, central, webhooks, logger: logger.child({ component: 'dispatcher' }),
+    maxAttempts: c.maxAttempts, maxAgeMs: c.maxAgeMs, retryBaseMs: c.retryBaseMs, retryMaxMs: c.retryMaxMs,
+    orderWaitMs: 1000, breakerThreshold: c.breakerThreshold, breakerCooldownMs: c.breakerCooldownMs,
     readAnswer: (xml) => {
-      verifyEnveloped(xml, trust);
+      verifyEnveloped(xml, trustHolder.current());
       return parseResponseXml(xml);
     },
   });
-  const ingest = new IngestService({ journal, broker, signingKey: () => signingKey, memberState: config.memberState, logger: logger.child({ component: 'ingest' }) });
+  const ingest = new IngestService({
+    journal, broker, signingKey: () => keyStore.current(), memberState: config.memberState, maxBacklog: config.amqp.maxBacklog,
+    logger: logger.child({ component: 'ingest' }),
+  });
+  const relay = new OutboxRelay({
+    journal, broker, logger: logger.child({ component: 'relay' }), intervalMs: config.relayIntervalMs,
+    graceMs: Math.max(1000, 2 * config.amqp.confirmTimeoutMs),
+  });
   const centralUrl = new URL(c.url);
   const app = buildApi({
     config, ingest, journal, logger,
@@ -63,24 +93,33 @@ export function createGateway(config: Config, logger: Logger): Gateway {
       broker: async () => { if (!broker.connected) throw new Error('not connected'); },
       journal: async () => { await journal.ping(); },
       signingKey: async () => {
-        const left = secondsUntilExpiry(signingKey.certificate);
+        const left = keyStore.secondsUntilExpiry();
         if (left <= 0) throw new Error('signing certificate expired');
-        return { secondsUntilExpiry: left };
+        return { secondsUntilExpiry: left, ...(keyStore.lastReloadError ? { lastReloadError: keyStore.lastReloadError.code } : {}) };
       },
       central: () => tcpProbe(centralUrl.hostname, Number(centralUrl.port || (centralUrl.protocol === 'https:' ? 443 : 80)), 1000),
     },
   });
 
   const gw: Gateway = {
-    app, journal, broker, dispatcher,
+    app, journal, broker, dispatcher, relay, webhooks, keyStore, trust: trustHolder,
+    reloadPki: () => {
+      const k = keyStore.reload();
+      const t = trustHolder.reload();
+      return k && t;
+    },
     async start(opts = {}) {
       try {
         await broker.start();
       } catch (err) {
         await journal.close();
+        keyStore.close();
+        trustHolder.close();
         throw new DavisError('DAVIS_ERR_BROKER_UNAVAILABLE', `cannot reach RabbitMQ at ${redactUrl(config.amqp.url)}: ${(err as Error).message}`, { cause: err });
       }
       await dispatcher.start();
+      await webhooks.start();
+      relay.start();
       if (opts.listen !== false) {
         const address = await app.listen({ host: config.gateway.host, port: config.gateway.port });
         gw.url = address;
@@ -89,10 +128,19 @@ export function createGateway(config: Config, logger: Logger): Gateway {
       }
     },
     async stop() {
+      // Intake first (in-flight requests finish), then the work being sent, then the broker.
       await app.close();
+      await relay.stop();
       await dispatcher.stop();
+      const drained = await Promise.race([
+        broker.stopConsuming().then(() => true),
+        new Promise<false>((r) => setTimeout(() => r(false), config.shutdownTimeoutMs).unref()),
+      ]);
+      if (!drained) logger.warn('shutdown timeout: unfinished work returns to the queue');
       await broker.close();
       central.close();
+      keyStore.close();
+      trustHolder.close();
       await journal.close();
     },
   };

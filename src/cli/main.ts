@@ -12,6 +12,7 @@ import { validatePayload } from '../validation/validate';
 import { checkEnvelope } from '../api/ingest';
 import { screenXml } from '../wire/screen';
 import { createXsdValidator } from '../wire/xsd';
+import { WIRE_SCREEN_LIMITS } from '../wire/wire-xml';
 import { MockCentralVis } from '../../mocks/central-vis';
 
 /** Exit codes: 0 ok, 1 the input is invalid / the check failed, 2 cannot run (usage, config, broker). */
@@ -84,16 +85,21 @@ error: "FILE: POINTER: reason".
 Exit codes: 0 all valid, 1 some invalid, 2 a file cannot be read.
 `,
   sign: `Usage: davis sign FILE --key KEY.pem --cert CERT.pem
+       davis sign FILE --p12 ID.p12 [--passphrase P]
 
 Signs the wire XML document FILE with an enveloped XML-DSig signature (exclusive C14N,
 RSA-SHA256 or ECDSA-SHA256 by the key type, the certificate in KeyInfo) and writes the signed
-document to stdout.
+document to stdout. The passphrase may also come from DAVIS_SIGNING_PASSPHRASE.
+
+Exit codes: 0 signed, 1 the document is refused (the line names the code, e.g. a DOCTYPE),
+2 a file or key cannot be read.
 `,
-  verify: `Usage: davis verify FILE [--trust CA.pem|DIR]
+  verify: `Usage: davis verify FILE [--trust CA.pem|DIR] [--config FILE]
 
 Verifies the signature of FILE and the strict signing profile (one signature under the root,
 one whole-document reference, allowed transforms and algorithms, certificate chain, validity,
-key usage). It does not check the schema. Without --trust, the dev PKI's CA
+key usage). It does not check the schema. --trust takes a PEM file or a folder holding only
+CA certificates (*.pem, *.crt). Without --trust, the dev PKI's CA
 (<dataDir>/pki/ca.crt.pem) is used.
 
 Exit codes: 0 valid, 1 refused (the line names the rule's error code), 2 cannot read.
@@ -175,7 +181,7 @@ const COMMANDS: Record<string, Command> = {
       const gw = createGateway(config, logger);
       if (!(await startOrExplain(gw, config, io))) return 2;
       io.out(`davis gateway listening on ${gw.url}\n`);
-      return waitForSignal(async () => { await gw.stop(); });
+      return waitForSignal(async () => { await gw.stop(); }, () => { gw.reloadPki(); });
     },
   },
   'mock-vis': {
@@ -210,7 +216,7 @@ const COMMANDS: Record<string, Command> = {
         }
         let errors: FieldError[];
         try {
-          errors = text.trimStart().startsWith('<') ? xsd.validate(screenXml(text)) : validateJsonMessage(text);
+          errors = text.trimStart().startsWith('<') ? xsd.validate(screenXml(text, WIRE_SCREEN_LIMITS)) : validateJsonMessage(text);
         } catch (err) {
           if (!isDavisError(err)) throw err;
           errors = err.errors?.length ? [...err.errors] : [{ pointer: '', message: `${err.code}: ${err.message}` }];
@@ -226,15 +232,30 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   sign: {
-    options: { key: { type: 'string' }, cert: { type: 'string' } },
+    options: { key: { type: 'string' }, cert: { type: 'string' }, p12: { type: 'string' }, passphrase: { type: 'string' } },
     async run(v, files, io) {
-      if (files.length !== 1 || !v.key || !v.cert) {
+      if (files.length !== 1 || !((v.key && v.cert) || v.p12)) {
         io.err(HELP.sign);
         return 2;
       }
-      const key = loadSigningKey({ keyFile: String(v.key), certFile: String(v.cert) });
-      io.out(signEnveloped(screenXml(readFileSync(files[0], 'utf8')), key));
-      return 0;
+      const key = v.p12
+        ? loadSigningKey({ p12File: String(v.p12), passphrase: String(v.passphrase ?? process.env.DAVIS_SIGNING_PASSPHRASE ?? '') })
+        : loadSigningKey({ keyFile: String(v.key), certFile: String(v.cert) });
+      let xml: string;
+      try {
+        xml = readFileSync(files[0], 'utf8');
+      } catch (err) {
+        io.err(`${files[0]}: cannot read: ${(err as Error).message}\n`);
+        return 2;
+      }
+      try {
+        io.out(signEnveloped(screenXml(xml, WIRE_SCREEN_LIMITS), key));
+        return 0;
+      } catch (err) {
+        if (!isDavisError(err)) throw err;
+        io.err(`${files[0]}: refused: ${err.code}: ${err.message}\n`);
+        return 1;
+      }
     },
   },
   verify: {
@@ -361,7 +382,7 @@ async function runDev(v: Values, io: Io): Promise<number> {
   return waitForSignal(async () => {
     await gw.stop();
     await mock.stop();
-  });
+  }, () => { gw.reloadPki(); });
 }
 
 async function startOrExplain(gw: Gateway, config: Config, io: Io): Promise<boolean> {
@@ -380,13 +401,17 @@ async function startOrExplain(gw: Gateway, config: Config, io: Io): Promise<bool
   }
 }
 
-/** Resolves with exit code 0 after SIGINT or SIGTERM and a clean stop. */
-function waitForSignal(stop: () => Promise<void>): Promise<number> {
+/** Resolves with exit code 0 after SIGINT or SIGTERM and a clean stop; SIGHUP calls `onHangup` (PKI reload). */
+function waitForSignal(stop: () => Promise<void>, onHangup?: () => void): Promise<number> {
   return new Promise((resolve) => {
     let stopping = false;
+    const hup = () => onHangup?.();
+    // Without a handler Node's default for SIGHUP ends the process.
+    process.on('SIGHUP', hup);
     const onSignal = () => {
       if (stopping) return;
       stopping = true;
+      process.off('SIGHUP', hup);
       stop().then(() => resolve(0), () => resolve(1));
     };
     process.once('SIGINT', onSignal);

@@ -47,6 +47,8 @@ export interface Config {
     readonly shards: number;
     /** Longest wait for a publisher confirm, ms. @default 5000 */
     readonly confirmTimeoutMs: number;
+    /** Messages waiting in the outbound and delay queues above which ingest answers 503. @default 100000 */
+    readonly maxBacklog: number;
   };
   readonly journal: {
     /** @default "sqlite" */
@@ -78,11 +80,37 @@ export interface Config {
     readonly keyFile?: string;
     /** Timeout of one central request, ms. @default 10000 */
     readonly timeoutMs: number;
-    /** Delivery attempts before a message is `failed`. @default 5 */
+    /** GET here answers whether central is alive (circuit-breaker probe). @default the central URL */
+    readonly probeUrl?: string;
+    /** Delivery attempts before a message is `failed`. @default 12 */
     readonly maxAttempts: number;
-    /** First retry delay, ms; doubles each attempt, with jitter. @default 500 */
+    /** Age after which an undelivered message is `failed`, ms. @default 86400000 */
+    readonly maxAgeMs: number;
+    /** First retry delay, ms; doubles each attempt, with jitter. @default 1000 */
     readonly retryBaseMs: number;
+    /** Longest retry delay, ms. @default 300000 */
+    readonly retryMaxMs: number;
+    /** Consecutive transport failures that open the circuit breaker. @default 5 */
+    readonly breakerThreshold: number;
+    /** First circuit-breaker cooldown before probing, ms (doubles up to 30 s). @default 1000 */
+    readonly breakerCooldownMs: number;
   };
+  readonly webhook: {
+    /** UMA's callback URL; unset: no callbacks. */
+    readonly url?: string;
+    /** HMAC-SHA256 secret for `X-Davis-Signature` (prefer `DAVIS_WEBHOOK_SECRET`). */
+    readonly secret?: string;
+    /** @default 10 */
+    readonly maxAttempts: number;
+    /** @default 1000 */
+    readonly retryBaseMs: number;
+    /** @default 5000 */
+    readonly timeoutMs: number;
+  };
+  /** Outbox relay: how often journaled-but-unconfirmed messages are published again, ms. @default 10000 */
+  readonly relayIntervalMs: number;
+  /** Graceful stop: longest wait for in-flight work on SIGTERM, ms. @default 30000 */
+  readonly shutdownTimeoutMs: number;
   readonly mock: {
     /** @default "127.0.0.1" */
     readonly host: string;
@@ -105,8 +133,10 @@ const posInt = { type: 'integer', minimum: 1 };
 export const CONFIG_SCHEMA = {
   type: 'object',
   additionalProperties: false,
-  required: ['mode', 'dataDir', 'memberState', 'gateway', 'amqp', 'journal', 'signing', 'central', 'mock', 'log'],
+  required: ['mode', 'dataDir', 'memberState', 'gateway', 'amqp', 'journal', 'signing', 'central', 'webhook', 'mock', 'log', 'relayIntervalMs', 'shutdownTimeoutMs'],
   properties: {
+    relayIntervalMs: { type: 'integer', minimum: 100 },
+    shutdownTimeoutMs: { type: 'integer', minimum: 0 },
     mode: { enum: ['dev', 'production'] },
     dataDir: str,
     memberState: { type: 'string', pattern: '^[A-Z]{2}$' },
@@ -131,10 +161,10 @@ export const CONFIG_SCHEMA = {
       },
     },
     amqp: {
-      type: 'object', additionalProperties: false, required: ['url', 'prefix', 'shards', 'confirmTimeoutMs'],
+      type: 'object', additionalProperties: false, required: ['url', 'prefix', 'shards', 'confirmTimeoutMs', 'maxBacklog'],
       properties: {
         url: { type: 'string', pattern: '^amqps?://' }, prefix: { type: 'string', pattern: '^[A-Za-z0-9._-]*$' },
-        shards: { type: 'integer', minimum: 1, maximum: 256 }, confirmTimeoutMs: posInt,
+        shards: { type: 'integer', minimum: 1, maximum: 256 }, confirmTimeoutMs: posInt, maxBacklog: posInt,
       },
     },
     journal: {
@@ -146,10 +176,19 @@ export const CONFIG_SCHEMA = {
       properties: { keyFile: str, certFile: str, p12File: str, passphrase: { type: 'string' }, trust: str },
     },
     central: {
-      type: 'object', additionalProperties: false, required: ['url', 'timeoutMs', 'maxAttempts', 'retryBaseMs'],
+      type: 'object', additionalProperties: false,
+      required: ['url', 'timeoutMs', 'maxAttempts', 'maxAgeMs', 'retryBaseMs', 'retryMaxMs', 'breakerThreshold', 'breakerCooldownMs'],
       properties: {
-        url: { type: 'string', pattern: '^https?://' }, caFile: str, certFile: str, keyFile: str,
-        timeoutMs: posInt, maxAttempts: { type: 'integer', minimum: 1, maximum: 100 }, retryBaseMs: posInt,
+        url: { type: 'string', pattern: '^https?://' }, probeUrl: { type: 'string', pattern: '^https?://' }, caFile: str, certFile: str, keyFile: str,
+        timeoutMs: posInt, maxAttempts: { type: 'integer', minimum: 1, maximum: 1000 }, maxAgeMs: posInt, retryBaseMs: posInt, retryMaxMs: posInt,
+        breakerThreshold: posInt, breakerCooldownMs: posInt,
+      },
+    },
+    webhook: {
+      type: 'object', additionalProperties: false, required: ['maxAttempts', 'retryBaseMs', 'timeoutMs'],
+      properties: {
+        url: { type: 'string', pattern: '^https?://' }, secret: { type: 'string', minLength: 16 },
+        maxAttempts: { type: 'integer', minimum: 1, maximum: 1000 }, retryBaseMs: posInt, timeoutMs: posInt,
       },
     },
     mock: {
@@ -170,10 +209,16 @@ export function defaultConfig(): Record<string, unknown> {
     dataDir: '.davis',
     memberState: 'FI',
     gateway: { host: '127.0.0.1', port: 8080, bodyLimit: 8 * 1024 * 1024, tokens: [] },
-    amqp: { url: 'amqp://guest:guest@127.0.0.1:5672', prefix: 'davis.', shards: 8, confirmTimeoutMs: 5000 },
+    amqp: { url: 'amqp://guest:guest@127.0.0.1:5672', prefix: 'davis.', shards: 8, confirmTimeoutMs: 5000, maxBacklog: 100000 },
     journal: { driver: 'sqlite', sqlitePath: 'journal.sqlite', postgresUrl: 'postgres://postgres@127.0.0.1:5432/postgres' },
     signing: {},
-    central: { url: 'https://127.0.0.1:8443/vis/v1/messages', timeoutMs: 10000, maxAttempts: 5, retryBaseMs: 500 },
+    central: {
+      url: 'https://127.0.0.1:8443/vis/v1/messages', timeoutMs: 10000, maxAttempts: 12, maxAgeMs: 86400000,
+      retryBaseMs: 1000, retryMaxMs: 300000, breakerThreshold: 5, breakerCooldownMs: 1000,
+    },
+    webhook: { maxAttempts: 10, retryBaseMs: 1000, timeoutMs: 5000 },
+    relayIntervalMs: 10000,
+    shutdownTimeoutMs: 30000,
     mock: { host: '127.0.0.1', port: 8443, controlPort: 8444 },
     log: { level: 'info' },
   };

@@ -13,6 +13,8 @@ export interface CentralHttpAnswer {
 export interface CentralClient {
   /** @throws DavisError DAVIS_ERR_CENTRAL_TRANSPORT on timeout, refused or reset connections, TLS failures */
   send(xml: string, messageId: string): Promise<CentralHttpAnswer>;
+  /** A side-effect-free request (GET on the probe URL): resolves if central answers below HTTP 500. */
+  probe(): Promise<void>;
   close(): void;
 }
 
@@ -26,6 +28,8 @@ export interface HttpsCentralOptions {
   readonly keyFile?: string;
   /** Timeout of one request, ms. */
   readonly timeoutMs: number;
+  /** URL that `probe()` GETs. @default the central URL */
+  readonly probeUrl?: string;
   /** Largest answer accepted, bytes. @default 4194304 */
   readonly maxAnswerBytes?: number;
 }
@@ -75,6 +79,20 @@ export class HttpsCentralClient implements CentralClient {
       req.on('timeout', () => req.destroy(Object.assign(new Error(`central did not answer within ${this.opts.timeoutMs} ms`), { code: 'ETIMEDOUT' })));
       req.on('error', (err) => reject(transportError(err)));
       req.end(xml);
+    });
+  }
+
+  probe(): Promise<void> {
+    const url = new URL(this.opts.probeUrl ?? this.opts.url);
+    const mod = url.protocol === 'https:' ? https : http;
+    return new Promise((resolve, reject) => {
+      const req = mod.request(url, { method: 'GET', agent: this.agent, timeout: Math.min(this.opts.timeoutMs, 5000) }, (res) => {
+        res.resume();
+        res.on('end', () => ((res.statusCode ?? 500) < 500 ? resolve() : reject(new Error(`central probe answered HTTP ${res.statusCode}`))));
+      });
+      req.on('timeout', () => req.destroy(new Error('central probe timed out')));
+      req.on('error', (err) => reject(transportError(err)));
+      req.end();
     });
   }
 

@@ -1,52 +1,75 @@
 import type { Logger } from 'pino';
 import { DavisError, isDavisError } from '../errors/errors';
-import { TERMINAL_STATES, type Journal } from '../journal/journal';
-import type { Broker, Delivery } from '../queue/queue';
+import { TERMINAL_STATES, type Journal, type MessageState } from '../journal/journal';
+import type { Broker, Delivery, OutboundWork } from '../queue/queue';
 import type { CentralAnswer } from '../wire/types';
 import type { CentralClient } from './central-client';
+import { CircuitBreaker } from './circuit-breaker';
+import type { Webhooks } from './webhooks';
 
 /** Options of the dispatcher. */
 export interface DispatcherOptions {
   readonly journal: Journal;
   readonly broker: Broker;
   readonly central: CentralClient;
+  readonly webhooks: Webhooks;
   /** Verifies central's signed answer and maps it; throws DavisError on anything unverifiable. */
   readonly readAnswer: (xml: string) => CentralAnswer;
   readonly logger: Logger;
-  /** Attempts before `failed`. @default 5 */
+  /** Attempts before `failed`. @default 12 */
   readonly maxAttempts: number;
-  /** First retry delay, ms, doubled per attempt with full jitter. @default 500 */
+  /** Age after which a message still not delivered is `failed`, ms. @default 86400000 (24 h) */
+  readonly maxAgeMs: number;
+  /** First retry delay, ms, doubled per attempt with jitter. @default 1000 */
   readonly retryBaseMs: number;
-  /** Longest retry delay, ms. @default 30000 */
-  readonly retryMaxMs?: number;
+  /** Longest retry delay, ms. @default 300000 */
+  readonly retryMaxMs: number;
+  /** How long a message waits before checking again whether an earlier one of its application is settled, ms. @default 1000 */
+  readonly orderWaitMs: number;
+  /** Consecutive transport failures that open the circuit breaker. @default 5 */
+  readonly breakerThreshold: number;
+  /** First circuit-breaker cooldown, ms. @default 1000 */
+  readonly breakerCooldownMs: number;
 }
 
 /**
  * Consumes outbound work, sends it to central, verifies and records the answer, and acks
- * only after the journal holds the outcome. A redelivered message whose outcome is already
- * journaled is acked without being sent again; central is idempotent on the message id
- * for the rare case in between (sent, answer not yet journaled).
+ * only after the journal holds the outcome.
+ *
+ * - Order: a message is sent only when every message accepted earlier with the same ordering
+ *   key is settled (the journal knows); otherwise it waits in a delay queue and comes back.
+ * - Retries: a transient failure puts the message in a delay queue (exponential backoff with
+ *   jitter) and frees the shard for other applications; attempts and the next attempt time
+ *   are journaled. After `maxAttempts` or `maxAgeMs` it is `failed` and parked.
+ * - A redelivered message whose outcome is journaled is acked without being sent again;
+ *   central is idempotent on the message id for the case in between.
+ * - A circuit breaker pauses consumption while central is unreachable.
  */
 export class Dispatcher {
-  private stopping = false;
-  private readonly wakeups = new Set<() => void>();
+  readonly breaker: CircuitBreaker;
 
-  constructor(private readonly opts: DispatcherOptions) {}
-
-  async start(): Promise<void> {
-    await this.opts.broker.consume((d) => this.handle(d));
+  constructor(private readonly opts: DispatcherOptions) {
+    this.breaker = new CircuitBreaker({
+      threshold: opts.breakerThreshold, cooldownMs: opts.breakerCooldownMs, maxCooldownMs: 30000,
+      probe: () => opts.central.probe(), logger: opts.logger,
+    });
+    this.breaker.on('open', () => { void opts.broker.pause('outbound'); });
+    this.breaker.on('close', () => { void opts.broker.resume('outbound'); });
   }
 
-  /** Stops taking work; a message waiting between attempts goes back to its queue. */
+  async start(): Promise<void> {
+    await this.opts.broker.consume('outbound', (d) => this.handle(d));
+  }
+
+  /** Stops taking work and waits for the messages being sent. */
   async stop(): Promise<void> {
-    this.stopping = true;
-    for (const wake of this.wakeups) wake();
-    await this.opts.broker.stopConsuming();
+    this.breaker.stop();
+    await this.opts.broker.pause('outbound');
   }
 
   /** Handles one delivery; exported for tests. */
-  async handle(d: Delivery): Promise<void> {
-    const { journal, logger } = this.opts;
+  async handle(d: Delivery<OutboundWork>): Promise<void> {
+    const { journal, broker, logger } = this.opts;
     const id = d.work.messageId;
     const log = logger.child({ messageId: id, correlationId: d.work.correlationId });
     const rec = await journal.get(id);
@@ -56,67 +79,73 @@ export class Dispatcher {
       return;
     }
     if (TERMINAL_STATES.has(rec.state)) {
-      log.info({ state: rec.state }, 'already settled; not sent again');
-      d.ack();
-      return;
-    }
-    const xml = await journal.getWireXml(id);
-    if (xml === undefined) {
       d.ack();
       return;
     }
     // Ingest marks `queued` after the confirm; this delivery may overtake it.
     if (rec.state === 'accepted') await journal.transitionFrom(id, 'accepted', 'queued');
-    let attempt = rec.attempts;
-    while (!this.stopping) {
-      attempt++;
-      await journal.transition(id, 'sending', { attempt });
-      try {
-        const res = await this.opts.central.send(xml, id);
-        if (res.status >= 500 || res.status === 429) {
-          throw new DavisError('DAVIS_ERR_CENTRAL_TRANSPORT', `central answered HTTP ${res.status}`);
-        }
-        let answer: CentralAnswer;
-        try {
-          answer = this.opts.readAnswer(res.body);
-        } catch (err) {
-          throw new DavisError('DAVIS_ERR_CENTRAL_ANSWER', `central answer refused: ${isDavisError(err) ? err.code : 'unreadable'}`, { cause: err });
-        }
-        if (answer.inReplyTo !== id) {
-          throw new DavisError('DAVIS_ERR_CENTRAL_ANSWER', 'central answer is for another message');
-        }
-        const state = await journal.recordAnswer(id, answer, res.body);
-        log.info({ state, attempt, centralCode: answer.code }, 'central answered');
-        d.ack();
-        return;
-      } catch (err) {
-        const code = isDavisError(err) ? (err.cause && isDavisError(err.cause) ? err.cause.code : err.code) : 'DAVIS_ERR_INTERNAL';
-        const detail = isDavisError(err) ? `${code}: ${err.message}` : code;
-        if (attempt >= this.opts.maxAttempts) {
-          await journal.transition(id, 'failed', { attempt, detail });
-          await this.opts.broker.park(d.work, detail);
-          log.error({ attempt, code }, 'delivery failed; parked');
-          d.ack();
-          return;
-        }
-        await journal.transition(id, 'retrying', { attempt, detail });
-        log.warn({ attempt, code }, 'delivery attempt failed; will retry');
-        await this.sleep(this.backoff(attempt));
-      }
+    if (this.breaker.state === 'open') {
+      await broker.delay('outbound', d.work, this.opts.breakerCooldownMs);
+      d.ack();
+      return;
     }
-    d.requeue();
+    if (await journal.hasUnsettledPredecessor(id)) {
+      await broker.delay('outbound', d.work, this.opts.orderWaitMs);
+      d.ack();
+      return;
+    }
+    if (Date.now() - Date.parse(rec.createdAt) > this.opts.maxAgeMs) {
+      await this.fail(d, rec.attempts, `DAVIS_ERR_CENTRAL_TRANSPORT: not delivered within ${this.opts.maxAgeMs} ms`, log);
+      return;
+    }
+    const xml = await journal.getWireXml(id);
+    const attempt = rec.attempts + 1;
+    await journal.transition(id, 'sending', { attempt });
+    try {
+      const res = await this.opts.central.send(xml!, id);
+      if (res.status >= 500 || res.status === 429) {
+        throw new DavisError('DAVIS_ERR_CENTRAL_TRANSPORT', `central answered HTTP ${res.status}`);
+      }
+      this.breaker.success();
+      let answer: CentralAnswer;
+      try {
+        answer = this.opts.readAnswer(res.body);
+      } catch (err) {
+        throw new DavisError('DAVIS_ERR_CENTRAL_ANSWER', `central answer refused: ${isDavisError(err) ? err.code : 'unreadable'}`, { cause: err });
+      }
+      if (answer.inReplyTo !== id) throw new DavisError('DAVIS_ERR_CENTRAL_ANSWER', 'central answer is for another message');
+      const state = await journal.recordAnswer(id, answer, res.body);
+      log.info({ state, attempt, centralCode: answer.code }, 'central answered');
+      await this.opts.webhooks.enqueue(id, `message.${state}`, d.work.correlationId);
+      d.ack();
+    } catch (err) {
+      if (!isDavisError(err) || (err.code !== 'DAVIS_ERR_CENTRAL_TRANSPORT' && err.code !== 'DAVIS_ERR_CENTRAL_ANSWER')) throw err;
+      if (err.code === 'DAVIS_ERR_CENTRAL_TRANSPORT') this.breaker.failure();
+      const cause = err.cause && isDavisError(err.cause) ? `${err.cause.code}` : undefined;
+      const detail = `${err.code}: ${cause ?? err.message}`;
+      if (attempt >= this.opts.maxAttempts) {
+        await this.fail(d, attempt, detail, log);
+        return;
+      }
+      const wait = this.backoff(attempt);
+      await journal.transition(id, 'retrying', { attempt, detail, nextAttemptAt: new Date(Date.now() + wait).toISOString() });
+      await broker.delay('outbound', d.work, wait);
+      log.warn({ attempt, code: err.code, waitMs: Math.round(wait) }, 'delivery attempt failed; will retry');
+      d.ack();
+    }
+  }
+
+  private async fail(d: Delivery<OutboundWork>, attempt: number, detail: string, log: Logger): Promise<void> {
+    const state: MessageState = 'failed';
+    await this.opts.journal.transition(d.work.messageId, state, { attempt, detail });
+    await this.opts.broker.park(d.work, detail);
+    log.error({ attempt }, 'delivery failed; parked');
+    await this.opts.webhooks.enqueue(d.work.messageId, 'message.failed', d.work.correlationId);
+    d.ack();
   }
 
   private backoff(attempt: number): number {
-    const cap = Math.min(this.opts.retryMaxMs ?? 30000, this.opts.retryBaseMs * 2 ** (attempt - 1));
+    const cap = Math.min(this.opts.retryMaxMs, this.opts.retryBaseMs * 2 ** (attempt - 1));
     return cap / 2 + Math.random() * (cap / 2);
-  }
-
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const done = () => { clearTimeout(t); this.wakeups.delete(done); resolve(); };
-      const t = setTimeout(done, ms);
-      this.wakeups.add(done);
-    });
   }
 }

@@ -58,6 +58,8 @@ export const ERRORS = {
   DAVIS_ERR_PKI_TRUST: { status: 500, retryable: false, title: 'Trust store cannot be loaded' },
   // infrastructure
   DAVIS_ERR_BROKER_UNAVAILABLE: { status: 503, retryable: true, title: 'Message broker unavailable' },
+  DAVIS_ERR_QUEUE_FULL: { status: 503, retryable: true, title: 'Outbound backlog above its limit' },
+  DAVIS_ERR_MESSAGE_STATE: { status: 409, retryable: false, title: 'The message is not in a state that allows this' },
   DAVIS_ERR_JOURNAL_UNAVAILABLE: { status: 503, retryable: true, title: 'Journal unavailable' },
   DAVIS_ERR_CENTRAL_TRANSPORT: { status: 502, retryable: true, title: 'Central system unreachable' },
   DAVIS_ERR_CENTRAL_ANSWER: { status: 502, retryable: true, title: 'Central answer invalid' },

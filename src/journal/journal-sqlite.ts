@@ -2,11 +2,15 @@ import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { CentralAnswer } from '../wire/types';
-import { nowIso, type Journal, type MessageFilter, type MessageRecord, type MessageState, type NewMessage, type StateEvent } from './journal';
+import {
+  nowIso, type Journal, type MessageFilter, type MessageRecord, type MessageState, type NewMessage, type StateEvent,
+  type TransitionExtra, type WebhookStatus,
+} from './journal';
 
 const SCHEMA = `
 CREATE TABLE IF NOT EXISTS messages (
-  id TEXT PRIMARY KEY,
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
   type TEXT NOT NULL,
   direction TEXT NOT NULL,
   state TEXT NOT NULL,
@@ -20,12 +24,15 @@ CREATE TABLE IF NOT EXISTS messages (
   updated_at TEXT NOT NULL,
   attempts INTEGER NOT NULL DEFAULT 0,
   last_error TEXT,
+  next_attempt_at TEXT,
   answer_json TEXT,
-  response_xml TEXT
+  response_xml TEXT,
+  webhook_json TEXT
 );
 CREATE INDEX IF NOT EXISTS messages_created ON messages (created_at, id);
 CREATE INDEX IF NOT EXISTS messages_state ON messages (state, created_at);
 CREATE INDEX IF NOT EXISTS messages_idem ON messages (client_id, idempotency_key);
+CREATE INDEX IF NOT EXISTS messages_order ON messages (ordering_key, seq);
 CREATE TABLE IF NOT EXISTS events (
   seq INTEGER PRIMARY KEY AUTOINCREMENT,
   message_id TEXT NOT NULL REFERENCES messages(id),
@@ -37,18 +44,25 @@ CREATE TABLE IF NOT EXISTS events (
 CREATE INDEX IF NOT EXISTS events_message ON events (message_id, seq);
 `;
 
+/** States after which a message needs nothing more (as SQL). */
+const SETTLED_SQL = "('delivered','rejected','failed','refused')";
+
 interface Row {
   id: string; type: string; direction: 'outbound' | 'inbound'; state: MessageState; ordering_key: string; client_id: string;
   idempotency_key: string | null; body_hash: string; correlation_id: string; created_at: string; updated_at: string;
-  attempts: number; last_error: string | null; answer_json: string | null;
+  attempts: number; last_error: string | null; next_attempt_at: string | null; answer_json: string | null; webhook_json: string | null;
 }
 interface EventRow { state: MessageState; at: string; attempt: number | null; detail: string | null }
 
-const COLUMNS = 'id, type, direction, state, ordering_key, client_id, idempotency_key, body_hash, correlation_id, created_at, updated_at, attempts, last_error, answer_json';
+const COLUMNS = 'id, type, direction, state, ordering_key, client_id, idempotency_key, body_hash, correlation_id, created_at, updated_at, attempts, last_error, next_attempt_at, answer_json, webhook_json';
+const UPDATE_SET = `state = @to, updated_at = @at, attempts = MAX(attempts, COALESCE(@attempt, attempts)),
+  last_error = CASE WHEN @to IN ('retrying','failed','refused') THEN COALESCE(@detail, last_error) ELSE last_error END,
+  next_attempt_at = @next`;
 
 /**
- * The embedded journal: one SQLite file in WAL mode. better-sqlite3 is synchronous; each
- * call is a short local transaction, so the async port adds no waiting.
+ * The embedded journal: one SQLite file in WAL mode with `synchronous=FULL`, so a message
+ * answered 202 survives a power cut. better-sqlite3 is synchronous; each call is a short
+ * local transaction, so the async port adds no waiting.
  */
 export class SqliteJournal implements Journal {
   private readonly db: Database.Database;
@@ -59,7 +73,6 @@ export class SqliteJournal implements Journal {
     if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
     this.db = new Database(file);
     this.db.pragma('journal_mode = WAL');
-    // FULL: a message answered 202 must survive a power cut, not only a process crash.
     this.db.pragma('synchronous = FULL');
     this.db.pragma('busy_timeout = 5000');
     this.db.exec(SCHEMA);
@@ -67,16 +80,19 @@ export class SqliteJournal implements Journal {
       insert: this.db.prepare(`INSERT INTO messages (id, type, direction, state, ordering_key, client_id, idempotency_key, body_hash, correlation_id, wire_xml, created_at, updated_at)
         VALUES (@id, @type, @direction, 'accepted', @orderingKey, @clientId, @idempotencyKey, @bodyHash, @correlationId, @wireXml, @at, @at)`),
       event: this.db.prepare('INSERT INTO events (message_id, state, at, attempt, detail) VALUES (?, ?, ?, ?, ?)'),
-      update: this.db.prepare(`UPDATE messages SET state = ?, updated_at = ?, attempts = MAX(attempts, COALESCE(?, attempts)),
-        last_error = CASE WHEN ? IN ('retrying','failed','refused') THEN COALESCE(?, last_error) ELSE last_error END WHERE id = ?`),
-      updateFrom: this.db.prepare(`UPDATE messages SET state = ?, updated_at = ?, attempts = MAX(attempts, COALESCE(?, attempts)),
-        last_error = CASE WHEN ? IN ('retrying','failed','refused') THEN COALESCE(?, last_error) ELSE last_error END WHERE id = ? AND state = ?`),
-      answer: this.db.prepare('UPDATE messages SET state = ?, updated_at = ?, answer_json = ?, response_xml = ? WHERE id = ?'),
+      update: this.db.prepare(`UPDATE messages SET ${UPDATE_SET} WHERE id = @id`),
+      updateFrom: this.db.prepare(`UPDATE messages SET ${UPDATE_SET} WHERE id = @id AND state = @from`),
+      answer: this.db.prepare('UPDATE messages SET state = ?, updated_at = ?, next_attempt_at = NULL, answer_json = ?, response_xml = ? WHERE id = ?'),
+      requeue: this.db.prepare("UPDATE messages SET state = 'queued', updated_at = ?, attempts = 0, next_attempt_at = NULL WHERE id = ? AND state = 'failed'"),
+      webhook: this.db.prepare('UPDATE messages SET webhook_json = ? WHERE id = ?'),
       get: this.db.prepare(`SELECT ${COLUMNS} FROM messages WHERE id = ?`),
       events: this.db.prepare('SELECT state, at, attempt, detail FROM events WHERE message_id = ? ORDER BY seq'),
       wire: this.db.prepare('SELECT wire_xml FROM messages WHERE id = ?'),
-      idem: this.db.prepare(`SELECT ${COLUMNS} FROM messages WHERE client_id = ? AND idempotency_key = ? AND state <> 'refused' ORDER BY created_at DESC LIMIT 1`),
-      unpublished: this.db.prepare("SELECT id FROM messages WHERE state = 'accepted' AND created_at < ? ORDER BY created_at, id"),
+      idem: this.db.prepare(`SELECT ${COLUMNS} FROM messages WHERE client_id = ? AND idempotency_key = ? AND state <> 'refused' ORDER BY seq DESC LIMIT 1`),
+      unpublished: this.db.prepare("SELECT id FROM messages WHERE state = 'accepted' AND direction = 'outbound' AND created_at < ? ORDER BY seq"),
+      predecessor: this.db.prepare(`SELECT 1 FROM messages p JOIN messages m ON m.id = ?
+        WHERE p.ordering_key = m.ordering_key AND p.direction = 'outbound' AND p.seq < m.seq AND p.state NOT IN ${SETTLED_SQL} LIMIT 1`),
+      counts: this.db.prepare('SELECT state, count(*) AS n FROM messages GROUP BY state'),
       ping: this.db.prepare('SELECT 1'),
     };
   }
@@ -89,23 +105,45 @@ export class SqliteJournal implements Journal {
     })();
   }
 
-  async transition(id: string, state: MessageState, extra: { attempt?: number; detail?: string } = {}): Promise<void> {
-    const at = nowIso();
-    this.db.transaction(() => {
-      const res = this.stmts.update.run(state, at, extra.attempt ?? null, state, extra.detail ?? null, id);
-      if (res.changes !== 1) throw new Error(`journal: no message ${id}`);
-      this.stmts.event.run(id, state, at, extra.attempt ?? null, extra.detail ?? null);
-    })();
+  async transition(id: string, state: MessageState, extra: TransitionExtra = {}): Promise<void> {
+    if (!this.move(this.stmts.update, id, undefined, state, extra)) throw new Error(`journal: no message ${id}`);
   }
 
-  async transitionFrom(id: string, from: MessageState, to: MessageState, extra: { attempt?: number; detail?: string } = {}): Promise<boolean> {
+  async transitionFrom(id: string, from: MessageState, to: MessageState, extra: TransitionExtra = {}): Promise<boolean> {
+    return this.move(this.stmts.updateFrom, id, from, to, extra);
+  }
+
+  private move(stmt: Database.Statement, id: string, from: MessageState | undefined, to: MessageState, extra: TransitionExtra): boolean {
     const at = nowIso();
     return this.db.transaction(() => {
-      const res = this.stmts.updateFrom.run(to, at, extra.attempt ?? null, to, extra.detail ?? null, id, from);
+      const res = stmt.run({ id, from: from ?? null, to, at, attempt: extra.attempt ?? null, detail: extra.detail ?? null, next: extra.nextAttemptAt ?? null });
       if (res.changes !== 1) return false;
       this.stmts.event.run(id, to, at, extra.attempt ?? null, extra.detail ?? null);
       return true;
     })();
+  }
+
+  async hasUnsettledPredecessor(id: string): Promise<boolean> {
+    return this.stmts.predecessor.get(id) !== undefined;
+  }
+
+  async requeueFailed(id: string, detail: string): Promise<boolean> {
+    const at = nowIso();
+    return this.db.transaction(() => {
+      if (this.stmts.requeue.run(at, id).changes !== 1) return false;
+      this.stmts.event.run(id, 'queued', at, null, detail);
+      return true;
+    })();
+  }
+
+  async recordWebhook(id: string, status: Omit<WebhookStatus, 'updatedAt'>): Promise<void> {
+    this.stmts.webhook.run(JSON.stringify({ ...status, updatedAt: nowIso() }), id);
+  }
+
+  async countByState(): Promise<Partial<Record<MessageState, number>>> {
+    const out: Partial<Record<MessageState, number>> = {};
+    for (const r of this.stmts.counts.all() as { state: MessageState; n: number }[]) out[r.state] = r.n;
+    return out;
   }
 
   async recordAnswer(id: string, answer: CentralAnswer, responseXml: string): Promise<MessageState> {
@@ -168,19 +206,20 @@ export class SqliteJournal implements Journal {
   }
 
   private toRecord(row: Row): MessageRecord {
-    const events = (this.stmts.events.all(row.id) as EventRow[]).map((e) => {
-      const ev: { state: MessageState; at: string; attempt?: number; detail?: string } = { state: e.state, at: e.at };
-      if (e.attempt !== null) ev.attempt = e.attempt;
-      if (e.detail !== null) ev.detail = e.detail;
-      return ev as StateEvent;
-    });
+    const events = (this.stmts.events.all(row.id) as EventRow[]).map((e) => ({
+      state: e.state, at: e.at,
+      ...(e.attempt !== null ? { attempt: e.attempt } : {}),
+      ...(e.detail !== null ? { detail: e.detail } : {}),
+    }) as StateEvent);
     return {
       id: row.id, type: row.type, direction: row.direction, state: row.state, orderingKey: row.ordering_key,
       clientId: row.client_id, bodyHash: row.body_hash, correlationId: row.correlation_id,
       createdAt: row.created_at, updatedAt: row.updated_at, attempts: row.attempts, events,
       ...(row.idempotency_key !== null ? { idempotencyKey: row.idempotency_key } : {}),
       ...(row.last_error !== null ? { lastError: row.last_error } : {}),
+      ...(row.next_attempt_at !== null ? { nextAttemptAt: row.next_attempt_at } : {}),
       ...(row.answer_json !== null ? { answer: JSON.parse(row.answer_json) as CentralAnswer } : {}),
+      ...(row.webhook_json !== null ? { webhook: JSON.parse(row.webhook_json) as WebhookStatus } : {}),
     };
   }
 }

@@ -55,8 +55,21 @@ export interface MessageRecord {
   readonly updatedAt: string;
   readonly attempts: number;
   readonly lastError?: string;
+  /** When the next delivery attempt is due (state `retrying`). */
+  readonly nextAttemptAt?: string;
+  /** The callback to UMA about this message's outcome, if a webhook is configured. */
+  readonly webhook?: WebhookStatus;
   readonly events: readonly StateEvent[];
   readonly answer?: CentralAnswer;
+}
+
+/** The state of the callback to UMA about one message. */
+export interface WebhookStatus {
+  readonly event: string;
+  readonly state: 'pending' | 'delivered' | 'failed';
+  readonly attempts: number;
+  readonly lastError?: string;
+  readonly updatedAt: string;
 }
 
 /** Filter for listing messages (ops). */
@@ -77,13 +90,24 @@ export interface MessageFilter {
 export interface Journal {
   /** Records a new message in state `accepted`. Throws if the id exists. */
   insert(msg: NewMessage): Promise<void>;
-  /** Appends a state change; `attempt` and `detail` update the counters shown to operators. */
-  transition(id: string, state: MessageState, extra?: { attempt?: number; detail?: string }): Promise<void>;
+  /** Appends a state change; `attempt`, `detail` and `nextAttemptAt` update what operators see. */
+  transition(id: string, state: MessageState, extra?: TransitionExtra): Promise<void>;
   /**
    * Moves a message from `from` to `to` only if it is still in `from`, atomically; returns
    * whether it moved. Ingest and dispatcher race on fresh messages: this settles who wins.
    */
-  transitionFrom(id: string, from: MessageState, to: MessageState, extra?: { attempt?: number; detail?: string }): Promise<boolean>;
+  transitionFrom(id: string, from: MessageState, to: MessageState, extra?: TransitionExtra): Promise<boolean>;
+  /**
+   * Whether an outbound message with the same ordering key, accepted earlier, is not yet
+   * settled (delivered, rejected, failed or refused). Such a message must go first.
+   */
+  hasUnsettledPredecessor(id: string): Promise<boolean>;
+  /** Operator retry: `failed` → `queued` with the attempt counter reset; false if the message is not `failed`. */
+  requeueFailed(id: string, detail: string): Promise<boolean>;
+  /** Records the state of the webhook about a message. */
+  recordWebhook(id: string, status: Omit<WebhookStatus, 'updatedAt'>): Promise<void>;
+  /** Number of messages per state (metrics). */
+  countByState(): Promise<Partial<Record<MessageState, number>>>;
   /** Records the central answer and the terminal state it implies, in one step. */
   recordAnswer(id: string, answer: CentralAnswer, responseXml: string): Promise<MessageState>;
   /** The message with its history, or undefined. */
@@ -99,6 +123,15 @@ export interface Journal {
   /** Answers quickly whether the store is usable (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Optional facts recorded with a state change. */
+export interface TransitionExtra {
+  readonly attempt?: number;
+  /** Error code or reason. */
+  readonly detail?: string;
+  /** ISO 8601 time of the next attempt (for `retrying`). */
+  readonly nextAttemptAt?: string;
 }
 
 /** Current time as the journal writes it. */

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import amqp from 'amqplib';
 import type { Logger } from 'pino';
 import { DavisError } from '../errors/errors';
-import type { Broker, Delivery, OutboundWork } from './queue';
+import type { Broker, Delivery, Lane, OutboundWork, WorkOf } from './queue';
 
 /** Options of the amqplib adapter. */
 export interface AmqpBrokerOptions {
@@ -17,16 +17,36 @@ export interface AmqpBrokerOptions {
   readonly logger: Logger;
   /** Longest pause between reconnect attempts, ms. @default 5000 */
   readonly maxReconnectDelayMs?: number;
+  /** How often the backlog is sampled, ms. @default 2000 */
+  readonly backlogSampleMs?: number;
+  /** Webhook deliveries in flight at once. @default 8 */
+  readonly webhookPrefetch?: number;
 }
 
-/** Topology names, derived from the prefix. */
+/** Delay levels, ms. A delay goes to the smallest level ≥ it, with the exact delay as the message's expiration. */
+export const DELAY_LEVELS_MS: readonly number[] = [250, 500, 1000, 2000, 4000, 8000, 16000, 32000, 64000, 128000, 256000, 512000];
+
+/**
+ * Topology names, derived from the prefix. Routing keys on the `work` topic exchange:
+ * `shard.<i>` for outbound shard i, `webhook` for the webhook lane; delayed items carry a
+ * `<level>.` prefix, which the work bindings (`#.shard.<i>`, `#.webhook`) ignore.
+ */
 export function topologyNames(prefix: string, shards: number) {
   return {
-    outboundExchange: `${prefix}outbound`,
+    work: `${prefix}work`,
+    delayExchange: `${prefix}delay`,
     shardQueue: (i: number) => `${prefix}outbound.${i}`,
+    delayQueue: (ms: number) => `${prefix}delay.${ms}`,
+    webhookQueue: `${prefix}webhooks`,
     parking: `${prefix}parking`,
     shards,
   };
+}
+
+/** Every queue of a topology (for tests and tools that clean up). */
+export function allQueues(prefix: string, shards: number): string[] {
+  const n = topologyNames(prefix, shards);
+  return [...Array.from({ length: shards }, (_, i) => n.shardQueue(i)), ...DELAY_LEVELS_MS.map(n.delayQueue), n.webhookQueue, n.parking];
 }
 
 /** FNV-1a 32-bit: a stable, cheap spread of ordering keys over shards. */
@@ -40,23 +60,28 @@ export function shardOf(key: string, shards: number): number {
 }
 
 type Conn = Awaited<ReturnType<typeof amqp.connect>>;
+type Handler = (d: Delivery<unknown>) => Promise<void>;
+const QUORUM = { 'x-queue-type': 'quorum' };
 
 /**
  * amqplib adapter. One connection (noDelay: Nagle would cap awaited confirms near 23/s),
- * one confirm channel for publishing, one channel for consuming. Durable topology with
- * quorum queues is declared on every (re)connect; the connection comes back by itself
+ * one confirm channel for publishing, one channel per lane for consuming. Durable topology
+ * with quorum queues is declared on every (re)connect; the connection comes back by itself
  * after the broker restarts, and consumers are re-registered.
  */
 export class AmqpBroker extends EventEmitter implements Broker {
   private conn?: Conn;
   private pub?: amqp.ConfirmChannel;
-  private sub?: amqp.Channel;
-  private handler?: (d: Delivery) => Promise<void>;
-  private consumerTags: string[] = [];
+  private readonly subs = new Map<Lane, amqp.Channel>();
+  private readonly handlers = new Map<Lane, Handler>();
+  private readonly paused = new Set<Lane>();
+  private readonly tags = new Map<Lane, string[]>();
   private closing = false;
   private connecting?: Promise<void>;
   private reconnectTimer?: NodeJS.Timeout;
+  private sampleTimer?: NodeJS.Timeout;
   private attempt = 0;
+  private lastBacklog = 0;
   private readonly names;
   private readonly inFlight = new Set<Promise<void>>();
 
@@ -69,9 +94,16 @@ export class AmqpBroker extends EventEmitter implements Broker {
     return !!this.pub && !this.closing;
   }
 
+  get backlog(): number {
+    return this.lastBacklog;
+  }
+
   /** Connects once; rejects if the broker is unreachable now. Later losses reconnect by themselves. */
   async start(): Promise<void> {
     await this.connect();
+    const every = this.opts.backlogSampleMs ?? 2000;
+    this.sampleTimer = setInterval(() => { void this.sampleBacklog(); }, every);
+    this.sampleTimer.unref();
   }
 
   private connect(): Promise<void> {
@@ -87,17 +119,12 @@ export class AmqpBroker extends EventEmitter implements Broker {
     conn.on('close', () => this.onLost(conn));
     try {
       const pub = await conn.createConfirmChannel();
-      pub.on('error', (err: Error) => this.opts.logger.warn({ err: errInfo(err) }, 'broker publish channel error'));
-      pub.on('close', () => { if (this.pub === pub) { this.pub = undefined; void conn.close().catch(() => undefined); } });
+      this.watchChannel(conn, pub, 'publish');
       await this.declare(pub);
-      const sub = await conn.createChannel();
-      sub.on('error', (err: Error) => this.opts.logger.warn({ err: errInfo(err) }, 'broker consume channel error'));
-      sub.on('close', () => { if (this.sub === sub) { this.sub = undefined; void conn.close().catch(() => undefined); } });
       this.conn = conn;
       this.pub = pub;
-      this.sub = sub;
       this.attempt = 0;
-      if (this.handler) await this.startConsumers();
+      for (const lane of this.handlers.keys()) if (!this.paused.has(lane)) await this.startLane(lane);
       this.opts.logger.info('broker connected, topology declared');
       this.emit('connected');
     } catch (err) {
@@ -106,12 +133,20 @@ export class AmqpBroker extends EventEmitter implements Broker {
     }
   }
 
+  /** A channel closed by the broker takes the connection down with it, so one path recovers everything. */
+  private watchChannel(conn: Conn, ch: amqp.Channel, what: string): void {
+    ch.on('error', (err: Error) => this.opts.logger.warn({ err: errInfo(err), channel: what }, 'broker channel error'));
+    ch.on('close', () => {
+      if (!this.closing && this.conn === conn) void conn.close().catch(() => undefined);
+    });
+  }
+
   private onLost(conn: Conn): void {
     if (this.conn !== conn && this.conn !== undefined) return;
     this.conn = undefined;
     this.pub = undefined;
-    this.sub = undefined;
-    this.consumerTags = [];
+    this.subs.clear();
+    this.tags.clear();
     if (this.closing) return;
     this.opts.logger.warn('broker connection lost; reconnecting');
     this.emit('disconnected');
@@ -133,32 +168,40 @@ export class AmqpBroker extends EventEmitter implements Broker {
 
   private async declare(ch: amqp.Channel): Promise<void> {
     const n = this.names;
-    await ch.assertExchange(n.outboundExchange, 'direct', { durable: true });
+    await ch.assertExchange(n.work, 'topic', { durable: true });
+    await ch.assertExchange(n.delayExchange, 'topic', { durable: true });
     for (let i = 0; i < n.shards; i++) {
-      await ch.assertQueue(n.shardQueue(i), {
-        durable: true,
-        // One active consumer per shard keeps per-application order even with several gateways.
-        arguments: { 'x-queue-type': 'quorum', 'x-single-active-consumer': true },
-      });
-      await ch.bindQueue(n.shardQueue(i), n.outboundExchange, String(i));
+      // One active consumer per shard: with several gateways still one sender per shard.
+      await ch.assertQueue(n.shardQueue(i), { durable: true, arguments: { ...QUORUM, 'x-single-active-consumer': true } });
+      await ch.bindQueue(n.shardQueue(i), n.work, `#.shard.${i}`);
     }
-    await ch.assertQueue(n.parking, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+    await ch.assertQueue(n.webhookQueue, { durable: true, arguments: QUORUM });
+    await ch.bindQueue(n.webhookQueue, n.work, '#.webhook');
+    for (const ms of DELAY_LEVELS_MS) {
+      await ch.assertQueue(n.delayQueue(ms), {
+        durable: true,
+        arguments: {
+          ...QUORUM, 'x-message-ttl': ms, 'x-dead-letter-exchange': n.work,
+          // at-least-once: a delayed item survives a broker crash while it is dead-lettered back.
+          'x-dead-letter-strategy': 'at-least-once', 'x-overflow': 'reject-publish',
+        },
+      });
+      await ch.bindQueue(n.delayQueue(ms), n.delayExchange, `${ms}.#`);
+    }
+    await ch.assertQueue(n.parking, { durable: true, arguments: QUORUM });
   }
 
-  async publish(work: OutboundWork): Promise<void> {
+  private routingKey(lane: Lane, work: unknown): string {
+    return lane === 'outbound' ? `shard.${shardOf((work as OutboundWork).orderingKey, this.names.shards)}` : 'webhook';
+  }
+
+  private confirmed(exchange: string, key: string, body: object, props: amqp.Options.Publish): Promise<void> {
     const ch = this.pub;
-    if (!ch) throw new DavisError('DAVIS_ERR_BROKER_UNAVAILABLE', 'not connected to the message broker');
-    const shard = shardOf(work.orderingKey, this.names.shards);
-    await new Promise<void>((resolve, reject) => {
+    if (!ch) return Promise.reject(new DavisError('DAVIS_ERR_BROKER_UNAVAILABLE', 'not connected to the message broker'));
+    return new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new DavisError('DAVIS_ERR_BROKER_UNAVAILABLE', 'publisher confirm timed out')), this.opts.confirmTimeoutMs);
       try {
-        ch.publish(this.names.outboundExchange, String(shard), Buffer.from(JSON.stringify(work)), {
-          persistent: true,
-          contentType: 'application/json',
-          messageId: work.messageId,
-          correlationId: work.correlationId,
-          mandatory: false,
-        }, (err) => {
+        ch.publish(exchange, key, Buffer.from(JSON.stringify(body)), { persistent: true, contentType: 'application/json', ...props }, (err) => {
           clearTimeout(timer);
           if (err) reject(new DavisError('DAVIS_ERR_BROKER_UNAVAILABLE', 'broker refused the message', { cause: err }));
           else resolve();
@@ -170,59 +213,111 @@ export class AmqpBroker extends EventEmitter implements Broker {
     });
   }
 
-  async park(work: OutboundWork, reason: string): Promise<void> {
-    const ch = this.pub;
-    if (!ch) throw new DavisError('DAVIS_ERR_BROKER_UNAVAILABLE', 'not connected to the message broker');
-    ch.sendToQueue(this.names.parking, Buffer.from(JSON.stringify(work)), {
-      persistent: true, contentType: 'application/json', messageId: work.messageId, headers: { 'x-davis-reason': reason },
+  publish<L extends Lane>(lane: L, work: WorkOf<L>): Promise<void> {
+    return this.confirmed(this.names.work, this.routingKey(lane, work), work, { messageId: work.messageId, correlationId: work.correlationId });
+  }
+
+  delay<L extends Lane>(lane: L, work: WorkOf<L>, ms: number): Promise<void> {
+    const wait = Math.max(1, Math.round(ms));
+    const level = DELAY_LEVELS_MS.find((l) => l >= wait) ?? DELAY_LEVELS_MS[DELAY_LEVELS_MS.length - 1];
+    return this.confirmed(this.names.delayExchange, `${level}.${this.routingKey(lane, work)}`, work, {
+      messageId: work.messageId, correlationId: work.correlationId, expiration: String(Math.min(wait, level)),
     });
-    await ch.waitForConfirms();
   }
 
-  async consume(handler: (d: Delivery) => Promise<void>): Promise<void> {
-    this.handler = handler;
-    if (this.sub) await this.startConsumers();
+  park(work: OutboundWork, reason: string): Promise<void> {
+    return this.confirmed('', this.names.parking, work, { messageId: work.messageId, headers: { 'x-davis-reason': reason } });
   }
 
-  private async startConsumers(): Promise<void> {
-    const ch = this.sub;
-    const handler = this.handler;
-    if (!ch || !handler) return;
-    await ch.prefetch(1, false);
-    for (let i = 0; i < this.names.shards; i++) {
-      const { consumerTag } = await ch.consume(this.names.shardQueue(i), (msg) => {
+  async consume<L extends Lane>(lane: L, handler: (d: Delivery<WorkOf<L>>) => Promise<void>): Promise<void> {
+    this.handlers.set(lane, handler as Handler);
+    this.paused.delete(lane);
+    if (this.conn) await this.startLane(lane);
+  }
+
+  async pause(lane: Lane): Promise<void> {
+    this.paused.add(lane);
+    await this.cancelLane(lane);
+  }
+
+  async resume(lane: Lane): Promise<void> {
+    if (!this.paused.delete(lane)) return;
+    if (this.conn && this.handlers.has(lane)) await this.startLane(lane);
+  }
+
+  private async startLane(lane: Lane): Promise<void> {
+    const conn = this.conn;
+    const handler = this.handlers.get(lane);
+    if (!conn || !handler || this.tags.has(lane)) return;
+    let ch = this.subs.get(lane);
+    if (!ch) {
+      ch = await conn.createChannel();
+      this.watchChannel(conn, ch, lane);
+      this.subs.set(lane, ch);
+    }
+    const channel = ch;
+    // Per consumer: outbound shards take one message at a time, so order within a shard holds.
+    await channel.prefetch(lane === 'outbound' ? 1 : this.opts.webhookPrefetch ?? 8, false);
+    const queues = lane === 'outbound' ? Array.from({ length: this.names.shards }, (_, i) => this.names.shardQueue(i)) : [this.names.webhookQueue];
+    const tags: string[] = [];
+    this.tags.set(lane, tags);
+    for (const q of queues) {
+      const { consumerTag } = await channel.consume(q, (msg) => {
         if (!msg) return;
-        let work: OutboundWork;
+        let work: unknown;
         try {
-          work = JSON.parse(msg.content.toString('utf8')) as OutboundWork;
+          work = JSON.parse(msg.content.toString('utf8'));
         } catch {
-          this.opts.logger.error({ shard: i }, 'unreadable work item dropped');
-          ch.ack(msg);
+          this.opts.logger.error({ queue: q }, 'unreadable work item dropped');
+          safe(() => channel.ack(msg));
           return;
         }
         let settled = false;
-        const delivery: Delivery = {
+        const delivery: Delivery<unknown> = {
           work,
           redelivered: msg.fields.redelivered,
-          ack: () => { if (!settled) { settled = true; safe(() => ch.ack(msg)); } },
-          requeue: () => { if (!settled) { settled = true; safe(() => ch.nack(msg, false, true)); } },
+          ack: () => { if (!settled) { settled = true; safe(() => channel.ack(msg)); } },
+          requeue: () => { if (!settled) { settled = true; safe(() => channel.nack(msg, false, true)); } },
         };
-        const p = handler(delivery).catch((err) => {
-          this.opts.logger.error({ messageId: work.messageId, err: errInfo(err) }, 'dispatcher failed; message returned to the queue');
+        const p: Promise<void> = handler(delivery).catch((err) => {
+          this.opts.logger.error({ messageId: (work as OutboundWork)?.messageId, err: errInfo(err) }, 'handler failed; item returned to its queue');
           delivery.requeue();
-        }).finally(() => this.inFlight.delete(p));
+        }).finally(() => { this.inFlight.delete(p); });
         this.inFlight.add(p);
       }, { noAck: false });
-      this.consumerTags.push(consumerTag);
+      tags.push(consumerTag);
+    }
+  }
+
+  private async cancelLane(lane: Lane): Promise<void> {
+    const ch = this.subs.get(lane);
+    const tags = this.tags.get(lane) ?? [];
+    this.tags.delete(lane);
+    if (ch) for (const t of tags) await ch.cancel(t).catch(() => undefined);
+  }
+
+  private async sampleBacklog(): Promise<void> {
+    const conn = this.conn;
+    if (!conn) return;
+    let ch: amqp.Channel | undefined;
+    try {
+      // A separate short-lived channel: a failed passive check closes its channel.
+      ch = await conn.createChannel();
+      ch.on('error', () => undefined);
+      let total = 0;
+      for (let i = 0; i < this.names.shards; i++) total += (await ch.checkQueue(this.names.shardQueue(i))).messageCount;
+      for (const ms of DELAY_LEVELS_MS) total += (await ch.checkQueue(this.names.delayQueue(ms))).messageCount;
+      this.lastBacklog = total;
+    } catch {
+      /* sampled again on the next tick */
+    } finally {
+      await ch?.close().catch(() => undefined);
     }
   }
 
   async stopConsuming(): Promise<void> {
-    this.handler = undefined;
-    const ch = this.sub;
-    const tags = this.consumerTags;
-    this.consumerTags = [];
-    if (ch) for (const t of tags) await ch.cancel(t).catch(() => undefined);
+    for (const lane of [...this.handlers.keys()]) await this.cancelLane(lane);
+    this.handlers.clear();
     await Promise.allSettled([...this.inFlight]);
   }
 
@@ -230,10 +325,11 @@ export class AmqpBroker extends EventEmitter implements Broker {
     await this.stopConsuming();
     this.closing = true;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    if (this.sampleTimer) clearInterval(this.sampleTimer);
     await this.connecting?.catch(() => undefined);
     const conn = this.conn;
     this.pub = undefined;
-    this.sub = undefined;
+    this.subs.clear();
     this.conn = undefined;
     if (conn) await conn.close().catch(() => undefined);
   }

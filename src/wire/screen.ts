@@ -2,13 +2,13 @@ import { DavisError } from '../errors/errors';
 
 /** Caps applied to every XML document that comes from outside, before any parser sees it. */
 export interface ScreenLimits {
-  /** Largest document accepted, in bytes (UTF-8). @default 1048576 (1 MiB) */
+  /** Largest document accepted, in bytes (UTF-8). @default 8388608 (8 MiB: a message with a facial image, fingerprints and a document scan at their caps is about 6.1 MiB) */
   readonly maxBytes: number;
   /** Deepest element nesting accepted. @default 32 */
   readonly maxDepth: number;
 }
 
-export const DEFAULT_SCREEN_LIMITS: ScreenLimits = Object.freeze({ maxBytes: 1024 * 1024, maxDepth: 32 });
+export const DEFAULT_SCREEN_LIMITS: ScreenLimits = Object.freeze({ maxBytes: 8 * 1024 * 1024, maxDepth: 32 });
 
 /**
  * Screens an XML document from outside: refuses DOCTYPE and ENTITY declarations

@@ -340,7 +340,7 @@ interface OpenElement {
  */
 export function parseXmlDocument(input: string): XmlElement {
   // §2.11: CRLF and lone CR become LF before parsing (a CR written as &#xD; survives).
-  const xml = input.replace(/\r\n?/g, '\n');
+  const xml = (input.charCodeAt(0) === 0xfeff ? input.slice(1) : input).replace(/\r\n?/g, '\n');
   const n = xml.length;
   let pos = 0;
   let lineAtPos = 1;

@@ -40,13 +40,21 @@ export interface XsdValidatorOptions {
 const SAFE_PARSE: libxml.ParserOptions = { noent: false, dtdload: false, dtdvalid: false, nonet: true, huge: false, noblanks: false, big_lines: true };
 
 /**
- * Loads and compiles the wire XSD once; the returned validator is reused for every document.
+ * Loads the wire XSD once (and checks that it compiles); the returned validator is reused
+ * for every document. Note: libxmljs2 recompiles the parsed XSD inside each validation.
  *
  * @throws Error when the XSD file cannot be read or does not compile (a broken install).
  */
 export function createXsdValidator(options: XsdValidatorOptions = {}): XsdValidator {
   const xsdText = options.xsd ?? readFileSync(xsdPath(), 'utf8');
   const xsdDoc = libxml.parseXml(xsdText, SAFE_PARSE);
+  // libxmljs2 0.37 compiles the schema inside every validate() call (no cached-schema API),
+  // so a broken XSD would only show at the first message: compile it once now to fail at start.
+  try {
+    libxml.parseXml(`<w:Response xmlns:w="${WIRE_NS}"/>`, SAFE_PARSE).validate(xsdDoc);
+  } catch (err) {
+    throw new Error(`the wire XSD does not compile: ${(err as Error).message}`, { cause: err });
+  }
   const limits = options.limits ?? WIRE_SCREEN_LIMITS;
   return {
     validate(xml: string): FieldError[] {

@@ -9,7 +9,7 @@ import { loadConfig } from '../../src/config/config';
 import { createLogger } from '../../src/ops/logger';
 import { createDevPki, loadSigningKey, loadTrustStore, type DevPkiFiles } from '../../src/signing/pki';
 import { MockCentralVis } from '../../mocks/central-vis';
-import { topologyNames } from '../../src/queue/amqp-broker';
+import { allQueues, topologyNames } from '../../src/queue/amqp-broker';
 
 export const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 
@@ -89,9 +89,9 @@ export async function deleteTopology(prefix: string, shards: number): Promise<vo
   const conn = await amqp.connect(AMQP_URL);
   try {
     const ch = await conn.createChannel();
-    for (let i = 0; i < shards; i++) await ch.deleteQueue(n.shardQueue(i));
-    await ch.deleteQueue(n.parking);
-    await ch.deleteExchange(n.outboundExchange);
+    for (const q of allQueues(prefix, shards)) await ch.deleteQueue(q);
+    await ch.deleteExchange(n.work);
+    await ch.deleteExchange(n.delayExchange);
     await ch.close();
   } finally {
     await conn.close();

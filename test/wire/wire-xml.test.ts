@@ -242,6 +242,46 @@ describe('XML parser', () => {
     return [e.namespace()?.href() ?? null, e.name(), attrs, kids];
   };
 
+  it('agrees with libxml2 on generated documents: namespaces, references, CDATA, comments, line ends (property)', () => {
+    const NS = ['urn:a', 'urn:b', ''];
+    const text = fc.array(fc.constantFrom('a', ' ', '\n', '\r\n', '\r', '\t', '&', '<', '>', '"', "'", 'ä', '𝔗', ']', ']]'), { maxLength: 8 }).map((a) => a.join(''));
+    /** One way of writing a text value: escaped literally, as character references, or as CDATA. */
+    const writeText = (t: string, how: number): string => {
+      if (how === 1 && !t.includes(']]>')) return `<![CDATA[${t.replace(/\r/g, '')}]]>`;
+      return [...t].map((c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : how === 2 ? `&#x${c.codePointAt(0)!.toString(16)};` : c === '>' ? '&gt;' : c)).join('');
+    };
+    type Node = { name: string; prefix: number; declare: boolean; attrs: [string, string][]; kids: (Node | [string, number])[] };
+    const nodeAt = (depth: number): fc.Arbitrary<Node> =>
+      fc.record({
+        name: fc.constantFrom('x', 'y', 'z-1', 'é'),
+        prefix: fc.integer({ min: 0, max: 2 }),
+        declare: fc.boolean(),
+        attrs: fc.uniqueArray(fc.tuple(fc.constantFrom('p', 'q', 'r'), text), { maxLength: 2, selector: (a) => a[0] }),
+        kids: fc.array(depth > 0 ? fc.oneof(nodeAt(depth - 1), fc.tuple(text, fc.integer({ min: 0, max: 2 }))) : fc.tuple(text, fc.integer({ min: 0, max: 2 })), { maxLength: 3 }),
+      });
+    const node = nodeAt(3);
+    const write = (n: Node, declared: Set<number>): string => {
+      const prefixes = ['a', 'b', ''];
+      const decl: string[] = [];
+      const scope = new Set(declared);
+      if (n.declare || !scope.has(n.prefix)) {
+        decl.push(n.prefix === 2 ? ` xmlns="${NS[2]}"` : ` xmlns:${prefixes[n.prefix]}="${NS[n.prefix]}"`);
+        scope.add(n.prefix);
+      }
+      const qn = n.prefix === 2 ? n.name : `${prefixes[n.prefix]}:${n.name}`;
+      const attrs = n.attrs.map(([k, v]) => ` ${k}="${writeText(v, 2).replace(/"/g, '&quot;')}"`).join('');
+      const body = n.kids.map((k) => (Array.isArray(k) ? writeText(k[0], k[1]) : write(k, scope))).join('<!-- c -->');
+      return `<${qn}${decl.join('')}${attrs}>${body}</${qn}>`;
+    };
+    fc.assert(
+      fc.property(node, (tree) => {
+        const doc = write(tree, new Set());
+        expect(ours(parseXmlDocument(doc))).toEqual(theirs(libxml.parseXml(doc).root()!));
+      }),
+      { numRuns: 200, seed: 3 },
+    );
+  });
+
   it.each([
     ['line ends and a CR reference', '<a>x&#xD;y\r\nz\rw</a>'],
     ['attribute value normalisation', '<a b="  x\ty\r\nz &#x9;&#xA; "/>'],

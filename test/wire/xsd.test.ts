@@ -162,6 +162,10 @@ describe('runtime XSD validator (libxmljs2)', () => {
     expect(codeOf(() => validator.validate(`<w:Request xmlns:w="${WIRE_NS}"><a></b></w:Request>`))).toBe('DAVIS_ERR_XML_MALFORMED');
   });
 
+  it('fails at creation, not at the first message, when the XSD does not compile', () => {
+    expect(() => createXsdValidator({ xsd: '<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema"><xs:element name="a" type="nope"/></xs:schema>' })).toThrow(/does not compile/);
+  });
+
   it('accepts only w:Request or w:Response as the document element', () => {
     const bodyOnly = `<w:ApplicationCreate xmlns:w="${WIRE_NS}"></w:ApplicationCreate>`;
     expect(validator.validate(bodyOnly).map((e) => e.pointer)).toEqual(['/ (line 1)']);

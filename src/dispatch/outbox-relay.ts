@@ -1,0 +1,50 @@
+import type { Logger } from 'pino';
+import type { Journal } from '../journal/journal';
+import type { Broker } from '../queue/queue';
+
+/**
+ * The outbox relay: a message journaled as `accepted` whose publish was never confirmed
+ * (the process died between the journal write and the broker's confirm) is published on the
+ * next start and then periodically. Only messages older than `graceMs` are taken, so a
+ * request still waiting for its confirm is left to finish.
+ */
+export class OutboxRelay {
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<void>;
+
+  constructor(private readonly opts: { journal: Journal; broker: Broker; logger: Logger; intervalMs: number; graceMs: number }) {}
+
+  start(): void {
+    void this.runOnce();
+    this.timer = setInterval(() => { void this.runOnce(); }, this.opts.intervalMs);
+    this.timer.unref();
+  }
+
+  /** One pass; resolves with the number of messages published. */
+  async runOnce(): Promise<number> {
+    if (this.running) return 0;
+    let count = 0;
+    this.running = (async () => {
+      const { journal, broker, logger } = this.opts;
+      if (!broker.connected) return;
+      const ids = await journal.unpublished(new Date(Date.now() - this.opts.graceMs).toISOString());
+      for (const id of ids) {
+        const rec = await journal.get(id);
+        if (!rec || rec.state !== 'accepted') continue;
+        await broker.publish('outbound', { messageId: id, type: rec.type, orderingKey: rec.orderingKey, correlationId: rec.correlationId });
+        await journal.transitionFrom(id, 'accepted', 'queued', { detail: 'published by the outbox relay' });
+        count++;
+      }
+      if (count) logger.warn({ count }, 'outbox relay published journaled messages whose confirm was missing');
+    })().catch((err) => {
+      this.opts.logger.warn({ err: { message: (err as Error).message } }, 'outbox relay pass failed; will try again');
+    }).finally(() => { this.running = undefined; });
+    await this.running;
+    return count;
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+  }
+}

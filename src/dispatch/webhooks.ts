@@ -1,0 +1,101 @@
+import { createHmac } from 'node:crypto';
+import type { Logger } from 'pino';
+import { statusDocument } from '../api/status';
+import type { Journal } from '../journal/journal';
+import type { Broker, Delivery, WebhookJob } from '../queue/queue';
+
+/** Options of the UMA webhook. */
+export interface WebhookOptions {
+  /** Where UMA receives callbacks; without it no callbacks are sent. */
+  readonly url?: string;
+  /** Shared secret of the `X-Davis-Signature` HMAC-SHA256. */
+  readonly secret?: string;
+  /** Attempts before the callback is given up (`webhook.state: failed` on the message). @default 10 */
+  readonly maxAttempts: number;
+  /** First retry delay, ms, doubled per attempt with jitter. @default 1000 */
+  readonly retryBaseMs: number;
+  /** Timeout of one callback, ms. @default 5000 */
+  readonly timeoutMs: number;
+}
+
+/** `X-Davis-Signature` value for a body: `sha256=` + hex HMAC-SHA256 of the exact bytes sent. */
+export function webhookSignature(secret: string, body: string): string {
+  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+}
+
+/**
+ * Tells UMA about every outcome: a job per event goes through the broker (durable, retried
+ * with backoff through the delay queues), the worker POSTs JSON signed with HMAC-SHA256, and
+ * the journal shows the callback's state on the message.
+ */
+export class Webhooks {
+  constructor(
+    private readonly opts: WebhookOptions,
+    private readonly journal: Journal,
+    private readonly broker: Broker,
+    private readonly logger: Logger,
+  ) {}
+
+  get enabled(): boolean {
+    return !!this.opts.url;
+  }
+
+  /** Queues the callback for an event about a message (confirmed by the broker before it returns). */
+  async enqueue(messageId: string, event: string, correlationId: string): Promise<void> {
+    if (!this.enabled) return;
+    await this.journal.recordWebhook(messageId, { event, state: 'pending', attempts: 0 });
+    await this.broker.publish('webhook', { messageId, event, correlationId });
+  }
+
+  async start(): Promise<void> {
+    if (this.enabled) await this.broker.consume('webhook', (d) => this.handle(d));
+  }
+
+  /** Sends one callback; exported for tests. */
+  async handle(d: Delivery<WebhookJob>): Promise<void> {
+    const { messageId, event, correlationId } = d.work;
+    const log = this.logger.child({ messageId, correlationId, event });
+    const rec = await this.journal.get(messageId);
+    if (!rec) {
+      d.ack();
+      return;
+    }
+    const attempts = (rec.webhook?.event === event ? rec.webhook.attempts : 0) + 1;
+    const body = JSON.stringify({ event, sentAt: new Date().toISOString(), message: statusDocument(rec) });
+    let error: string | undefined;
+    try {
+      const res = await fetch(this.opts.url!, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'x-davis-event': event,
+          'x-davis-message-id': messageId,
+          ...(this.opts.secret ? { 'x-davis-signature': webhookSignature(this.opts.secret, body) } : {}),
+        },
+        body,
+        signal: AbortSignal.timeout(this.opts.timeoutMs),
+      });
+      await res.arrayBuffer().catch(() => undefined);
+      if (res.status < 200 || res.status >= 300) error = `HTTP ${res.status}`;
+    } catch (err) {
+      error = (err as { cause?: { code?: string } }).cause?.code ?? (err as Error).name;
+    }
+    if (!error) {
+      await this.journal.recordWebhook(messageId, { event, state: 'delivered', attempts });
+      log.info({ attempts }, 'webhook delivered');
+      d.ack();
+      return;
+    }
+    if (attempts >= this.opts.maxAttempts) {
+      await this.journal.recordWebhook(messageId, { event, state: 'failed', attempts, lastError: error });
+      log.error({ attempts, error }, 'webhook given up');
+      d.ack();
+      return;
+    }
+    await this.journal.recordWebhook(messageId, { event, state: 'pending', attempts, lastError: error });
+    const cap = Math.min(300000, this.opts.retryBaseMs * 2 ** (attempts - 1));
+    await this.broker.delay('webhook', d.work, cap / 2 + Math.random() * (cap / 2));
+    log.warn({ attempts, error }, 'webhook failed; will retry');
+    d.ack();
+  }
+}
