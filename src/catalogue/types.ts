@@ -1,11 +1,55 @@
-/** Roles a UMA client certificate or token may carry; a message type lists the roles allowed to send it. */
-export type ClientRole = 'visa-authority' | 'lsvrp-authority' | 'central-authority' | 'designated-authority' | 'admin';
+import type { FieldError } from '../errors/errors';
+
+/**
+ * Roles a UMA client certificate or token may carry; a message type lists the roles allowed
+ * to send it (a client with `admin` may send every type).
+ *
+ * - `visa-authority`: visa authorities (Reg. 767/2008 Art 4(3), Art 6(1)): lodge short-stay
+ *   files and record decisions on them;
+ * - `lsvrp-authority`: authorities competent for long-stay visas and residence permits (Art 22a ff.);
+ * - `central-authority`: the central visa authority of a Member State (prior consultation,
+ *   Art 16; manual verification of hits, Art 9c);
+ * - `designated-authority`: the VIS designated authority (Arts 9d, 22b(…)) verifying hits
+ *   and VIS–ECRIS-TCN yellow links (Reg. 2019/817 Art 29);
+ * - `sirene-bureau`: the SIRENE Bureau, verifier of MID links involving SIS (Reg. 2019/817 Art 29);
+ * - `admin`: every type (operators, tests).
+ */
+export type ClientRole = 'visa-authority' | 'lsvrp-authority' | 'central-authority' | 'designated-authority' | 'sirene-bureau' | 'admin';
+
+/** Every client role, in documentation order. */
+export const CLIENT_ROLES: readonly ClientRole[] = Object.freeze(['visa-authority', 'lsvrp-authority', 'central-authority', 'designated-authority', 'sirene-bureau', 'admin']);
+
+/**
+ * A business rule: a check JSON Schema cannot express (dates compared with each other, ages,
+ * consistency between fields). Run by `validatePayload` after the payload passed its JSON
+ * Schema, so `check` may rely on the schema's structure.
+ */
+export interface BusinessRule {
+  /** Stable id, e.g. `arrival-not-after-departure`. */
+  readonly id: string;
+  /** What the rule requires, with its legal source when there is one. */
+  readonly description: string;
+  /** One error per violation, pointers relative to the payload (empty when the rule holds). */
+  readonly check: (payload: Readonly<Record<string, unknown>>) => FieldError[];
+}
+
+/** The data central returns for a type (`CentralAnswer.data`), and its wire element. */
+export interface AnswerSpec {
+  /**
+   * JSON Schema (draft 2020-12, wire profile) of `CentralAnswer.data`. Its first property is
+   * `answerTo`, a constant equal to the request type's id: the data names its own schema, so
+   * the response builder and reader need nothing but the data.
+   */
+  readonly schema: Readonly<Record<string, unknown>>;
+  /** Local name of the element inside `w:Data`, e.g. `ApplicationSearchAnswer`. */
+  readonly xmlName: string;
+}
 
 /** One catalogue entry: everything the gateway knows about a message type. */
 export interface MessageTypeSpec {
   /** Stable catalogue id, e.g. `vis.application.create`. */
   readonly id: string;
-  /** One-line human title. */
+  /** One-line human title (the purpose of the type). */
   readonly title: string;
   /** Legal basis, e.g. `Reg. (EC) 767/2008 Art 9`. */
   readonly article: string;
@@ -13,8 +57,16 @@ export interface MessageTypeSpec {
   readonly schema: Readonly<Record<string, unknown>>;
   /** Local name of the body element on the wire, e.g. `ApplicationCreate`. */
   readonly xmlName: string;
-  /** JSON Pointer into the payload of the ordering key (the application number). */
+  /**
+   * JSON Pointer into the payload of the ordering key: messages with the same key reach
+   * central in the order the gateway accepted them. For application-related types the
+   * application number (`/applicationNumber`); see `docs/message-types.md` for the others.
+   */
   readonly orderingKey: string;
   /** Client roles that may send this type. */
   readonly roles: readonly ClientRole[];
+  /** Business rules checked after the JSON Schema (none when absent). */
+  readonly rules?: readonly BusinessRule[];
+  /** The data central answers with (searches, retrievals); absent when central returns none. */
+  readonly answer?: AnswerSpec;
 }

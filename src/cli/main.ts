@@ -356,7 +356,8 @@ async function runDev(v: Values, io: Io): Promise<number> {
     overrides: {
       mode: 'dev',
       signing: { keyFile: pki.gatewayKey, certFile: pki.gatewayCert, trust: pki.caCert },
-      central: { caFile: pki.caCert, certFile: pki.gatewayCert, keyFile: pki.gatewayKey },
+      // The mock started below, wherever mock.host/mock.port put it.
+      central: { url: `https://${first.mock.host}:${first.mock.port}/vis/v1/messages`, caFile: pki.caCert, certFile: pki.gatewayCert, keyFile: pki.gatewayKey },
     },
   });
   const logger = createLogger(config.log.level);

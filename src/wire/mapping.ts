@@ -14,10 +14,18 @@
  *   exactly one of its properties (xs:choice on the wire);
  * - strings are text (C14N-escaped); booleans `true`/`false`; integers and numbers their
  *   XML Schema lexical form; the JSON type is restored from the schema when reading;
- * - `if`/`then`/`else`, `not` and `dependentRequired` are validation-only: they never add
- *   properties, so they do not change the mapping (nor, being co-occurrence rules, the XSD).
+ * - `if`/`then`/`else`, `not`, `dependentRequired` and a `minProperties` of its own (without
+ *   `maxProperties`: "at least n of these optional properties") are validation-only: they
+ *   never add properties, so they do not change the mapping (nor, being co-occurrence rules,
+ *   the XSD);
+ * - a string property marked `"x-icao-transliteration": true` (beside its `$ref` or inline)
+ *   is a name: the builder writes, right after its element, a sibling element
+ *   `<name>Transliterated` with the ICAO 9303 transliteration the gateway computes (omitted
+ *   when the name cannot be transliterated; see `icao-transliteration.ts`). The reader
+ *   accepts and drops it, so the JSON read back is exactly the JSON written.
  */
 import { DavisError } from '../errors/errors';
+import { TRANSLITERATED_SUFFIX, transliterateIcao } from './icao-transliteration';
 
 /** Annotations carried from the JSON Schema into the XSD documentation. */
 interface Annotated {
@@ -51,6 +59,11 @@ export interface PropShape {
   readonly title?: string;
   /** Property-level `description` (overrides the referenced definition's). */
   readonly description?: string;
+  /**
+   * `"x-icao-transliteration": true`: the wire also carries the element
+   * `<name>Transliterated` (the ICAO 9303 transliteration the builder computes).
+   */
+  readonly transliterated?: boolean;
 }
 
 /** An array: repeated elements named after the property that holds it. */
@@ -147,6 +160,8 @@ export interface XmlAttribute {
 }
 
 const ANNOTATIONS = new Set(['title', 'description', '$comment', 'examples']);
+/** Marks a name property whose ICAO 9303 transliteration travels beside it (see the module comment). */
+export const TRANSLITERATION_KEYWORD = 'x-icao-transliteration';
 const ROOT_ONLY = new Set(['$schema', '$id', '$defs']);
 /** Validation-only keywords: checked by ajv, invisible to the mapping and the XSD. */
 const VALIDATION_ONLY = new Set(['if', 'then', 'else', 'not', 'dependentRequired']);
@@ -226,7 +241,9 @@ export function compileShape(schema: Readonly<Record<string, unknown>>): ObjectS
         }
         const itemNode = node.items as Json | undefined;
         if (!itemNode || typeof itemNode !== 'object') throw profileError(path, 'arrays need an "items" schema');
-        const item = propValueShape(itemNode, `${path}/items`).shape;
+        const itemValue = propValueShape(itemNode, `${path}/items`);
+        if (itemValue.transliterated) throw profileError(`${path}/items`, `${TRANSLITERATION_KEYWORD} is only supported on object properties, not on array items`);
+        const item = itemValue.shape;
         if (item.kind === 'array') throw profileError(path, 'arrays of arrays have no wire form');
         const maxItems = node.maxItems;
         if (maxItems !== undefined && (typeof maxItems !== 'number' || !Number.isInteger(maxItems) || maxItems < minItems)) {
@@ -299,19 +316,27 @@ export function compileShape(schema: Readonly<Record<string, unknown>>): ObjectS
     }
   };
 
-  /** A property or item schema: either a `$ref` (plus annotations) or an inline schema. */
-  const propValueShape = (node: Json, path: string): { shape: Shape; title?: string; description?: string } => {
+  /**
+   * A property or item schema: either a `$ref` (plus annotations) or an inline schema; either
+   * may carry the transliteration keyword (checked by the caller: only object properties).
+   */
+  const propValueShape = (node: Json, path: string): { shape: Shape; title?: string; description?: string; transliterated: boolean } => {
     if (node === null || typeof node !== 'object' || Array.isArray(node)) throw profileError(path, 'schema must be an object');
+    const marker = node[TRANSLITERATION_KEYWORD];
+    if (marker !== undefined && marker !== true) throw profileError(path, `${TRANSLITERATION_KEYWORD} must be true when present`);
+    const transliterated = marker === true;
     if ('$ref' in node) {
       for (const key of Object.keys(node)) {
-        if (key !== '$ref' && !ANNOTATIONS.has(key)) throw profileError(path, `"${key}" beside $ref is not supported`);
+        if (key !== '$ref' && key !== TRANSLITERATION_KEYWORD && !ANNOTATIONS.has(key)) throw profileError(path, `"${key}" beside $ref is not supported`);
       }
-      const out: { shape: Shape; title?: string; description?: string } = { shape: resolveRef(node.$ref, path) };
+      const out: { shape: Shape; title?: string; description?: string; transliterated: boolean } = { shape: resolveRef(node.$ref, path), transliterated };
       if (typeof node.title === 'string') out.title = node.title;
       if (typeof node.description === 'string') out.description = node.description;
       return out;
     }
-    return { shape: compileNode(node, path) };
+    const inline: Json = { ...node };
+    delete inline[TRANSLITERATION_KEYWORD];
+    return { shape: compileNode(inline, path), transliterated };
   };
 
   const compileObject = (node: Json, path: string, base: Annotated): ObjectShape => {
@@ -325,8 +350,10 @@ export function compileShape(schema: Readonly<Record<string, unknown>>): ObjectS
     const minP = node.minProperties;
     const maxP = node.maxProperties;
     const choice = minP === 1 && maxP === 1;
-    if (!choice && (minP !== undefined || maxP !== undefined)) {
-      throw profileError(path, 'minProperties/maxProperties are only supported as the choice form (both 1)');
+    // minProperties alone ("at least n of the optional properties") is validation-only.
+    const atLeast = maxP === undefined && typeof minP === 'number' && Number.isInteger(minP) && minP >= 1;
+    if (!choice && !atLeast && (minP !== undefined || maxP !== undefined)) {
+      throw profileError(path, 'maxProperties is only supported in the choice form (minProperties = maxProperties = 1); minProperties alone must be an integer >= 1');
     }
     if (choice && required.length > 0) throw profileError(path, 'a choice object (minProperties = maxProperties = 1) cannot have required properties');
     const props: PropShape[] = [];
@@ -337,6 +364,15 @@ export function compileShape(schema: Readonly<Record<string, unknown>>): ObjectS
       const p: { -readonly [K in keyof PropShape]?: PropShape[K] } = { name, required: required.includes(name), shape: v.shape };
       if (v.title !== undefined) p.title = v.title;
       if (v.description !== undefined) p.description = v.description;
+      if (v.transliterated) {
+        const where = `${path}/properties/${name}`;
+        const s = v.shape;
+        if (s.kind !== 'string' || s.enum || s.format || s.base64) throw profileError(where, `${TRANSLITERATION_KEYWORD} is only supported on free-text strings`);
+        if (choice) throw profileError(where, `${TRANSLITERATION_KEYWORD} is not supported on choice members`);
+        const derived = `${name}${TRANSLITERATED_SUFFIX}`;
+        if (derived in properties) throw profileError(where, `the transliteration element ${derived} would clash with the property of that name`);
+        p.transliterated = true;
+      }
       props.push(p as PropShape);
     }
     if (choice && props.length < 1) throw profileError(path, 'a choice needs at least one property');
@@ -474,6 +510,10 @@ export function payloadToXml(shape: ObjectShape, payload: unknown, options: ToXm
       const v = obj[p.name];
       if (v === undefined) continue;
       emitProperty(p.name, p.shape, v, `${ptr}/${escapePointer(p.name)}`);
+      if (p.transliterated && typeof v === 'string') {
+        const t = transliterateIcao(v);
+        if (t !== undefined) out.push(open(p.name + TRANSLITERATED_SUFFIX), t, close(p.name + TRANSLITERATED_SUFFIX));
+      }
     }
     for (const key of Object.keys(obj)) {
       if (known.has(key) || obj[key] === undefined) continue;
@@ -590,8 +630,10 @@ export function xmlToPayload(shape: ObjectShape, element: XmlElement, ns: string
 function readObject(shape: ObjectShape, el: XmlElement, ns: string, path: string): Record<string, unknown> {
   rejectAttributes(el, path);
   const byName = new Map<string, PropShape>(shape.props.map((p) => [p.name, p]));
+  const derivedOf = new Map<string, PropShape>(shape.props.filter((p) => p.transliterated).map((p) => [p.name + TRANSLITERATED_SUFFIX, p]));
   const collected = new Map<string, unknown>();
   const counts = new Map<string, number>();
+  const derivedSeen = new Set<string>();
   for (const child of el.children) {
     if (typeof child === 'string') {
       if (!XML_WS.test(child)) throw mappingError(path, 'text is not allowed in an element that holds other elements');
@@ -600,6 +642,14 @@ function readObject(shape: ObjectShape, el: XmlElement, ns: string, path: string
     const n = (counts.get(child.qname) ?? 0) + 1;
     counts.set(child.qname, n);
     const childPath = `${path}/${child.qname}${n > 1 ? `[${n}]` : ''}`;
+    const base = child.ns === ns ? derivedOf.get(child.local) : undefined;
+    if (base) {
+      // The gateway-computed transliteration: checked for shape, then dropped (UMA never sent it).
+      if (!collected.has(base.name) || derivedSeen.has(base.name)) throw mappingError(childPath, 'element not expected here');
+      derivedSeen.add(base.name);
+      readValue({ kind: 'string', base64: false }, child, ns, childPath);
+      continue;
+    }
     const prop = child.ns === ns ? byName.get(child.local) : undefined;
     if (!prop) throw mappingError(childPath, 'element not expected here');
     if (prop.shape.kind === 'array') {
