@@ -15,6 +15,7 @@ import { AmqpBroker } from '../queue/amqp-broker';
 import { SigningKeyStore, TrustStoreHolder } from '../signing/key-store';
 import { verifyEnveloped } from '../signing/xmldsig';
 import { parseResponseXml } from '../wire/wire-xml';
+import { compileAll } from '../validation/validate';
 
 /** A running gateway: its HTTP server, and the parts tests and the CLI need to reach. */
 export interface Gateway {
@@ -37,6 +38,8 @@ export interface Gateway {
 
 /** Builds every part of the gateway from the frozen config; nothing listens or connects yet. */
 export function createGateway(config: Config, logger: Logger): Gateway {
+  // Every catalogue schema compiles now: a broken schema stops the start, not a request.
+  compileAll();
   const s = config.signing;
   if (!s.p12File && !(s.keyFile && s.certFile)) {
     throw new DavisError('DAVIS_ERR_CONFIG_INVALID', 'invalid configuration: signing.keyFile and signing.certFile (or signing.p12File) are required');
