@@ -24,7 +24,7 @@
  *   the KeyInfo certificates (CERT_UNTRUSTED), all valid at `now` (CERT_EXPIRED), with
  *   digitalSignature when key usage is present (CERT_USAGE).
  */
-import { createHash, sign as cryptoSign, timingSafeEqual, verify as cryptoVerify } from 'node:crypto';
+import { createHash, hash as oneShotHash, sign as cryptoSign, timingSafeEqual, verify as cryptoVerify, type KeyObject, type SignKeyObjectInput } from 'node:crypto';
 import { DavisError, type ErrorCode } from '../errors/errors';
 import { DEFAULT_SCREEN_LIMITS, screenXml, type ScreenLimits } from '../wire/screen';
 import { EXC_C14N, EXC_C14N_WITH_COMMENTS, canonicalize, escapeAttr } from './c14n';
@@ -78,6 +78,11 @@ interface PreparedKey {
   readonly spec: SignatureSpec;
   /** The KeyInfo element as written in the document. */
   readonly keyInfo: string;
+  /** What `crypto.sign` takes, built once: ECDSA values in the XML-DSig r||s form. */
+  readonly signWith: KeyObject | SignKeyObjectInput;
+  /** SignedInfo content before and after the digest value (reference URI ""), built once. */
+  readonly infoHead: string;
+  readonly infoTail: string;
 }
 
 const preparedKeys = new WeakMap<SigningKey, PreparedKey>();
@@ -89,7 +94,12 @@ function prepareKey(key: SigningKey): PreparedKey {
     if (!spec) throw new DavisError('DAVIS_ERR_SIG_ALGORITHM', `Unsupported signature algorithm ${key.algorithm}`);
     let certs = '';
     for (const c of [key.certificate, ...key.chain]) certs += `<ds:X509Certificate>${c.raw.toString('base64')}</ds:X509Certificate>`;
-    p = { spec, keyInfo: `<ds:KeyInfo><ds:X509Data>${certs}</ds:X509Data></ds:KeyInfo>` };
+    const [infoHead, infoTail] = signedInfoContent(spec, '', '\u0000').split('\u0000');
+    p = {
+      spec, keyInfo: `<ds:KeyInfo><ds:X509Data>${certs}</ds:X509Data></ds:KeyInfo>`,
+      signWith: spec.keyType === 'ec' ? { key: key.privateKey, dsaEncoding: 'ieee-p1363' } : key.privateKey,
+      infoHead, infoTail,
+    };
     preparedKeys.set(key, p);
   }
   return p;
@@ -113,12 +123,9 @@ function signedInfoContent(spec: SignatureSpec, referenceUri: string, digest: st
 /** Builds the whole `ds:Signature` element for a document whose canonical SHA-256 digest is `digest`. */
 function signatureElement(key: SigningKey, digest: string): string {
   const p = prepareKey(key);
-  const content = signedInfoContent(p.spec, '', digest);
+  const content = p.infoHead + digest + p.infoTail;
   const canonical = `<ds:SignedInfo xmlns:ds="${DSIG_NS}">${content}</ds:SignedInfo>`;
-  const value = cryptoSign(
-    p.spec.hash, Buffer.from(canonical, 'utf8'),
-    p.spec.keyType === 'ec' ? { key: key.privateKey, dsaEncoding: 'ieee-p1363' } : key.privateKey,
-  ).toString('base64');
+  const value = cryptoSign(p.spec.hash, Buffer.from(canonical, 'utf8'), p.signWith).toString('base64');
   return `<ds:Signature xmlns:ds="${DSIG_NS}"><ds:SignedInfo>${content}</ds:SignedInfo>` +
     `<ds:SignatureValue>${value}</ds:SignatureValue>${p.keyInfo}</ds:Signature>`;
 }
@@ -198,7 +205,8 @@ export function signCanonical(xml: string, key: SigningKey): string {
     xml.indexOf('<!') >= 0 || xml.indexOf('\r') >= 0) {
     throw new DavisError('DAVIS_ERR_SIG_NOT_CANONICAL');
   }
-  const digest = createHash('sha256').update(xml, 'utf8').digest('base64');
+  // One-shot hash: no Hash object per message (Node ≥ 20.12).
+  const digest = oneShotHash('sha256', xml, 'base64');
   return xml.slice(0, n - endTag.length) + signatureElement(key, digest) + endTag;
 }
 

@@ -5,27 +5,43 @@
  *
  * Pointer convention (RFC 6901):
  * - `validatePayload` pointers are relative to the payload: `/applicant/surname`;
+ * - `validateAnswer` pointers are relative to the answer data;
  * - `validateEnvelope` pointers are relative to the HTTP body: `/type`, `/payload`, and
  *   payload errors prefixed `/payload/…` (e.g. `/payload/applicant/surname`);
  * - a missing required property points at the property itself (`/applicant/surname`), an
  *   unexpected property at that property (`/applicant/nickname`), a property that must be
  *   absent at that property, a wrong choice (none or several of "exactly one of") at the
  *   choice object (`/fingerprints`), anything else at the failing value.
+ *
+ * After the JSON Schema, `validatePayload` runs the type's business rules (catalogue
+ * `rules`: dates against each other, ages), only on a payload the schema accepted, so a rule
+ * may rely on the schema's structure; their errors come back the same way.
  */
 import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { DavisError, type FieldError } from '../errors/errors';
 import { getType, listTypes } from '../catalogue/catalogue';
+import { TRANSLITERATION_KEYWORD } from '../wire/mapping';
 
 let ajv: Ajv2020 | undefined;
 const compiled = new Map<string, ValidateFunction>();
+const compiledAnswers = new Map<string, ValidateFunction>();
+
+/**
+ * A new ajv instance configured as the catalogue schemas need: draft 2020-12, strict,
+ * `allErrors`, formats, and the annotation keyword `x-icao-transliteration` (wire-only: it
+ * asks the builder for a transliteration element and validates nothing).
+ */
+export function createAjv(options: { verbose?: boolean } = {}): Ajv2020 {
+  const instance = new Ajv2020({ allErrors: true, strict: true, verbose: options.verbose ?? false });
+  addFormats(instance);
+  instance.addKeyword(TRANSLITERATION_KEYWORD);
+  return instance;
+}
 
 function getAjv(): Ajv2020 {
-  if (!ajv) {
-    // verbose: errors carry their schema, so messages can name the allowed values.
-    ajv = new Ajv2020({ allErrors: true, strict: true, verbose: true });
-    addFormats(ajv);
-  }
+  // verbose: errors carry their schema, so messages can name the allowed values.
+  if (!ajv) ajv = createAjv({ verbose: true });
   return ajv;
 }
 
@@ -44,11 +60,23 @@ function validatorFor(typeId: string): ValidateFunction {
 }
 
 /**
- * Compiles every catalogue schema now (about 10 ms each) instead of on first use, so a
- * broken schema fails at start and the first request pays no compile cost.
+ * Compiles every catalogue schema, answer schemas included, now (about 10 ms each) instead
+ * of on first use, so a broken schema fails at start and the first request pays no compile cost.
  */
 export function compileAll(): void {
-  for (const t of listTypes()) validatorFor(t.id);
+  for (const t of listTypes()) {
+    validatorFor(t.id);
+    if (t.answer) answerValidatorFor(t.id);
+  }
+}
+
+function answerValidatorFor(typeId: string): ValidateFunction {
+  let fn = compiledAnswers.get(typeId);
+  if (!fn) {
+    fn = getAjv().compile(getType(typeId)!.answer!.schema as Record<string, unknown>);
+    compiledAnswers.set(typeId, fn);
+  }
+  return fn;
 }
 
 /**
@@ -60,8 +88,23 @@ export function compileAll(): void {
  */
 export function validatePayload(typeId: string, payload: unknown): FieldError[] {
   const fn = validatorFor(typeId);
-  if (fn(payload)) return [];
-  return toFieldErrors(fn.errors ?? []);
+  if (!fn(payload)) return toFieldErrors(fn.errors ?? []);
+  const rules = getType(typeId)!.rules ?? [];
+  return rules.flatMap((r) => r.check(payload as Record<string, unknown>));
+}
+
+/**
+ * Validates the data of a central answer (`CentralAnswer.data`) against the answer schema of
+ * its type (the one its `answerTo` names). Returns one error per problem, pointers relative
+ * to the data; `[{ pointer: '/answerTo', … }]` when `answerTo` names no type with answer data.
+ * Answer schemas are compiled on first use (or by `compileAll`).
+ */
+export function validateAnswer(data: unknown): FieldError[] {
+  const answerTo = data !== null && typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>).answerTo : undefined;
+  const spec = typeof answerTo === 'string' ? getType(answerTo) : undefined;
+  if (!spec?.answer) return [{ pointer: '/answerTo', message: 'must name a catalogue type that has answer data' }];
+  const fn = answerValidatorFor(spec.id);
+  return fn(data) ? [] : toFieldErrors(fn.errors ?? []);
 }
 
 /**
@@ -142,9 +185,17 @@ function toFieldError(e: ErrorObject): FieldError {
       return { pointer: e.instancePath, message: 'must be absent here' };
     case 'minProperties':
     case 'maxProperties': {
-      const names = Object.keys(((e.parentSchema as Record<string, unknown> | undefined)?.properties ?? {}) as object);
-      if (p.limit === 1 && (e.parentSchema as Record<string, unknown> | undefined)?.minProperties === 1 && (e.parentSchema as Record<string, unknown> | undefined)?.maxProperties === 1) {
+      const parent = e.parentSchema as Record<string, unknown> | undefined;
+      const props = (parent?.properties ?? {}) as Record<string, unknown>;
+      const names = Object.keys(props);
+      if (p.limit === 1 && parent?.minProperties === 1 && parent?.maxProperties === 1) {
         return { pointer: e.instancePath, message: `must have exactly one of: ${names.join(', ')}` };
+      }
+      if (e.keyword === 'minProperties' && parent?.maxProperties === undefined) {
+        // "at least n properties" with required ones counted: name the optional ones that satisfy it.
+        const required = new Set((parent?.required ?? []) as string[]);
+        const optional = names.filter((n) => !required.has(n));
+        return { pointer: e.instancePath, message: `must have at least one of: ${optional.join(', ')}` };
       }
       return { pointer: e.instancePath, message: e.message ?? e.keyword };
     }

@@ -19,8 +19,8 @@
  * Cyrillic characters" of Doc 9303 Part 3 §6 [M: from the published tables as remembered;
  * where Doc 9303 offers options (Ä → AE or A, Ö → OE or O, Ü → UE, UXX or U, Å → AA or A,
  * Ñ → N or NXX) the first, recommended one is used]. A Latin letter missing from the table
- * but decomposing (Unicode NFD) into A–Z plus combining marks is written as its base letter,
- * which is what the table does for every accented letter it lists.
+ * but decomposing (Unicode NFKD) into A–Z plus combining marks is written as its base
+ * letter(s), which is what the table does for every accented letter it lists.
  */
 
 /** Doc 9303 Part 3 §6, multinational Latin-based characters (upper case; lower case is upper-cased first). */
@@ -103,9 +103,8 @@ function transliterateChar(ch: string): string | undefined {
   if (table !== undefined) return table;
   if (COMBINING.test(ch)) return '';
   if (OMITTED.test(ch)) return '';
-  // A Latin letter with diacritics the table does not list: its base letter, as the table does.
-  const decomposed = upper.normalize('NFD');
-  const base = decomposed[0] ?? '';
-  if (/^[A-Z]$/.test(base) && [...decomposed.slice(1)].every((c) => COMBINING.test(c))) return base;
-  return undefined;
+  // A Latin letter with diacritics the table does not list (or a compatibility form such as
+  // the digraph ǅ or the ligature ﬁ): its base letters, as the table does for accented letters.
+  const base = [...upper.normalize('NFKD')].filter((c) => !COMBINING.test(c)).join('');
+  return /^[A-Z]{1,3}$/.test(base) ? base : undefined;
 }

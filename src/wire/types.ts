@@ -28,6 +28,11 @@ export interface CentralAnswer {
   readonly reason?: string;
   /** Time central produced the answer (ISO 8601 UTC). */
   readonly created: string;
-  /** Data returned (searches, retrievals), as JSON. */
+  /**
+   * Data returned with an accepted answer (searches, retrievals), as JSON: the answer schema
+   * of the request type (`schemas/json/<type>.answer.schema.json`, catalogue `answer`), whose
+   * first member `answerTo` is the request type's id. On the wire it travels in `w:Data` as the
+   * type's answer element (see `buildResponseXml`); check it with `validateAnswer`.
+   */
   readonly data?: Readonly<Record<string, unknown>>;
 }

@@ -15,7 +15,7 @@
  * only entities are the five predefined ones); the parse functions below screen first.
  */
 import { DavisError } from '../errors/errors';
-import { getType } from '../catalogue/catalogue';
+import { getType, getTypeByAnswerXmlName } from '../catalogue/catalogue';
 import type { MessageTypeSpec } from '../catalogue/types';
 import { screenXml, type ScreenLimits } from './screen';
 import type { CentralAnswer, WireHeader } from './types';
@@ -142,10 +142,14 @@ export function parseRequestXml(xml: string): { header: WireHeader; payload: unk
 
 /**
  * Builds the response document carrying one central answer, in Exclusive XML Canonical form.
- * `answer.data` has no wire form yet (a `w:Data` element is reserved in the XSD for it).
+ * `answer.data`, when present, travels in `w:Data` as one element named after the answer of
+ * the type its `answerTo` names (e.g. `w:ApplicationSearchAnswer`), mapped through that
+ * type's answer schema with the same generic mapping as request payloads (so the data reads
+ * back exactly; names get their ICAO transliteration elements like in requests).
  *
- * @throws DavisError DAVIS_ERR_WIRE_MAPPING for a field outside the wire profile or when
- *   `data` is present.
+ * @throws DavisError DAVIS_ERR_WIRE_MAPPING for a field outside the wire profile, or `data`
+ *   whose `answerTo` names no catalogue type with answer data, or that does not map
+ *   (pointers: `/data/…`).
  */
 export function buildResponseXml(answer: CentralAnswer): string {
   checkHeaderField('/responseId', answer.responseId, ID_RE);
@@ -159,7 +163,7 @@ export function buildResponseXml(answer: CentralAnswer): string {
   if (answer.reason !== undefined && !(answer.reason.length >= 1 && [...answer.reason].length <= WIRE_MAX_REASON)) {
     throw mappingError('/reason', `must be 1-${WIRE_MAX_REASON} characters`);
   }
-  if (answer.data !== undefined) throw mappingError('/data', 'answer data has no wire form yet');
+  const data = answer.data !== undefined ? dataXml(answer.data) : '';
   return (
     `<w:Response xmlns:w="${WIRE_NS}" Id="r-${escapeCanonicalAttr(answer.responseId)}">` +
     '<w:Header>' +
@@ -173,13 +177,37 @@ export function buildResponseXml(answer: CentralAnswer): string {
     (answer.centralReference !== undefined ? el('CentralReference', answer.centralReference) : '') +
     (answer.reason !== undefined ? el('Reason', answer.reason) : '') +
     '</w:Result>' +
+    data +
     '</w:Response>'
   );
 }
 
+/** The `w:Data` element of an answer's data (see `buildResponseXml`). */
+function dataXml(data: Readonly<Record<string, unknown>>): string {
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) throw mappingError('/data', 'must be an object');
+  const answerTo = data.answerTo;
+  const spec = typeof answerTo === 'string' ? getType(answerTo) : undefined;
+  if (!spec?.answer) throw mappingError('/data/answerTo', 'must name a catalogue type that has answer data');
+  let body: string;
+  try {
+    body = payloadToXml(compileShape(spec.answer.schema), data, { prefix: WIRE_PREFIX });
+  } catch (err) {
+    // Re-aim the payload pointer at /data so the caller sees where in the answer it failed.
+    if (err instanceof DavisError && err.code === 'DAVIS_ERR_WIRE_MAPPING') {
+      const pointer = `/data${err.errors?.[0]?.pointer === '/' ? '' : (err.errors?.[0]?.pointer ?? '')}`;
+      throw mappingError(pointer, err.errors?.[0]?.message ?? 'does not map');
+    }
+    throw err;
+  }
+  const name = spec.answer.xmlName;
+  return `<w:Data><w:${name}>${body}</w:${name}></w:Data>`;
+}
+
 /**
  * Reads a response document (screened, strictly parsed; a trailing `ds:Signature` is
- * ignored: the caller verifies it). A `w:Data` element is refused until it has a mapping.
+ * ignored: the caller verifies it). An optional `w:Data` after `w:Result` holds exactly one
+ * answer element; it is mapped back to JSON through the answer schema of the type that
+ * element belongs to (`data`). The data is not validated here: use `validateAnswer`.
  *
  * @throws DavisError DAVIS_ERR_XML_* from screening or parsing; DAVIS_ERR_WIRE_MAPPING with
  *   an XPath-like pointer for anything else.
@@ -189,7 +217,7 @@ export function parseResponseXml(xml: string): CentralAnswer {
   const rootPath = `/${root.qname}`;
   if (root.ns !== WIRE_NS || root.local !== 'Response') throw mappingError(rootPath, `expected {${WIRE_NS}}Response`);
   const id = onlyIdAttribute(root, rootPath);
-  const [headerEl, resultEl] = envelopeChildren(root, rootPath, ['Header', 'Result']);
+  const [headerEl, resultEl, dataEl] = envelopeChildren(root, rootPath, ['Header', 'Result'], ['Data']);
   const h = readFields(headerEl!, `${rootPath}/${headerEl!.qname}`, ['MessageId', 'InReplyTo', 'Created']);
   const r = readFields(resultEl!, `${rootPath}/${resultEl!.qname}`, ['Outcome', 'Code'], ['CentralReference', 'Reason']);
   if (id !== `r-${h.MessageId}`) throw mappingError(`${rootPath}/@Id`, 'Id must be "r-" followed by the MessageId');
@@ -205,7 +233,20 @@ export function parseResponseXml(xml: string): CentralAnswer {
   };
   if (r.CentralReference !== undefined) answer.centralReference = r.CentralReference;
   if (r.Reason !== undefined) answer.reason = r.Reason;
+  if (dataEl) answer.data = readData(dataEl, `${rootPath}/${dataEl.qname}`);
   return answer;
+}
+
+/** Maps a `w:Data` element back to the answer data (see `parseResponseXml`). */
+function readData(dataEl: XmlElement, path: string): Record<string, unknown> {
+  rejectAttributes(dataEl, path);
+  const items = elementChildren(dataEl, path);
+  if (items.length !== 1) throw mappingError(path, 'Data holds exactly one answer element');
+  const item = items[0]!;
+  const itemPath = `${path}/${item.qname}`;
+  const spec = item.ns === WIRE_NS ? getTypeByAnswerXmlName(item.local) : undefined;
+  if (!spec?.answer) throw mappingError(itemPath, 'not the answer element of a catalogue type');
+  return xmlToPayload(compileShape(spec.answer.schema), item, WIRE_NS, itemPath);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -239,10 +280,13 @@ function onlyIdAttribute(root: XmlElement, path: string): string {
   return id;
 }
 
-/** The root's wire children in the given order, then optionally one trailing ds:Signature. */
-function envelopeChildren(root: XmlElement, path: string, names: readonly string[]): XmlElement[] {
+/**
+ * The root's wire children: `names` in order, then each of `optional` (in order) when
+ * present, then optionally one trailing ds:Signature. Absent optional ones are `undefined`.
+ */
+function envelopeChildren(root: XmlElement, path: string, names: readonly string[], optional: readonly string[] = []): (XmlElement | undefined)[] {
   const kids = elementChildren(root, path);
-  const out: XmlElement[] = [];
+  const out: (XmlElement | undefined)[] = [];
   let i = 0;
   for (const name of names) {
     const k = kids[i];
@@ -251,6 +295,15 @@ function envelopeChildren(root: XmlElement, path: string, names: readonly string
     }
     out.push(k);
     i++;
+  }
+  for (const name of optional) {
+    const k = kids[i];
+    if (k && k.ns === WIRE_NS && k.local === name) {
+      out.push(k);
+      i++;
+    } else {
+      out.push(undefined);
+    }
   }
   const rest = kids.slice(i);
   if (rest.length > 1 || (rest.length === 1 && !(rest[0]!.ns === DSIG_NS && rest[0]!.local === 'Signature'))) {

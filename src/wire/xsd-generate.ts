@@ -1,8 +1,11 @@
 /**
  * Generates `schemas/wire/davis-wire.xsd` from the catalogue: the envelope (Request,
- * Response) is fixed here; every catalogue type contributes one global element, derived from
- * its JSON Schema through the same mapping view (`compileShape`) the JSON ⇄ XML mapping uses,
- * so the XSD and the mapping cannot disagree on names, order or cardinality.
+ * Response) is fixed here; every catalogue type contributes one global body element, and one
+ * answer element (allowed in the response's `w:Data`) when central returns data for it, each
+ * derived from its JSON Schema through the same mapping view (`compileShape`) the JSON ⇄ XML
+ * mapping uses, so the XSD and the mapping cannot disagree on names, order or cardinality.
+ * A `$defs` entry that is the same in every schema becomes one shared type (`Def.<name>`);
+ * a name marked for transliteration gets its optional `<name>Transliterated` sibling.
  *
  * What the XSD cannot say (XSD 1.0 as libxml2 implements it) is left to the JSON Schema and
  * the parser: co-occurrence rules (`if`/`then`/`else`: e.g. representedMemberState present
@@ -16,6 +19,7 @@ import { join } from 'node:path';
 import { listTypes } from '../catalogue/catalogue';
 import type { MessageTypeSpec } from '../catalogue/types';
 import { packageRoot } from '../catalogue/schema-file';
+import { ICAO_TRANSLITERATION_MAX_LENGTH, ICAO_TRANSLITERATION_PATTERN, TRANSLITERATED_SUFFIX } from './icao-transliteration';
 import { compileShape, type ArrayShape, type ObjectShape, type PropShape, type Shape, type StringShape } from './mapping';
 import {
   DSIG_NS,
@@ -197,37 +201,124 @@ function doc(w: Writer, depth: number, ...texts: (string | undefined)[]): void {
   w.line(depth, `<xs:annotation><xs:documentation>${escText(t)}</xs:documentation></xs:annotation>`);
 }
 
-/** Generates the XSD for one catalogue type's body element and its named types. */
+/** A global element of the XSD: a catalogue type's body element or the element of its answer data. */
+interface RootElement {
+  /** Element local name (`ApplicationCreate`, `ApplicationSearchAnswer`). */
+  readonly xmlName: string;
+  /** The JSON Schema it is generated from. */
+  readonly schema: Readonly<Record<string, unknown>>;
+  /** Documentation of the element. */
+  readonly docs: readonly (string | undefined)[];
+}
+
+/** Prefix of the named types shared by every root element that uses them (`w:Def.CountryCode`). */
+const SHARED_PREFIX = 'Def';
+
+/**
+ * The `$defs` that become one shared named type (`Def.<name>`) instead of one copy per root
+ * element: a definition is shared when every schema that defines it compiles it to the same
+ * shape and every definition it uses is shared too. The catalogue schemas copy the same
+ * definitions (CountryCode, Address, …) into each file, so this keeps the XSD small (libxml2
+ * compiles the whole XSD on every validation). A definition that differs between schemas
+ * keeps a copy per root element, named `<xmlName>.<name>`.
+ */
+class SharedTypes {
+  private readonly shareable: ReadonlySet<string>;
+  private readonly used = new Map<string, Shape>();
+
+  constructor(roots: readonly RootElement[]) {
+    const signatures = new Map<string, Set<string>>();
+    const deps = new Map<string, Set<string>>();
+    const visit = (shape: Shape, owner: string | undefined, seen: Set<Shape>): void => {
+      if (shape.defName !== undefined && shape.defName !== owner) {
+        if (owner !== undefined) deps.get(owner)!.add(shape.defName);
+        if (seen.has(shape)) return;
+        seen.add(shape);
+        if (!signatures.has(shape.defName)) {
+          signatures.set(shape.defName, new Set());
+          deps.set(shape.defName, new Set());
+        }
+        signatures.get(shape.defName)!.add(JSON.stringify(shape));
+        owner = shape.defName;
+      }
+      if (shape.kind === 'object') for (const p of shape.props) visit(p.shape, owner, seen);
+      else if (shape.kind === 'array') visit(shape.item, owner, seen);
+    };
+    for (const r of roots) visit(compileShape(r.schema), undefined, new Set());
+    const ok = new Set([...signatures].filter(([, sigs]) => sigs.size === 1).map(([name]) => name));
+    // A shared type may only use shared types: drop, until stable, those that use a non-shared one.
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const name of ok) {
+        if ([...deps.get(name)!].some((d) => !ok.has(d))) {
+          ok.delete(name);
+          changed = true;
+        }
+      }
+    }
+    this.shareable = ok;
+  }
+
+  /** True when `defName` is written once as `Def.<defName>`. */
+  isShared(defName: string): boolean {
+    return this.shareable.has(defName);
+  }
+
+  /** Records that a shared type is used (it is written by `write`). */
+  use(defName: string, shape: Shape): void {
+    if (!this.used.has(defName)) this.used.set(defName, shape);
+  }
+
+  /** Writes every shared type used, in order of first use. */
+  write(w: Writer): void {
+    const gen = new TypeGenerator(SHARED_PREFIX, this);
+    const written = new Set<string>();
+    for (let pending = [...this.used.keys()]; pending.length > 0; pending = [...this.used.keys()].filter((k) => !written.has(k))) {
+      for (const name of pending) {
+        written.add(name);
+        gen.namedType(w, name, this.used.get(name)!);
+      }
+    }
+  }
+}
+
+/** Generates one global element (a body element or an answer element) and the named types only it uses. */
 class TypeGenerator {
   private readonly named = new Map<string, Shape>();
 
-  constructor(private readonly spec: MessageTypeSpec) {}
+  /** @param prefix prefix of the element's own (not shared) named types: its xmlName */
+  constructor(
+    private readonly prefix: string,
+    private readonly shared: SharedTypes,
+  ) {}
 
   private typeName(defName: string): string {
-    return `${this.spec.xmlName}.${defName}`;
+    return `${this.shared.isShared(defName) ? SHARED_PREFIX : this.prefix}.${defName}`;
   }
 
-  /** The global body element (and afterwards the named types it uses). */
-  write(w: Writer): void {
-    const root = compileShape(this.spec.schema);
-    w.line(1, `<xs:element name="${this.spec.xmlName}">`);
-    doc(w, 2, `${this.spec.id} (${this.spec.article})`, this.spec.title);
-    this.complexType(w, 2, root, undefined, this.spec.xmlName);
-    this.uniques(w, 2, root, this.spec.xmlName);
+  /** The global element (and afterwards the named types only it uses). */
+  write(w: Writer, root: RootElement): void {
+    const shape = compileShape(root.schema);
+    w.line(1, `<xs:element name="${root.xmlName}">`);
+    doc(w, 2, ...root.docs);
+    this.complexType(w, 2, shape, undefined, root.xmlName);
+    this.uniques(w, 2, shape, root.xmlName);
     w.line(1, '</xs:element>');
     // Named types, in order of first use, each once; new ones found while writing are appended.
     const written = new Set<string>();
     for (let pending = [...this.named.keys()]; pending.length > 0; pending = [...this.named.keys()].filter((k) => !written.has(k))) {
       for (const name of pending) {
         written.add(name);
-        const shape = this.named.get(name)!;
-        if (shape.kind === 'object') {
-          this.complexType(w, 1, shape, this.typeName(name), this.typeName(name));
-        } else {
-          this.simpleType(w, 1, shape as Exclude<Shape, ObjectShape | ArrayShape>, this.typeName(name));
-        }
+        this.namedType(w, name, this.named.get(name)!);
       }
     }
+  }
+
+  /** One named type (global complexType or simpleType). */
+  namedType(w: Writer, defName: string, shape: Shape): void {
+    const name = this.typeName(defName);
+    if (shape.kind === 'object') this.complexType(w, 1, shape, name, name);
+    else this.simpleType(w, 1, shape as Exclude<Shape, ObjectShape | ArrayShape>, name);
   }
 
   /** `path` names identity constraints uniquely: the global element or named type, then property names. */
@@ -281,6 +372,10 @@ class TypeGenerator {
       w.line(d, '</xs:element>');
     }
     if (wrapOptional) w.line(depth, '</xs:sequence>');
+    if (p.transliterated) {
+      // The gateway-computed ICAO 9303 transliteration of the name (absent when it cannot be computed).
+      w.line(depth, `<xs:element name="${p.name}${TRANSLITERATED_SUFFIX}" type="w:IcaoTransliteration" minOccurs="0"/>`);
+    }
   }
 
   /** xs:unique for each array of simple values marked uniqueItems (arrays of objects: JSON Schema only). */
@@ -294,8 +389,8 @@ class TypeGenerator {
   /** A type attribute value when the shape has a name (built-in or $defs), else undefined (anonymous type). */
   private typeRef(shape: Shape): string | undefined {
     if (shape.defName !== undefined) {
-      const prev = this.named.get(shape.defName);
-      if (prev === undefined) this.named.set(shape.defName, shape);
+      if (this.shared.isShared(shape.defName)) this.shared.use(shape.defName, shape);
+      else if (!this.named.has(shape.defName)) this.named.set(shape.defName, shape);
       return `w:${this.typeName(shape.defName)}`;
     }
     if (shape.kind === 'boolean') return 'xs:boolean';
@@ -361,12 +456,26 @@ class TypeGenerator {
   }
 }
 
+/** Options of `generateXsd`. */
+export interface GenerateXsdOptions {
+  /**
+   * Keep only the global element with this name (a body element such as `VisaIssue`, or an
+   * answer element such as `ApplicationSearchAnswer`; `''` for none) and the types it uses:
+   * the envelope (with the MessageType list of every type) stays whole. A document whose
+   * body (or `w:Data`) element is `only` gets the same verdict from this XSD as from the
+   * full one; libxml2 compiles the XSD on each validation, so the runtime validator uses
+   * these small ones (see `xsd.ts`). @default every element
+   */
+  readonly only?: string;
+}
+
 /**
  * The XSD text for the given catalogue types (default: the whole catalogue). Deterministic:
  * the same catalogue always gives the same bytes, so a test can compare it with the
  * committed file.
  */
-export function generateXsd(types: readonly MessageTypeSpec[] = listTypes()): string {
+export function generateXsd(types: readonly MessageTypeSpec[] = listTypes(), options: GenerateXsdOptions = {}): string {
+  const keep = (xmlName: string): boolean => options.only === undefined || options.only === xmlName;
   const w = new Writer();
   w.line(0, '<?xml version="1.0" encoding="UTF-8"?>');
   w.line(0, '<!--');
@@ -375,7 +484,8 @@ export function generateXsd(types: readonly MessageTypeSpec[] = listTypes()): st
   w.line(1, 'Regenerate: npm run build, then node dist/src/wire/xsd-generate.js with the write option (see that file).');
   w.line(1, 'Not expressible in XSD 1.0, checked elsewhere: co-occurrence rules of the JSON Schemas (if/then/else),');
   w.line(1, 'MessageType matching the body element and Id = "m-" + MessageId (parser), uniqueness of array items that');
-  w.line(1, 'are objects (JSON Schema), business rules (dates, minors).');
+  w.line(1, 'are objects (JSON Schema), "at least one of" rules (minProperties), business rules (dates, minors).');
+  w.line(1, 'Elements named <name>Transliterated carry the ICAO 9303 transliteration the gateway computes from <name>.');
   w.line(0, '-->');
   w.line(0, `<xs:schema xmlns:xs="http://www.w3.org/2001/XMLSchema" xmlns:w="${WIRE_NS}" targetNamespace="${WIRE_NS}" elementFormDefault="qualified" attributeFormDefault="unqualified" version="1">`);
 
@@ -403,7 +513,7 @@ export function generateXsd(types: readonly MessageTypeSpec[] = listTypes()): st
   w.line(1, '<xs:complexType name="RequestBody">');
   doc(w, 2, 'Exactly one message element; it must be the one for the MessageType in the header (checked by the parser)');
   w.line(2, '<xs:choice>');
-  for (const t of types) w.line(3, `<xs:element ref="w:${t.xmlName}"/>`);
+  for (const t of types) if (keep(t.xmlName)) w.line(3, `<xs:element ref="w:${t.xmlName}"/>`);
   w.line(2, '</xs:choice>');
   w.line(1, '</xs:complexType>');
 
@@ -413,14 +523,17 @@ export function generateXsd(types: readonly MessageTypeSpec[] = listTypes()): st
   w.line(3, '<xs:sequence>');
   w.line(4, '<xs:element name="Header" type="w:ResponseHeader"/>');
   w.line(4, '<xs:element name="Result" type="w:Result"/>');
-  w.line(4, '<xs:element name="Data" minOccurs="0">');
-  doc(w, 5, 'Reserved for data returned by searches and retrievals (no mapping yet)');
-  w.line(5, '<xs:complexType>');
-  w.line(6, '<xs:sequence>');
-  w.line(7, '<xs:any namespace="##targetNamespace" processContents="lax" minOccurs="0" maxOccurs="unbounded"/>');
-  w.line(6, '</xs:sequence>');
-  w.line(5, '</xs:complexType>');
-  w.line(4, '</xs:element>');
+  const answers = types.filter((t) => t.answer !== undefined && keep(t.answer.xmlName));
+  if (answers.length > 0) {
+    w.line(4, '<xs:element name="Data" minOccurs="0">');
+    doc(w, 5, 'Data returned with an accepted answer (searches, retrievals): the answer element of the request type');
+    w.line(5, '<xs:complexType>');
+    w.line(6, '<xs:choice>');
+    for (const t of answers) w.line(7, `<xs:element ref="w:${t.answer!.xmlName}"/>`);
+    w.line(6, '</xs:choice>');
+    w.line(5, '</xs:complexType>');
+    w.line(4, '</xs:element>');
+  }
   w.line(4, `<xs:any namespace="${DSIG_NS}" processContents="lax" minOccurs="0"/>`);
   w.line(3, '</xs:sequence>');
   w.line(3, '<xs:attribute name="Id" type="xs:ID" use="required"/>');
@@ -460,12 +573,27 @@ export function generateXsd(types: readonly MessageTypeSpec[] = listTypes()): st
   simple('ResultCode', 'xs:string', [`<xs:pattern value="${escAttr(toXsdPattern(WIRE_CODE_PATTERN))}"/>`]);
   simple('CentralReference', 'xs:string', ['<xs:minLength value="1"/>', `<xs:maxLength value="${WIRE_MAX_REFERENCE}"/>`]);
   simple('Reason', 'xs:string', ['<xs:minLength value="1"/>', `<xs:maxLength value="${WIRE_MAX_REASON}"/>`]);
+  simple(
+    'IcaoTransliteration',
+    'xs:string',
+    [`<xs:pattern value="${escAttr(toXsdPattern(ICAO_TRANSLITERATION_PATTERN))}"/>`, `<xs:maxLength value="${ICAO_TRANSLITERATION_MAX_LENGTH}"/>`],
+    'ICAO 9303 Part 3 transliteration of the preceding name element, computed by the gateway (A-Z words, one space between)',
+  );
 
+  const roots: { root: RootElement; source: string }[] = [];
   for (const t of types) {
-    w.line(0, '');
-    w.line(1, `<!-- ${escText(t.id)}: generated from schemas/json/${escText(t.id)}.schema.json -->`);
-    new TypeGenerator(t).write(w);
+    if (keep(t.xmlName)) roots.push({ root: { xmlName: t.xmlName, schema: t.schema, docs: [`${t.id} (${t.article})`, t.title] }, source: `${t.id}.schema.json` });
+    if (t.answer && keep(t.answer.xmlName)) roots.push({ root: { xmlName: t.answer.xmlName, schema: t.answer.schema, docs: [`Answer data of ${t.id}`, String(t.answer.schema.title ?? '')] }, source: `${t.id}.answer.schema.json` });
   }
+  const shared = new SharedTypes(roots.map((r) => r.root));
+  for (const { root, source } of roots) {
+    w.line(0, '');
+    w.line(1, `<!-- ${escText(root.xmlName)}: generated from schemas/json/${escText(source)} -->`);
+    new TypeGenerator(root.xmlName, shared).write(w, root);
+  }
+  w.line(0, '');
+  w.line(1, `<!-- Definitions shared by the schemas above (the same $defs entry in each) -->`);
+  shared.write(w);
   w.line(0, '</xs:schema>');
   return w.toString();
 }

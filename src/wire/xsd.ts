@@ -1,9 +1,16 @@
 /**
- * Runtime XSD validation of wire documents with libxmljs2 (libxml2, ~3,600 docs/s).
+ * Runtime XSD validation of wire documents with libxmljs2 (libxml2).
  *
  * libxml2 2.9.9 as vendored by libxmljs2 aborts the process on some entity documents and
  * reads local files with `noent`, so it only ever sees SCREENED XML: `validate` screens
  * first (wire limits), and parses with entity substitution, DTD loading and network off.
+ *
+ * libxmljs2 compiles the XSD inside every validation, and the whole-catalogue XSD takes
+ * about 2 ms to compile. A document carries one catalogue element (its body element, or the
+ * answer element in `w:Data`), so by default each document is validated against the XSD of
+ * that element alone (`generateXsd(types, { only })`: same verdict for that document, about
+ * five times faster), made on first use and kept. A document whose element the catalogue
+ * does not know is validated against the committed whole XSD, which then names the problem.
  */
 import { readFileSync } from 'node:fs';
 import * as libxml from 'libxmljs2';
@@ -11,7 +18,8 @@ import type { FieldError } from '../errors/errors';
 import { DavisError } from '../errors/errors';
 import { screenXml, type ScreenLimits } from './screen';
 import { WIRE_NS, WIRE_SCREEN_LIMITS } from './wire-xml';
-import { xsdPath } from './xsd-generate';
+import { listTypes } from '../catalogue/catalogue';
+import { generateXsd, xsdPath } from './xsd-generate';
 
 /** A compiled wire XSD. */
 export interface XsdValidator {
@@ -30,7 +38,10 @@ export interface XsdValidator {
 
 /** Options of `createXsdValidator`. */
 export interface XsdValidatorOptions {
-  /** XSD text to use instead of the committed `schemas/wire/davis-wire.xsd` (tests). */
+  /**
+   * XSD text to use instead of the committed `schemas/wire/davis-wire.xsd` (tests). Given,
+   * every document is validated against it whole (no per-element XSDs).
+   */
   readonly xsd?: string;
   /** Screening limits. @default WIRE_SCREEN_LIMITS (8 MiB, depth 32) */
   readonly limits?: ScreenLimits;
@@ -56,6 +67,24 @@ export function createXsdValidator(options: XsdValidatorOptions = {}): XsdValida
     throw new Error(`the wire XSD does not compile: ${(err as Error).message}`, { cause: err });
   }
   const limits = options.limits ?? WIRE_SCREEN_LIMITS;
+  // Per-element XSDs (see the module comment), keyed by the element name; '' = no element.
+  const known = options.xsd === undefined ? new Set(listTypes().flatMap((t) => [t.xmlName, ...(t.answer ? [t.answer.xmlName] : [])])) : new Set<string>();
+  const subsets = new Map<string, libxml.Document>();
+  const schemaFor = (root: libxml.Element): libxml.Document => {
+    if (options.xsd !== undefined) return xsdDoc;
+    const holder = root.name() === 'Request' ? 'Body' : 'Data';
+    // libxmljs2 answers undefined or null for "not found", depending on the version.
+    const item = (root.get(`w:${holder}/*`, { w: WIRE_NS }) ?? undefined) as libxml.Element | undefined;
+    const hasHolder = (root.get(`w:${holder}`, { w: WIRE_NS }) ?? undefined) !== undefined;
+    const key = item !== undefined && item.namespace()?.href() === WIRE_NS ? item.name() : hasHolder ? undefined : '';
+    if (key === undefined || (key !== '' && !known.has(key))) return xsdDoc;
+    let doc = subsets.get(key);
+    if (!doc) {
+      doc = libxml.parseXml(generateXsd(listTypes(), { only: key }), SAFE_PARSE);
+      subsets.set(key, doc);
+    }
+    return doc;
+  };
   return {
     validate(xml: string): FieldError[] {
       const screened = screenXml(xml, limits);
@@ -64,13 +93,14 @@ export function createXsdValidator(options: XsdValidatorOptions = {}): XsdValida
       if (!root || root.namespace()?.href() !== WIRE_NS || (root.name() !== 'Request' && root.name() !== 'Response')) {
         return [{ pointer: '/ (line 1)', message: `the document element must be {${WIRE_NS}}Request or Response` }];
       }
-      if (docEl.validate(xsdDoc)) return [];
+      const schema = schemaFor(root);
+      if (docEl.validate(schema)) return [];
       // Validity is settled; locate the errors. libxml2 reports only the line of each
       // element, and our canonical documents are one line, so re-validate a copy with one
       // start tag per line and map each reported line back to its element.
       const located = locate(screened);
       const copy = parseForLibxml(located.text);
-      if (copy.validate(xsdDoc)) {
+      if (copy.validate(schema)) {
         // Cannot happen (the copy differs only by ignorable white space); keep the original lines.
         return docEl.validationErrors.map((e) => ({ pointer: `/ (line ${e.line ?? 0})`, message: messageOf(e) }));
       }

@@ -39,3 +39,13 @@ export function loadExamples(type: string): { valid: Example[]; invalid: Example
     .map((file) => ({ type, file, payload: read(file), expect: read(file.replace(/\.json$/, '.expect.json')) as Expectation }));
   return { valid, invalid };
 }
+
+/** The example answer data of a type: `schemas/examples/<type>/answer-*.json` (what central returns). */
+export function loadAnswerExamples(type: string): { type: string; file: string; data: Record<string, unknown> }[] {
+  const dir = examplesDir(type);
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => /^answer-.*\.json$/.test(f))
+    .sort()
+    .map((file) => ({ type, file, data: JSON.parse(readFileSync(join(dir, file), 'utf8')) as Record<string, unknown> }));
+}

@@ -1,7 +1,7 @@
 import { isDavisError } from '../../src/errors/errors';
 import { listTypes } from '../../src/catalogue/catalogue';
-import { assertValidPayload, compileAll, validateEnvelope, validatePayload } from '../../src/validation/validate';
-import { loadExamples } from './examples';
+import { assertValidPayload, compileAll, createAjv, validateAnswer, validateEnvelope, validatePayload } from '../../src/validation/validate';
+import { loadAnswerExamples, loadExamples } from './examples';
 
 const TYPE = 'vis.application.create';
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
@@ -130,7 +130,9 @@ describe('validatePayload', () => {
       v.validatePayload(TYPE, adult());
       v.compileAll();
       v.validateEnvelope({ type: TYPE, payload: {} });
-      expect(spy).toHaveBeenCalledTimes(listTypes().length);
+      v.validateAnswer({ answerTo: 'vis.application.search', hitCount: 0 });
+      // one compilation per payload schema and per answer schema
+      expect(spy).toHaveBeenCalledTimes(listTypes().length + listTypes().filter((t) => t.answer).length);
       spy.mockRestore();
     });
   });
@@ -175,5 +177,73 @@ describe('validateEnvelope', () => {
     }
     expect(isDavisError(caught) && caught.code).toBe('DAVIS_ERR_CATALOGUE_UNKNOWN_TYPE');
     expect(isDavisError(caught) && caught.errors?.[0]?.pointer).toBe('/type');
+  });
+});
+
+describe('business rules', () => {
+  it('run after the JSON Schema, only on a payload it accepted', () => {
+    const p = adult();
+    p.intendedDepartureDate = '2025-09-30'; // before arrival: a business rule
+    expect(pointers(validatePayload(TYPE, p))).toEqual(['/intendedDepartureDate']);
+    p.applicant.sex = 'Q'; // now the schema fails: only its errors are reported
+    expect(pointers(validatePayload(TYPE, p))).toEqual(['/applicant/sex']);
+  });
+
+  it('require a parental authority for a minor on the application date, not for an adult (Art 9(4)(m))', () => {
+    const p = adult();
+    p.applicant.dateOfBirth = '2007-09-02'; // 17 on 2025-09-01
+    expect(pointers(validatePayload(TYPE, p))).toEqual(['/applicant/parentalAuthority']);
+    p.applicant.dateOfBirth = '2007-09-01'; // 18 that day
+    expect(validatePayload(TYPE, p)).toEqual([]);
+  });
+
+  it('say which rule failed and why in the message, and fail with DAVIS_ERR_VALIDATION_FAILED', () => {
+    const p = adult();
+    p.travelDocument.expiryDate = '2020-01-01';
+    const [e] = validatePayload(TYPE, p);
+    expect(e).toEqual({ pointer: '/travelDocument/expiryDate', message: expect.stringMatching(/must not be before travelDocument\.issueDate/) });
+    expect(codeOf(() => assertValidPayload(TYPE, p))).toBe('DAVIS_ERR_VALIDATION_FAILED');
+  });
+
+  it('check the LSV/RP exemption for children under 6 against the date of birth (Art 22a(2))', () => {
+    const child = clone(loadExamples('vis.lsvrp.application.create').valid.find((e) => e.file.includes('child'))!.payload) as Record<string, any>;
+    expect(validatePayload('vis.lsvrp.application.create', child)).toEqual([]);
+    child.applicant.dateOfBirth = '2019-08-20'; // 6 on the application date 2025-08-20
+    expect(pointers(validatePayload('vis.lsvrp.application.create', child))).toEqual(['/fingerprints/notProvided/reason']);
+  });
+
+  it('name the optional members of an "at least one of" object', () => {
+    const p = clone(loadExamples('io.esp.search').valid[0]!.payload) as Record<string, any>;
+    p.query = {};
+    expect(validatePayload('io.esp.search', p)).toEqual([{ pointer: '/query', message: 'must have at least one of: identity, travelDocument' }]);
+  });
+});
+
+describe('validateAnswer', () => {
+  const search = { answerTo: 'vis.application.search', hitCount: 0 };
+
+  it.each(listTypes().flatMap((t) => loadAnswerExamples(t.id)).map((e) => [`${e.type}/${e.file}`, e] as const))('accepts the answer example %s', (_f, ex) => {
+    expect(ex.data.answerTo).toBe(ex.type);
+    expect(validateAnswer(ex.data)).toEqual([]);
+  });
+
+  it('accepts answer data of its type and reports problems with pointers into the data', () => {
+    expect(validateAnswer(search)).toEqual([]);
+    expect(pointers(validateAnswer({ ...search, hitCount: -1, extra: 1 }))).toEqual(['/extra', '/hitCount']);
+  });
+
+  it('refuses data whose answerTo names no type with answer data', () => {
+    for (const data of [{}, { answerTo: 'vis.application.create' }, { answerTo: 'vis.no.such.type' }, null, []]) {
+      expect(pointers(validateAnswer(data))).toEqual(['/answerTo']);
+    }
+  });
+});
+
+describe('createAjv', () => {
+  it('knows the x-icao-transliteration annotation, which a plain strict ajv refuses', () => {
+    const schema = { type: 'object', properties: { n: { type: 'string', 'x-icao-transliteration': true } } };
+    expect(() => createAjv().compile(schema)).not.toThrow();
+    const plain = new (jest.requireActual('ajv/dist/2020').default as new (o: object) => { compile: (s: object) => unknown })({ strict: true });
+    expect(() => plain.compile(schema)).toThrow(/unknown keyword/);
   });
 });

@@ -3,9 +3,10 @@ import { isDavisError } from '../../src/errors/errors';
 import { getType, listTypes } from '../../src/catalogue/catalogue';
 import { validatePayload } from '../../src/validation/validate';
 import { compileShape, payloadToXml, xmlToPayload } from '../../src/wire/mapping';
-import { buildRequestXml, parseRequestXml, parseXmlDocument, WIRE_NS } from '../../src/wire/wire-xml';
+import { buildRequestXml, buildResponseXml, parseRequestXml, parseResponseXml, parseXmlDocument, WIRE_NS } from '../../src/wire/wire-xml';
+import { validateAnswer } from '../../src/validation/validate';
 import { createXsdValidator } from '../../src/wire/xsd';
-import { loadExamples } from '../validation/examples';
+import { loadAnswerExamples, loadExamples } from '../validation/examples';
 import { arbitraryFor } from './arbitraries';
 
 const TYPE = 'vis.application.create';
@@ -37,6 +38,7 @@ const KITCHEN_SINK: Record<string, unknown> = {
   additionalProperties: false,
   properties: {
     text: { type: 'string' },
+    name: { type: 'string', 'x-icao-transliteration': true },
     maybe: { type: 'string', maxLength: 5 },
     flag: { type: 'boolean' },
     count: { type: 'integer', minimum: -9007199254740991, maximum: 9007199254740991 },
@@ -53,6 +55,7 @@ const KITCHEN_SINK: Record<string, unknown> = {
       properties: { a: { type: 'integer', minimum: 0, maximum: 9 }, b: { $ref: '#/$defs/Pair' }, c: { type: 'object', additionalProperties: false, properties: {} } },
     },
     empty: { type: 'object', additionalProperties: false, properties: { x: { type: 'boolean' } } },
+    some: { type: 'object', additionalProperties: false, minProperties: 1, properties: { p: { type: 'boolean' }, q: { $ref: '#/$defs/Pair' } } },
   },
   required: ['text', 'flag'],
   $defs: {
@@ -80,7 +83,22 @@ describe('JSON → XML → JSON mapping', () => {
         // key order too: the object reads back as UMA wrote it (schema order)
         expect(JSON.stringify(back.payload)).toBe(JSON.stringify(payload));
       }),
-      { numRuns: 250, seed: 20250901 },
+      { numRuns: 120, seed: 20250901 },
+    );
+  });
+
+  it.each(listTypes().filter((t) => t.answer).map((t) => [t.id] as const))('is lossless for schema-valid %s answer data in a response, whose XML is XSD-valid (property)', (id) => {
+    const spec = getType(id)!;
+    const arb = arbitraryFor(compileShape(spec.answer!.schema)).filter((d) => validateAnswer(d).length === 0);
+    fc.assert(
+      fc.property(arb, (data) => {
+        const xml = buildResponseXml({ responseId: 'r-1', inReplyTo: HEADER.messageId, result: 'ACCEPTED', code: 'OK', created: HEADER.created, data: data as Record<string, unknown> });
+        expect(xsd.validate(xml)).toEqual([]);
+        const back = parseResponseXml(xml).data;
+        expect(back).toStrictEqual(data);
+        expect(JSON.stringify(back)).toBe(JSON.stringify(data));
+      }),
+      { numRuns: 60, seed: 20250902 },
     );
   });
 
@@ -105,6 +123,38 @@ describe('JSON → XML → JSON mapping', () => {
     expect(roundTrip(KITCHEN_SINK, payload)).toStrictEqual(payload);
   });
 
+  it('writes the ICAO transliteration after a marked name, and leaves it out when it cannot be computed', () => {
+    const shape = compileShape(KITCHEN_SINK);
+    expect(payloadToXml(shape, { text: 't', name: 'Щербаков-Åström', flag: true })).toBe(
+      '<w:text>t</w:text><w:name>Щербаков-Åström</w:name><w:nameTransliterated>SHCHERBAKOV AASTROEM</w:nameTransliterated><w:flag>true</w:flag>',
+    );
+    expect(payloadToXml(shape, { text: 't', name: '中文', flag: true })).toBe('<w:text>t</w:text><w:name>中文</w:name><w:flag>true</w:flag>');
+    expect(payloadToXml(shape, { text: 'Åström', flag: true })).not.toMatch(/Transliterated/);
+  });
+
+  it('drops the transliteration when reading, and refuses one without its name or repeated', () => {
+    const shape = compileShape(KITCHEN_SINK);
+    const read = (inner: string): unknown => xmlToPayload(shape, parseXmlDocument(`<w:T xmlns:w="${WIRE_NS}">${inner}</w:T>`), WIRE_NS, '/w:T');
+    expect(read('<w:text>t</w:text><w:name>Åström</w:name><w:nameTransliterated>ANYTHING</w:nameTransliterated><w:flag>true</w:flag>')).toStrictEqual({ text: 't', name: 'Åström', flag: true });
+    expect(errorOf(() => read('<w:text>t</w:text><w:nameTransliterated>X</w:nameTransliterated><w:flag>true</w:flag>'))).toEqual({ code: 'DAVIS_ERR_WIRE_MAPPING', pointer: '/w:T/w:nameTransliterated' });
+    expect(errorOf(() => read('<w:name>a</w:name><w:nameTransliterated>A</w:nameTransliterated><w:nameTransliterated>A</w:nameTransliterated>'))).toEqual({
+      code: 'DAVIS_ERR_WIRE_MAPPING',
+      pointer: '/w:T/w:nameTransliterated[2]',
+    });
+    expect(errorOf(() => read('<w:name>a</w:name><w:nameTransliterated><w:x/></w:nameTransliterated>'))).toEqual({ code: 'DAVIS_ERR_WIRE_MAPPING', pointer: '/w:T/w:nameTransliterated/w:x' });
+    expect(errorOf(() => read('<w:textTransliterated>T</w:textTransliterated>'))).toEqual({ code: 'DAVIS_ERR_WIRE_MAPPING', pointer: '/w:T/w:textTransliterated' });
+  });
+
+  it('puts the transliteration of the applicant\'s names on the wire for vis.application.create', () => {
+    const xml = buildRequestXml(HEADER, adult());
+    expect(xml).toContain('<w:surname>Meikäläinen</w:surname><w:surnameTransliterated>MEIKAELAEINEN</w:surnameTransliterated>');
+    expect(xml).toContain('<w:firstNamesTransliterated>MATTI ESIMERKKI</w:firstNamesTransliterated>');
+    expect(xml).toContain('<w:surnameAtBirthTransliterated>VIRTANEN TESTI</w:surnameAtBirthTransliterated>');
+    expect(xml).toContain('<w:contactPerson><w:surname>Testaaja</w:surname><w:surnameTransliterated>TESTAAJA</w:surnameTransliterated>');
+    expect(xml).not.toMatch(/placeOfBirthTransliterated|cityTransliterated/);
+    expect(parseRequestXml(xml).payload).toStrictEqual(adult());
+  });
+
   it('writes elements in schema order, arrays as repeated elements, absent properties as nothing', () => {
     const shape = compileShape(KITCHEN_SINK);
     const xml = payloadToXml(shape, { tags: ['b', 'a'], flag: true, text: 't', count: 3 });
@@ -123,6 +173,15 @@ describe('JSON → XML → JSON mapping', () => {
       for (const ex of loadExamples(t.id).valid) {
         expect(parseRequestXml(buildRequestXml({ ...HEADER, type: t.id }, ex.payload)).payload).toStrictEqual(ex.payload);
       }
+    }
+  });
+
+  it('maps every answer example there and back unchanged, in a response', () => {
+    const examples = listTypes().flatMap((t) => loadAnswerExamples(t.id));
+    expect(examples.length).toBeGreaterThanOrEqual(4);
+    for (const ex of examples) {
+      const answer = { responseId: 'r-1', inReplyTo: HEADER.messageId, result: 'ACCEPTED' as const, code: 'OK', created: HEADER.created, data: ex.data };
+      expect(parseResponseXml(buildResponseXml(answer)).data).toStrictEqual(ex.data);
     }
   });
 
@@ -193,6 +252,12 @@ describe('wire profile of JSON Schemas', () => {
     ['a conditional adding a property', { ...base, properties: { a: { type: 'string' } }, if: { required: ['a'] }, then: { properties: { b: { type: 'string' } } } }],
     ['a property name that is not an XML name', { ...base, properties: { '1a': { type: 'string' } } }],
     ['a choice with required members', { ...base, minProperties: 1, maxProperties: 1, properties: { a: { type: 'string' } }, required: ['a'] }],
+    ['maxProperties outside the choice form', { ...base, maxProperties: 2, properties: { a: { type: 'string' } } }],
+    ['a transliteration on a non-text string', { ...base, properties: { a: { type: 'string', format: 'date', 'x-icao-transliteration': true } } }],
+    ['a transliteration on an array item', { ...base, properties: { a: { type: 'array', minItems: 1, items: { type: 'string', 'x-icao-transliteration': true } } } }],
+    ['a transliteration on a choice member', { ...base, minProperties: 1, maxProperties: 1, properties: { a: { type: 'string', 'x-icao-transliteration': true } } }],
+    ['a transliteration element clashing with a property', { ...base, properties: { a: { type: 'string', 'x-icao-transliteration': true }, aTransliterated: { type: 'string' } } }],
+    ['a transliteration marker that is not true', { ...base, properties: { a: { type: 'string', 'x-icao-transliteration': false } } }],
   ])('refuses %s at load', (_what, schema) => {
     expect(() => compileShape(schema as Record<string, unknown>)).toThrow(/wire profile/);
   });

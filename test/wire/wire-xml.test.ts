@@ -173,13 +173,58 @@ describe('response documents', () => {
     expect(parseResponseXml(buildResponseXml(accepted).replace('</w:Response>', `${SIGNATURE}</w:Response>`))).toStrictEqual(accepted);
   });
 
-  it('refuses answer data (no wire form yet), a bad outcome and a mismatched Id', () => {
-    expect(codeOf(() => buildResponseXml({ ...ANSWER, data: { x: 1 } }))).toBe('DAVIS_ERR_WIRE_MAPPING');
+  it('refuses a bad outcome and a mismatched Id', () => {
     expect(codeOf(() => buildResponseXml({ ...ANSWER, result: 'MAYBE' as 'ACCEPTED' }))).toBe('DAVIS_ERR_WIRE_MAPPING');
     const xml = buildResponseXml(ANSWER);
     expect(codeOf(() => parseResponseXml(xml.replace('>REJECTED<', '>MAYBE<')))).toBe('DAVIS_ERR_WIRE_MAPPING');
     expect(codeOf(() => parseResponseXml(xml.replace(`Id="r-`, 'Id="r-x')))).toBe('DAVIS_ERR_WIRE_MAPPING');
-    expect(codeOf(() => parseResponseXml(xml.replace('</w:Result>', '</w:Result><w:Data></w:Data>')))).toBe('DAVIS_ERR_WIRE_MAPPING');
+  });
+});
+
+describe('answer data (w:Data)', () => {
+  const DATA = {
+    answerTo: 'vis.application.search',
+    hitCount: 1,
+    files: [
+      {
+        applicationNumber: 'FI-HEL-2025-000123', centralReference: 'VIS-FI-2025-00000001', memberState: 'FI', status: 'VISA_ISSUED', applicationDate: '2025-09-01',
+        surname: 'Щербаков & Co', firstNames: 'Юлия', dateOfBirth: '1985-03-14', currentNationality: 'RUS', travelDocumentNumber: 'L898902C3',
+        travelDocumentIssuingCountry: 'RUS', visaStickerNumbers: ['FIN001234567'],
+      },
+    ],
+  };
+  const WITH_DATA: CentralAnswer = { responseId: 'r1', inReplyTo: 'm1', result: 'ACCEPTED', code: 'OK', created: '2025-09-01T10:00:00Z', data: DATA };
+
+  it('travels after w:Result as the answer element of its type, names transliterated, in canonical form', () => {
+    const xml = buildResponseXml(WITH_DATA);
+    expect(xml).toContain('</w:Result><w:Data><w:ApplicationSearchAnswer><w:answerTo>vis.application.search</w:answerTo><w:hitCount>1</w:hitCount><w:files>');
+    expect(xml).toContain('<w:surname>Щербаков &amp; Co</w:surname><w:surnameTransliterated>SHCHERBAKOV CO</w:surnameTransliterated>');
+    expect(xml.endsWith('</w:ApplicationSearchAnswer></w:Data></w:Response>')).toBe(true);
+    expect(xmllintExcC14n(xml).toString('utf8')).toBe(xml);
+  });
+
+  it('reads back exactly, the transliteration dropped, a signature ignored', () => {
+    const xml = buildResponseXml(WITH_DATA);
+    expect(parseResponseXml(xml)).toStrictEqual(WITH_DATA);
+    expect(parseResponseXml(xml.replace('</w:Response>', `${SIGNATURE}</w:Response>`))).toStrictEqual(WITH_DATA);
+  });
+
+  it('refuses data that names no answer type, or that does not map, pointing into /data', () => {
+    expect(errorOf(() => buildResponseXml({ ...WITH_DATA, data: { x: 1 } }))).toEqual({ code: 'DAVIS_ERR_WIRE_MAPPING', pointer: '/data/answerTo' });
+    expect(errorOf(() => buildResponseXml({ ...WITH_DATA, data: { answerTo: 'vis.application.create' } }))).toEqual({ code: 'DAVIS_ERR_WIRE_MAPPING', pointer: '/data/answerTo' });
+    expect(errorOf(() => buildResponseXml({ ...WITH_DATA, data: { ...DATA, files: [] } }))).toEqual({ code: 'DAVIS_ERR_WIRE_MAPPING', pointer: '/data/files' });
+    expect(errorOf(() => buildResponseXml({ ...WITH_DATA, data: { ...DATA, extra: true } }))).toEqual({ code: 'DAVIS_ERR_WIRE_MAPPING', pointer: '/data/extra' });
+  });
+
+  it('refuses a w:Data that is empty, holds two elements or an element that is no answer', () => {
+    const xml = buildResponseXml(ANSWER);
+    const withData = (inner: string): string => xml.replace('</w:Result>', `</w:Result><w:Data>${inner}</w:Data>`);
+    expect(errorOf(() => parseResponseXml(withData('')))).toEqual({ code: 'DAVIS_ERR_WIRE_MAPPING', pointer: '/w:Response/w:Data' });
+    expect(errorOf(() => parseResponseXml(withData('<w:ApplicationCreate></w:ApplicationCreate>')))).toEqual({ code: 'DAVIS_ERR_WIRE_MAPPING', pointer: '/w:Response/w:Data/w:ApplicationCreate' });
+    const two = buildResponseXml(WITH_DATA).replace('</w:Data>', '<w:EspSearchAnswer></w:EspSearchAnswer></w:Data>');
+    expect(errorOf(() => parseResponseXml(two))).toEqual({ code: 'DAVIS_ERR_WIRE_MAPPING', pointer: '/w:Response/w:Data' });
+    const misplaced = buildResponseXml(WITH_DATA).replace(/<w:Data>.*<\/w:Data>/, '').replace('<w:Result>', `${/<w:Data>.*<\/w:Data>/.exec(buildResponseXml(WITH_DATA))![0]}<w:Result>`);
+    expect(codeOf(() => parseResponseXml(misplaced))).toBe('DAVIS_ERR_WIRE_MAPPING');
   });
 });
 

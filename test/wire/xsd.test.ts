@@ -1,4 +1,6 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import fc from 'fast-check';
 import * as libxml from 'libxmljs2';
 import { isDavisError } from '../../src/errors/errors';
@@ -8,7 +10,7 @@ import { compileShape, payloadToXml } from '../../src/wire/mapping';
 import { buildRequestXml, buildResponseXml, DSIG_NS, WIRE_NS } from '../../src/wire/wire-xml';
 import { createXsdValidator } from '../../src/wire/xsd';
 import { generateXsd, toXsdPattern, xsdPath } from '../../src/wire/xsd-generate';
-import { loadExamples, type Example } from '../validation/examples';
+import { loadAnswerExamples, loadExamples, type Example } from '../validation/examples';
 import { arbitraryFor } from './arbitraries';
 import { xmllintValidate } from './xmllint';
 
@@ -18,9 +20,21 @@ const valid: Example[] = all.flatMap((x) => x.valid);
 const invalid: Example[] = all.flatMap((x) => x.invalid);
 /** Each example as wire XML; invalid ones forced through the lenient mapping (JSON validation bypassed). */
 const wire = (ex: Example): string => buildRequestXml({ ...HEADER, type: ex.type }, ex.payload, { lenient: true });
+const ESP_DATA = {
+  answerTo: 'io.esp.search',
+  hitCount: 1,
+  systemsQueried: ['SIS', 'VIS'],
+  hits: [{ sourceSystem: 'SIS', recordId: 'SIS-1', matchedOn: ['IDENTITY'], identity: { surname: 'Щербаков', dateOfBirth: '1985-03-14' } }],
+};
 const RESPONSES = [
   buildResponseXml({ responseId: 'r-1', inReplyTo: HEADER.messageId, result: 'ACCEPTED', code: 'OK', centralReference: 'VIS-0001', created: '2025-09-01T10:00:01Z' }),
   buildResponseXml({ responseId: 'r-2', inReplyTo: HEADER.messageId, result: 'REJECTED', code: 'VIS_ERR_X', reason: 'no & <never>', created: '2025-09-01T10:00:01.5Z' }),
+  buildResponseXml({ responseId: 'r-3', inReplyTo: HEADER.messageId, result: 'ACCEPTED', code: 'OK', created: '2025-09-01T10:00:01Z', data: ESP_DATA }),
+  buildResponseXml({ responseId: 'r-4', inReplyTo: HEADER.messageId, result: 'ACCEPTED', code: 'OK', created: '2025-09-01T10:00:01Z', data: { answerTo: 'vis.application.search', hitCount: 0 } }),
+  // every answer example of schemas/examples/
+  ...listTypes()
+    .flatMap((t) => loadAnswerExamples(t.id))
+    .map((ex, i) => buildResponseXml({ responseId: `r-x${i}`, inReplyTo: HEADER.messageId, result: 'ACCEPTED', code: 'OK', created: '2025-09-01T10:00:01Z', data: ex.data })),
 ];
 
 function codeOf(fn: () => unknown): string | undefined {
@@ -41,6 +55,26 @@ describe('generated XSD', () => {
   it('accepts the wire XML of every valid example (system xmllint)', () => {
     const docs = valid.map(wire);
     expect(xmllintValidate(xsdPath(), docs).valid).toEqual(docs.map(() => true));
+  });
+
+  it('makes per-element XSDs that xmllint compiles, holding one catalogue element and the whole MessageType list', () => {
+    const only = generateXsd(listTypes(), { only: 'EspSearchAnswer' });
+    expect(only).toContain('<xs:element name="EspSearchAnswer">');
+    expect(only).not.toContain('<xs:element name="ApplicationCreate">');
+    for (const t of listTypes()) expect(only).toContain(`<xs:enumeration value="${t.id}"/>`);
+    const dir = mkdtempSync(join(tmpdir(), 'davis-xsd-only-'));
+    try {
+      writeFileSync(join(dir, 'only.xsd'), only);
+      expect(xmllintValidate(join(dir, 'only.xsd'), [RESPONSES[2]!, RESPONSES[3]!]).valid).toEqual([true, false]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('writes each shared definition once (Def.<name>), used by every element', () => {
+    const xsd = generateXsd();
+    expect(xsd.match(/<xs:simpleType name="Def\.CountryCode">/g)).toHaveLength(1);
+    expect(xsd).not.toMatch(/name="ApplicationCreate\.CountryCode"/);
   });
 
   it('accepts signed-shaped requests and responses (a trailing ds:Signature is allowed)', () => {
@@ -101,6 +135,29 @@ describe('generated XSD', () => {
 
 describe('runtime XSD validator (libxmljs2)', () => {
   const validator = createXsdValidator();
+  const whole = createXsdValidator({ xsd: readFileSync(xsdPath(), 'utf8') });
+
+  it('gives the same verdicts with its per-element XSDs as the whole committed XSD', () => {
+    const docs = [...valid.map(wire), ...invalid.map(wire), ...RESPONSES];
+    // documents whose body does not match their header, or whose element is unknown
+    const create = wire(valid[0]!);
+    docs.push(create.replace(/<w:MessageType>[^<]+</, '<w:MessageType>vis.visa.issue<'));
+    docs.push(create.replace(/w:ApplicationCreate>/g, 'w:NoSuchElement>'));
+    docs.push(RESPONSES[2]!.replace(/w:EspSearchAnswer>/g, 'w:ApplicationSearchAnswer>'));
+    docs.push(RESPONSES[2]!.replace('</w:Data>', '<w:EspSearchAnswer></w:EspSearchAnswer></w:Data>'));
+    docs.push(RESPONSES[0]!.replace('</w:Result>', '</w:Result><w:Data></w:Data>'));
+    expect(docs.map((d) => validator.validate(d).length === 0)).toEqual(docs.map((d) => whole.validate(d).length === 0));
+    expect(validator.validate(docs[docs.length - 4]!).length).toBeGreaterThan(0);
+  });
+
+  it('checks the transliteration elements: A-Z words only, optional', () => {
+    const xml = wire(valid.find((e) => e.file === 'valid-adult-business-representation.json')!);
+    expect(xml).toContain('<w:surnameTransliterated>MEIKAELAEINEN</w:surnameTransliterated>');
+    expect(validator.validate(xml)).toEqual([]);
+    expect(validator.validate(xml.replace(/<w:surnameTransliterated>[^<]*<\/w:surnameTransliterated>/g, ''))).toEqual([]);
+    const bad = validator.validate(xml.replace('>MEIKAELAEINEN<', '>Meikäläinen<'));
+    expect(bad.map((e) => e.pointer)).toEqual(['/w:Request/w:Body/w:ApplicationCreate/w:applicant/w:surnameTransliterated (line 1)']);
+  });
 
   it('agrees with the system xmllint on every example, request and response', () => {
     const docs = [...valid.map(wire), ...invalid.map(wire), ...RESPONSES];
