@@ -11,6 +11,11 @@ try {
   }
   throw err;
 }
+// `davis catalogue | head`: a closed pipe ends the output quietly.
+process.stdout.on('error', (err) => {
+  if (err && err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
 main.run(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (err) => {
   process.stderr.write(`davis: ${err && err.stack ? err.stack : err}\n`);
   process.exitCode = 1;

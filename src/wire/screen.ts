@@ -27,8 +27,9 @@ export function screenXml(input: string | Buffer, limits: ScreenLimits = DEFAULT
   let xml = typeof input === 'string' ? input : input.toString('utf8');
   if (xml.charCodeAt(0) === 0xfeff) xml = xml.slice(1);
   // Refuse the declarations anywhere, case-insensitively: a parser must never see them.
-  if (/<!\s*(DOCTYPE|ENTITY|ELEMENT|ATTLIST|NOTATION)/i.test(xml)) {
-    throw new DavisError('DAVIS_ERR_XML_DOCTYPE');
+  // Only the (rare) places where `<!` occurs are examined.
+  for (let at = xml.indexOf('<!'); at >= 0; at = xml.indexOf('<!', at + 2)) {
+    if (DECLARATION.test(xml.slice(at, at + 64))) throw new DavisError('DAVIS_ERR_XML_DOCTYPE');
   }
   let depth = 0;
   let i = 0;
@@ -73,8 +74,16 @@ export function screenXml(input: string | Buffer, limits: ScreenLimits = DEFAULT
   return xml;
 }
 
+const DECLARATION = /^<!\s*(DOCTYPE|ENTITY|ELEMENT|ATTLIST|NOTATION)/i;
+
 /** Index of the `>` that closes the tag starting before `from`, skipping quoted attribute values. */
 function findTagEnd(xml: string, from: number): number {
+  // Fast path: no quote before the first `>` means no attribute value can hide one.
+  const gt = xml.indexOf('>', from);
+  if (gt < 0) return -1;
+  const q1 = xml.indexOf('"', from);
+  const q2 = xml.indexOf("'", from);
+  if ((q1 < 0 || q1 > gt) && (q2 < 0 || q2 > gt)) return gt;
   let quote = 0;
   for (let j = from; j < xml.length; j++) {
     const c = xml.charCodeAt(j);
