@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -8,7 +10,7 @@ import type { SigningKey, TrustStore } from '../src/signing/types';
 import { signCanonical, verifyEnveloped } from '../src/signing/xmldsig';
 import { screenXml } from '../src/wire/screen';
 import type { CentralAnswer } from '../src/wire/types';
-import { buildResponseXml, parseRequestXml, WIRE_SCREEN_LIMITS } from '../src/wire/wire-xml';
+import { buildRequestXml, buildResponseXml, parseRequestXml, WIRE_SCREEN_LIMITS } from '../src/wire/wire-xml';
 import { createXsdValidator } from '../src/wire/xsd';
 import { CentralState, type RuleOutcome } from './central-state';
 
@@ -30,6 +32,8 @@ export interface MockCentralOptions {
   /** Anchors the senders' signatures must chain to. */
   readonly trust: TrustStore;
   readonly logger: Logger;
+  /** Where `POST /_mock/notify` delivers central notifications, e.g. `http://127.0.0.1:8080/v1/central/notifications`. */
+  readonly notifyUrl?: string;
 }
 
 /** Faults the mock injects into `POST /vis/v1/messages`, chosen by a seeded generator (same seed, same run). */
@@ -93,10 +97,14 @@ export class MockCentralVis {
   /** Ports bound by the first start, reused on a restart so clients find it where it was. */
   private bound?: { port: number; controlPort?: number };
   private faults: FaultSettings = {};
+  /** Where notifications go (from the options; settable once the gateway's address is known). */
+  notifyUrl?: string;
   private random: () => number = seeded(1);
   private refuseTimer?: NodeJS.Timeout;
 
-  constructor(private readonly opts: MockCentralOptions) {}
+  constructor(private readonly opts: MockCentralOptions) {
+    this.notifyUrl = opts.notifyUrl;
+  }
 
   /** Starts listening (again on the same ports after a stop); resolves with the central endpoint URL and the control URL. */
   async start(): Promise<{ url: string; controlUrl?: string }> {
@@ -251,6 +259,33 @@ export class MockCentralVis {
     return this.received;
   }
 
+  /**
+   * Pushes a central notification to the gateway: the wire document built and signed as
+   * central would, POSTed to `notifyUrl` (with central's client certificate over HTTPS).
+   */
+  async notify(type: string, payload: unknown, opts: { url?: string; messageId?: string } = {}): Promise<{ id: string; status: number; body: string }> {
+    const url = opts.url ?? this.notifyUrl;
+    if (!url) throw new Error('no notify URL: start the mock with notifyUrl or pass "url"');
+    const id = opts.messageId ?? randomUUID();
+    const xml = signCanonical(buildRequestXml({ messageId: id, type, sender: 'EU', created: new Date().toISOString() }, payload), this.opts.signingKey);
+    const target = new URL(url);
+    const mod = target.protocol === 'https:' ? https : http;
+    return new Promise((resolve, reject) => {
+      const req = mod.request(target, {
+        method: 'POST', headers: { 'content-type': 'application/xml; charset=utf-8' }, timeout: 10000,
+        ...(target.protocol === 'https:' ? { cert: readFileSync(this.opts.tlsCertFile), key: readFileSync(this.opts.tlsKeyFile), ca: readFileSync(this.opts.clientCaFile) } : {}),
+      }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => { body += c; });
+        res.on('end', () => resolve({ id, status: res.statusCode ?? 0, body }));
+      });
+      req.on('timeout', () => req.destroy(new Error('the gateway did not answer the notification')));
+      req.on('error', reject);
+      req.end(xml);
+    });
+  }
+
   reset(): void {
     this.received.length = 0;
     this.byId.clear();
@@ -272,6 +307,20 @@ export class MockCentralVis {
       if (problem) return reply.code(400).send({ code: 'MOCK_BAD_FAULTS', message: problem });
       this.setFaults(req.body as FaultSettings);
       return { status: 'set', faults: this.faults };
+    });
+    app.post('/_mock/notify', async (req, reply) => {
+      const b = req.body as { type?: unknown; payload?: unknown; url?: unknown; messageId?: unknown } | undefined;
+      if (!b || typeof b.type !== 'string' || !b.payload || typeof b.payload !== 'object') {
+        return reply.code(400).send({ code: 'MOCK_BAD_NOTIFY', message: 'body: {"type": "<notification type>", "payload": {…}, "url"?: "…", "messageId"?: "…"}' });
+      }
+      try {
+        const r = await this.notify(b.type, b.payload, {
+          ...(typeof b.url === 'string' ? { url: b.url } : {}), ...(typeof b.messageId === 'string' ? { messageId: b.messageId } : {}),
+        });
+        return { id: r.id, gatewayStatus: r.status, gatewayAnswer: r.body };
+      } catch (err) {
+        return reply.code(502).send({ code: 'MOCK_NOTIFY_FAILED', message: (err as Error).message });
+      }
     });
     app.post('/_mock/reset', async () => {
       this.reset();

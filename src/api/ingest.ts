@@ -77,6 +77,11 @@ export class IngestService {
         errors: [{ pointer: '/type', message: 'not a catalogue message type' }],
       });
     }
+    if ((spec as { direction?: string }).direction === 'inbound') {
+      throw new DavisError('DAVIS_ERR_CATALOGUE_UNKNOWN_TYPE', `"${type}" is a central notification; it cannot be sent to central`, {
+        errors: [{ pointer: '/type', message: 'an inbound (central → national) type' }],
+      });
+    }
     if (!sub.client.all && !spec.roles.some((r) => sub.client.roles.includes(r))) {
       throw new DavisError('DAVIS_ERR_AUTH_FORBIDDEN', `client may not send ${type}`);
     }

@@ -7,6 +7,8 @@ import type { Config } from '../config/config';
 import { DavisError } from '../errors/errors';
 import type { Journal, MessageRecord, MessageState } from '../journal/journal';
 import { bodyHash, type Client, type IngestService } from './ingest';
+import type { InboundService } from './inbound';
+import { parseRequestXml } from '../wire/wire-xml';
 import { sendProblem, toDavisError } from './problem';
 import { statusDocument } from './status';
 
@@ -17,6 +19,7 @@ export type ReadinessCheck = () => Promise<Record<string, unknown> | void>;
 export interface ApiDeps {
   readonly config: Config;
   readonly ingest: IngestService;
+  readonly inbound: InboundService;
   readonly journal: Journal;
   readonly logger: Logger;
   /** Named readiness checks: broker, journal, signing key, central. */
@@ -67,6 +70,8 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     }
   });
 
+  app.addContentTypeParser(['application/xml', 'text/xml'], { parseAs: 'string' }, (_req, body, done) => done(null, body));
+
   app.setErrorHandler((err, req, reply) => {
     const de = toDavisError(err);
     if (de.code === 'DAVIS_ERR_INTERNAL') req.log.error({ err: { message: (err as Error).message, stack: (err as Error).stack } }, 'internal error');
@@ -104,7 +109,21 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   app.get<{ Params: { id: string } }>('/v1/messages/:id', { preHandler: authenticate }, async (req) => {
     const rec = await deps.journal.get(req.params.id);
     if (!rec || !mayRead(req.davisClient!, rec)) throw new DavisError('DAVIS_ERR_NOT_FOUND', 'no such message');
-    return statusDocument(rec);
+    return rec.direction === 'inbound' ? { ...statusDocument(rec), payload: await inboundPayload(deps.journal, rec.id) } : statusDocument(rec);
+  });
+
+  // Central → national: signed wire XML. Production needs central's client certificate (mutual
+  // TLS); in dev mode loopback may post. The signature is checked in every mode.
+  app.post('/v1/central/notifications', async (req, reply) => {
+    if (typeof req.body !== 'string') throw new DavisError('DAVIS_ERR_REQUEST_UNSUPPORTED_MEDIA', 'send the signed wire XML as application/xml');
+    const sock = req.raw.socket as TLSSocket;
+    const viaCert = typeof sock.getPeerCertificate === 'function' && sock.authorized;
+    const devLocal = config.mode === 'dev' && isLoopback(req.raw.socket.remoteAddress);
+    if (!viaCert && !devLocal && config.gateway.notifyAuth !== 'signature') {
+      throw new DavisError('DAVIS_ERR_AUTH_REQUIRED', 'central must present its client certificate');
+    }
+    const res = await deps.inbound.receive(req.body, req.id);
+    return reply.code(res.repeat ? 200 : 201).type('application/xml; charset=utf-8').header('location', `/v1/messages/${res.record.id}`).send(res.ackXml);
   });
 
   app.post<{ Params: { id: string } }>('/v1/messages/:id/retry', { preHandler: authenticate }, async (req, reply) => {
@@ -145,6 +164,12 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'down', checks });
   });
   return app;
+}
+
+/** The payload of an inbound message, read back from the signed XML as received. */
+export async function inboundPayload(journal: Journal, id: string): Promise<unknown> {
+  const xml = await journal.getWireXml(id);
+  return xml ? parseRequestXml(xml).payload : undefined;
 }
 
 /** Who is calling: client certificate, bearer token, or (dev mode, loopback) the dev client. */

@@ -2,6 +2,8 @@ import net from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { IngestService } from '../api/ingest';
+import { InboundService } from '../api/inbound';
+import { createXsdValidator } from '../wire/xsd';
 import { buildApi } from '../api/server';
 import { sqliteFile, type Config } from '../config/config';
 import { HttpsCentralClient } from '../dispatch/central-client';
@@ -89,9 +91,13 @@ export function createGateway(config: Config, logger: Logger): Gateway {
     journal, broker, logger: logger.child({ component: 'relay' }), intervalMs: config.relayIntervalMs,
     graceMs: Math.max(1000, 2 * config.amqp.confirmTimeoutMs),
   });
+  const inbound = new InboundService({
+    journal, webhooks, trust: () => trustHolder.current(), signingKey: () => keyStore.current(),
+    xsd: createXsdValidator(), logger: logger.child({ component: 'inbound' }),
+  });
   const centralUrl = new URL(c.url);
   const app = buildApi({
-    config, ingest, journal, logger,
+    config, ingest, inbound, journal, logger,
     readiness: {
       broker: async () => { if (!broker.connected) throw new Error('not connected'); },
       journal: async () => { await journal.ping(); },

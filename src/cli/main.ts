@@ -63,7 +63,7 @@ Options:
   --config FILE   JSON configuration file
   --help          this text
 `,
-  'mock-vis': `Usage: davis mock-vis [--config FILE] [--pki DIR] [--port N] [--control-port N]
+  'mock-vis': `Usage: davis mock-vis [--config FILE] [--pki DIR] [--port N] [--control-port N] [--gateway URL]
 
 Starts the mock central VIS: HTTPS with client-certificate check on mock.host:mock.port
 (default 127.0.0.1:8443), verifying signatures against the PKI's CA, validating the wire
@@ -73,6 +73,7 @@ Options:
   --pki DIR          the PKI folder (from \`davis certs init\`; created if missing) [default: <dataDir>/pki]
   --port N           HTTPS port [default: 8443]
   --control-port N   plain-HTTP /_mock/* control endpoints on 127.0.0.1:N [default: off]
+  --gateway URL      the gateway that POST /_mock/notify delivers to [default: http://127.0.0.1:8080]
   --config FILE      JSON configuration file
   --help             this text
 `,
@@ -185,14 +186,15 @@ const COMMANDS: Record<string, Command> = {
     },
   },
   'mock-vis': {
-    options: { ...configOpt, pki: { type: 'string' }, port: { type: 'string' }, 'control-port': { type: 'string' } },
+    options: { ...configOpt, pki: { type: 'string' }, port: { type: 'string' }, 'control-port': { type: 'string' }, gateway: { type: 'string' } },
     async run(v, _p, io) {
       const config = loadConfig(v.config ? { file: String(v.config) } : {});
       const logger = createLogger(config.log.level);
       const pkiDir = v.pki ? path.resolve(String(v.pki)) : path.join(config.dataDir, 'pki');
       const port = v.port !== undefined ? parsePort(String(v.port), '--port') : config.mock.port;
       const controlPort = v['control-port'] !== undefined ? parsePort(String(v['control-port']), '--control-port') : undefined;
-      const { mock, url, controlUrl } = await startMock(pkiDir, config.mock.host, port, controlPort, logger);
+      const gatewayUrl = typeof v.gateway === 'string' ? v.gateway.replace(/\/+$/, '') : `http://${config.gateway.host}:${config.gateway.port}`;
+      const { mock, url, controlUrl } = await startMock(pkiDir, config.mock.host, port, controlPort, logger, `${gatewayUrl}/v1/central/notifications`);
       io.out(`mock central VIS on ${url}${controlUrl ? `\ncontrol endpoints on ${controlUrl}/_mock/` : ''}\n`);
       return waitForSignal(() => mock.stop());
     },
@@ -333,14 +335,14 @@ function parsePort(s: string, flag: string): number {
   return n;
 }
 
-async function startMock(pkiDir: string, host: string, port: number, controlPort: number | undefined, logger: ReturnType<typeof createLogger>) {
+async function startMock(pkiDir: string, host: string, port: number, controlPort: number | undefined, logger: ReturnType<typeof createLogger>, notifyUrl?: string) {
   const pki = await ensureDevPki(pkiDir);
   const mock = new MockCentralVis({
     host, port, ...(controlPort !== undefined ? { controlPort } : {}),
     tlsCertFile: pki.centralCert, tlsKeyFile: pki.centralKey, clientCaFile: pki.caCert,
     signingKey: loadSigningKey({ keyFile: pki.centralKey, certFile: pki.centralCert }),
     trust: loadTrustStore(pki.caCert),
-    logger,
+    logger, ...(notifyUrl ? { notifyUrl } : {}),
   });
   const addr = await mock.start();
   return { mock, ...addr };
@@ -361,7 +363,8 @@ async function runDev(v: Values, io: Io): Promise<number> {
     },
   });
   const logger = createLogger(config.log.level);
-  const { mock, url: centralUrl, controlUrl } = await startMock(pkiDir, config.mock.host, config.mock.port, config.mock.controlPort || undefined, logger);
+  const gwBase = `${config.gateway.tls ? 'https' : 'http'}://${config.gateway.host}:${config.gateway.port}`;
+  const { mock, url: centralUrl, controlUrl } = await startMock(pkiDir, config.mock.host, config.mock.port, config.mock.controlPort || undefined, logger, `${gwBase}/v1/central/notifications`);
   const gw = createGateway(config, logger);
   if (!(await startOrExplain(gw, config, io))) {
     await mock.stop();

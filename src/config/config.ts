@@ -37,6 +37,12 @@ export interface Config {
     readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly caFile?: string };
     /** Bearer tokens accepted when no client certificate is presented. @default [] */
     readonly tokens: readonly TokenClient[];
+    /**
+     * How central authenticates `POST /v1/central/notifications` besides its signature (always
+     * checked against `signing.trust`): `client-cert` (mutual TLS) or `signature` alone (when
+     * `signing.trust` holds only central's CA). @default "client-cert"
+     */
+    readonly notifyAuth: 'client-cert' | 'signature';
   };
   readonly amqp: {
     /** Broker URL (also read from `AMQP_URL`). @default "amqp://guest:guest@127.0.0.1:5672" */
@@ -141,9 +147,10 @@ export const CONFIG_SCHEMA = {
     dataDir: str,
     memberState: { type: 'string', pattern: '^[A-Z]{2}$' },
     gateway: {
-      type: 'object', additionalProperties: false, required: ['host', 'port', 'bodyLimit', 'tokens'],
+      type: 'object', additionalProperties: false, required: ['host', 'port', 'bodyLimit', 'tokens', 'notifyAuth'],
       properties: {
         host: str, port, bodyLimit: { type: 'integer', minimum: 1024, maximum: 67108864 },
+        notifyAuth: { enum: ['client-cert', 'signature'] },
         tls: {
           type: 'object', additionalProperties: false, required: ['certFile', 'keyFile'],
           properties: { certFile: str, keyFile: str, caFile: str },
@@ -208,7 +215,7 @@ export function defaultConfig(): Record<string, unknown> {
     mode: 'production',
     dataDir: '.davis',
     memberState: 'FI',
-    gateway: { host: '127.0.0.1', port: 8080, bodyLimit: 8 * 1024 * 1024, tokens: [] },
+    gateway: { host: '127.0.0.1', port: 8080, bodyLimit: 8 * 1024 * 1024, tokens: [], notifyAuth: 'client-cert' },
     amqp: { url: 'amqp://guest:guest@127.0.0.1:5672', prefix: 'davis.', shards: 8, confirmTimeoutMs: 5000, maxBacklog: 100000 },
     journal: { driver: 'sqlite', sqlitePath: 'journal.sqlite', postgresUrl: 'postgres://postgres@127.0.0.1:5432/postgres' },
     signing: {},

@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { Logger } from 'pino';
 import { statusDocument } from '../api/status';
+import { parseRequestXml } from '../wire/wire-xml';
 import type { Journal } from '../journal/journal';
 import type { Broker, Delivery, WebhookJob } from '../queue/queue';
 
@@ -61,7 +62,10 @@ export class Webhooks {
       return;
     }
     const attempts = (rec.webhook?.event === event ? rec.webhook.attempts : 0) + 1;
-    const body = JSON.stringify({ event, sentAt: new Date().toISOString(), message: statusDocument(rec) });
+    const message = rec.direction === 'inbound'
+      ? { ...statusDocument(rec), payload: parseRequestXml((await this.journal.getWireXml(messageId))!).payload }
+      : statusDocument(rec);
+    const body = JSON.stringify({ event, sentAt: new Date().toISOString(), message });
     let error: string | undefined;
     try {
       const res = await fetch(this.opts.url!, {

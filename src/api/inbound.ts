@@ -1,0 +1,90 @@
+import { createHash, randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { getType } from '../catalogue/catalogue';
+import { DavisError, isDavisError } from '../errors/errors';
+import type { Journal, MessageRecord } from '../journal/journal';
+import type { Webhooks } from '../dispatch/webhooks';
+import type { SigningKey, TrustStore } from '../signing/types';
+import { signCanonical, verifyEnveloped } from '../signing/xmldsig';
+import { validatePayload } from '../validation/validate';
+import { screenXml } from '../wire/screen';
+import { buildResponseXml, parseRequestXml, WIRE_SCREEN_LIMITS } from '../wire/wire-xml';
+import type { XsdValidator } from '../wire/xsd';
+import { pointerGet } from './ingest';
+
+/** Options of the inbound (central → national) service. */
+export interface InboundOptions {
+  readonly journal: Journal;
+  readonly webhooks: Webhooks;
+  /** Anchors central's signatures must chain to (a function: they reload). */
+  readonly trust: () => TrustStore;
+  /** The gateway's key, to sign its acknowledgement. */
+  readonly signingKey: () => SigningKey;
+  readonly xsd: XsdValidator;
+  readonly logger: Logger;
+}
+
+/** What central gets back: a signed acknowledgement, and whether this was a repeat. */
+export interface InboundResult {
+  readonly record: MessageRecord;
+  readonly ackXml: string;
+  readonly repeat: boolean;
+}
+
+/** Whether a catalogue type is a central → national notification. */
+export function isInboundType(id: string): boolean {
+  return (getType(id) as { direction?: string } | undefined)?.direction === 'inbound';
+}
+
+/**
+ * Central → national notifications: screened, signature verified against central's trust
+ * anchors, schema-validated, journaled (direction `inbound`, idempotent on the message id),
+ * acknowledged with a signed answer, and handed to UMA by webhook.
+ */
+export class InboundService {
+  constructor(private readonly opts: InboundOptions) {}
+
+  async receive(body: string, correlationId: string): Promise<InboundResult> {
+    const { journal, logger } = this.opts;
+    const xml = screenXml(body, WIRE_SCREEN_LIMITS);
+    verifyEnveloped(xml, this.opts.trust());
+    const schemaErrors = this.opts.xsd.validate(xml);
+    if (schemaErrors.length) throw new DavisError('DAVIS_ERR_WIRE_SCHEMA', `${schemaErrors.length} schema error(s)`, { errors: schemaErrors });
+    const { header, payload } = parseRequestXml(xml);
+    if (!isInboundType(header.type)) {
+      throw new DavisError('DAVIS_ERR_CATALOGUE_UNKNOWN_TYPE', `"${header.type}" is not a central notification type`, {
+        errors: [{ pointer: '/Request/Header/MessageType', message: 'not an inbound catalogue type' }],
+      });
+    }
+    const errors = validatePayload(header.type, payload);
+    if (errors.length) throw new DavisError('DAVIS_ERR_VALIDATION_FAILED', `${errors.length} validation error(s)`, { errors });
+
+    const earlier = await journal.get(header.messageId);
+    if (earlier) {
+      if (earlier.direction !== 'inbound') throw new DavisError('DAVIS_ERR_VALIDATION_FAILED', 'message id already used', { errors: [{ pointer: '/Request/Header/MessageId', message: 'already used by another message' }] });
+      logger.info({ messageId: header.messageId, correlationId }, 'repeated notification; same acknowledgement');
+      return { record: earlier, ackXml: this.ack(header.messageId), repeat: true };
+    }
+    const spec = getType(header.type)!;
+    const key = pointerGet(payload, spec.orderingKey);
+    try {
+      await journal.insert({
+        id: header.messageId, type: header.type, direction: 'inbound', orderingKey: typeof key === 'string' ? key : header.messageId,
+        clientId: 'central', bodyHash: createHash('sha256').update(xml).digest('hex'), wireXml: xml, correlationId,
+      });
+      await journal.transition(header.messageId, 'delivered', { detail: 'received from central, signature verified' });
+    } catch (err) {
+      if (isDavisError(err)) throw err;
+      throw new DavisError('DAVIS_ERR_JOURNAL_UNAVAILABLE', 'the journal cannot be written', { cause: err });
+    }
+    await this.opts.webhooks.enqueue(header.messageId, 'notification.received', correlationId);
+    logger.info({ messageId: header.messageId, correlationId, type: header.type }, 'central notification received');
+    return { record: (await journal.get(header.messageId))!, ackXml: this.ack(header.messageId), repeat: false };
+  }
+
+  private ack(inReplyTo: string): string {
+    return signCanonical(buildResponseXml({
+      responseId: randomUUID(), inReplyTo, result: 'ACCEPTED', code: 'OK', created: new Date().toISOString(),
+    }), this.opts.signingKey());
+  }
+}
