@@ -11,6 +11,10 @@ import type { InboundService } from './inbound';
 import { parseRequestXml } from '../wire/wire-xml';
 import { sendProblem, toDavisError } from './problem';
 import { statusDocument } from './status';
+import type { Metrics } from '../ops/metrics';
+import { docsPage, openApiDocument } from './openapi';
+import { DASHBOARD_HTML } from '../ops/dashboard';
+import { packageVersion } from '../ops/version';
 
 /** Something `/health/ready` asks; resolves with details or throws with the reason. */
 export type ReadinessCheck = () => Promise<Record<string, unknown> | void>;
@@ -22,6 +26,9 @@ export interface ApiDeps {
   readonly inbound: InboundService;
   readonly journal: Journal;
   readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** Live facts for the operators' page. */
+  readonly summary: () => Promise<Record<string, unknown>>;
   /** Named readiness checks: broker, journal, signing key, central. */
   readonly readiness: Record<string, ReadinessCheck>;
 }
@@ -80,6 +87,11 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   app.setNotFoundHandler((req, reply) => sendProblem(reply, req, new DavisError('DAVIS_ERR_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`)));
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-correlation-id', req.id);
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    deps.metrics.httpRequests.inc({ method: req.method, route, status: String(reply.statusCode) });
+    if (route === '/v1/messages' && req.method === 'POST' && reply.statusCode === 202) deps.metrics.acceptSeconds.observe(reply.elapsedTime / 1000);
   });
 
   const authenticate = async (req: FastifyRequest): Promise<void> => {
@@ -149,6 +161,16 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     return { items: page.items.map(statusDocument), ...(page.nextCursor ? { next: page.nextCursor } : {}) };
   });
 
+  const api = openApiDocument(packageVersion());
+  app.get('/docs/openapi.json', async () => api);
+  app.get('/docs', async (_req, reply) => reply.type('text/html; charset=utf-8').send(docsPage(api)));
+  app.get('/ops', async (_req, reply) => reply.type('text/html; charset=utf-8').header('content-security-policy', "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'").send(DASHBOARD_HTML));
+  app.get('/favicon.ico', async (_req, reply) => reply.code(204).send());
+  app.get('/ops/summary', { preHandler: authenticate }, async (req) => {
+    if (!req.davisClient!.all) throw new DavisError('DAVIS_ERR_AUTH_FORBIDDEN', 'the operations summary is for operators');
+    return { version: packageVersion(), ...(await deps.summary()) };
+  });
+  app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4; charset=utf-8').send(await deps.metrics.render()));
   app.get('/health/live', async () => ({ status: 'ok' }));
   app.get('/health/ready', async (req, reply) => {
     const checks: Record<string, unknown> = {};

@@ -18,6 +18,7 @@ import { SigningKeyStore, TrustStoreHolder } from '../signing/key-store';
 import { verifyEnveloped } from '../signing/xmldsig';
 import { parseResponseXml } from '../wire/wire-xml';
 import { compileAll } from '../validation/validate';
+import { Metrics } from '../ops/metrics';
 
 /** A running gateway: its HTTP server, and the parts tests and the CLI need to reach. */
 export interface Gateway {
@@ -28,6 +29,7 @@ export interface Gateway {
   readonly relay: OutboxRelay;
   readonly webhooks: Webhooks;
   readonly keyStore: SigningKeyStore;
+  readonly metrics: Metrics;
   readonly trust: TrustStoreHolder;
   /** Reloads the signing key and trust anchors from their files (what SIGHUP does). */
   reloadPki(): boolean;
@@ -69,15 +71,16 @@ export function createGateway(config: Config, logger: Logger): Gateway {
     url: c.url, timeoutMs: c.timeoutMs, ...(c.probeUrl ? { probeUrl: c.probeUrl } : {}),
     ...(c.caFile ? { caFile: c.caFile } : {}), ...(c.certFile ? { certFile: c.certFile } : {}), ...(c.keyFile ? { keyFile: c.keyFile } : {}),
   });
+  const metrics = new Metrics();
   const w = config.webhook;
   const webhooks = new Webhooks({
     ...(w.url ? { url: w.url } : {}), ...(w.secret ? { secret: w.secret } : {}),
     maxAttempts: w.maxAttempts, retryBaseMs: w.retryBaseMs, timeoutMs: w.timeoutMs,
-  }, journal, broker, logger.child({ component: 'webhooks' }));
+  }, journal, broker, logger.child({ component: 'webhooks' }), metrics);
   const dispatcher = new Dispatcher({
     journal, broker, central, webhooks, logger: logger.child({ component: 'dispatcher' }),
     maxAttempts: c.maxAttempts, maxAgeMs: c.maxAgeMs, retryBaseMs: c.retryBaseMs, retryMaxMs: c.retryMaxMs,
-    orderWaitMs: 1000, breakerThreshold: c.breakerThreshold, breakerCooldownMs: c.breakerCooldownMs,
+    orderWaitMs: 1000, breakerThreshold: c.breakerThreshold, breakerCooldownMs: c.breakerCooldownMs, metrics,
     readAnswer: (xml) => {
       verifyEnveloped(xml, trustHolder.current());
       return parseResponseXml(xml);
@@ -96,8 +99,18 @@ export function createGateway(config: Config, logger: Logger): Gateway {
     xsd: createXsdValidator(), logger: logger.child({ component: 'inbound' }),
   });
   const centralUrl = new URL(c.url);
+  metrics.gauge('davis_messages', 'Messages in the journal by state and direction', async () =>
+    Object.entries(await journal.countByState()).map(([state, n]) => [{ state }, n ?? 0]));
+  metrics.gauge('davis_broker_connected', '1 while the broker connection is open', () => [[{}, broker.connected ? 1 : 0]]);
+  metrics.gauge('davis_outbound_backlog', 'Messages waiting in the outbound and delay queues (sampled)', () => [[{}, broker.backlog]]);
+  metrics.gauge('davis_central_circuit_open', '1 while the circuit breaker holds sending back', () => [[{}, dispatcher.breaker.state === 'open' ? 1 : 0]]);
+  metrics.gauge('davis_signing_certificate_seconds_left', 'Seconds until the signing certificate expires', () => [[{}, keyStore.secondsUntilExpiry()]]);
   const app = buildApi({
-    config, ingest, inbound, journal, logger,
+    config, ingest, inbound, journal, logger, metrics,
+    summary: async () => ({
+      messages: await journal.countByState(), broker: broker.connected, backlog: broker.backlog,
+      circuit: dispatcher.breaker.state, signingCertificateSecondsLeft: keyStore.secondsUntilExpiry(),
+    }),
     readiness: {
       broker: async () => { if (!broker.connected) throw new Error('not connected'); },
       journal: async () => { await journal.ping(); },
@@ -111,7 +124,7 @@ export function createGateway(config: Config, logger: Logger): Gateway {
   });
 
   const gw: Gateway = {
-    app, journal, broker, dispatcher, relay, webhooks, keyStore, trust: trustHolder,
+    app, journal, broker, dispatcher, relay, webhooks, keyStore, metrics, trust: trustHolder,
     reloadPki: () => {
       const k = keyStore.reload();
       const t = trustHolder.reload();

@@ -6,6 +6,7 @@ import { listTypes, getType } from '../catalogue/catalogue';
 import { loadConfig, type Config } from '../config/config';
 import { isDavisError, type FieldError } from '../errors/errors';
 import { createLogger } from '../ops/logger';
+import { packageVersion } from '../ops/version';
 import { createDevPki, ensureDevPki, loadSigningKey, loadTrustStore } from '../signing/pki';
 import { signEnveloped, verifyEnveloped } from '../signing/xmldsig';
 import { validatePayload } from '../validation/validate';
@@ -374,6 +375,9 @@ async function runDev(v: Values, io: Io): Promise<number> {
     '',
     'DAVIS gateway (dev mode) is running',
     `  API             ${gw.url}/v1/messages`,
+    `  dashboard       ${gw.url}/ops`,
+    `  API docs        ${gw.url}/docs`,
+    `  metrics         ${gw.url}/metrics`,
     `  health          ${gw.url}/health/ready`,
     `  central (mock)  ${centralUrl}`,
     ...(controlUrl ? [`  mock control    ${controlUrl}/_mock/received`] : []),
@@ -421,16 +425,4 @@ function waitForSignal(stop: () => Promise<void>, onHangup?: () => void): Promis
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
   });
-}
-
-function packageVersion(): string {
-  let dir = __dirname;
-  for (let i = 0; i < 5; i++) {
-    try {
-      return (JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')) as { version: string }).version;
-    } catch {
-      dir = path.dirname(dir);
-    }
-  }
-  return 'unknown';
 }

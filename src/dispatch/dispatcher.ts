@@ -6,6 +6,7 @@ import type { CentralAnswer } from '../wire/types';
 import type { CentralClient } from './central-client';
 import { CircuitBreaker } from './circuit-breaker';
 import type { Webhooks } from './webhooks';
+import type { Metrics } from '../ops/metrics';
 
 /** Options of the dispatcher. */
 export interface DispatcherOptions {
@@ -30,6 +31,7 @@ export interface DispatcherOptions {
   readonly breakerThreshold: number;
   /** First circuit-breaker cooldown, ms. @default 1000 */
   readonly breakerCooldownMs: number;
+  readonly metrics?: Metrics;
 }
 
 /**
@@ -101,8 +103,9 @@ export class Dispatcher {
     const xml = await journal.getWireXml(id);
     const attempt = rec.attempts + 1;
     await journal.transition(id, 'sending', { attempt });
+    const started = performance.now();
     try {
-      const res = await this.opts.central.send(xml!, id);
+      const res = await this.opts.central.send(xml!, id).finally(() => this.opts.metrics?.centralSeconds.observe((performance.now() - started) / 1000));
       if (res.status >= 500 || res.status === 429) {
         throw new DavisError('DAVIS_ERR_CENTRAL_TRANSPORT', `central answered HTTP ${res.status}`);
       }
@@ -116,6 +119,7 @@ export class Dispatcher {
       if (answer.inReplyTo !== id) throw new DavisError('DAVIS_ERR_CENTRAL_ANSWER', 'central answer is for another message');
       const state = await journal.recordAnswer(id, answer, res.body);
       log.info({ state, attempt, centralCode: answer.code }, 'central answered');
+      this.opts.metrics?.outcomes.inc({ outcome: state });
       await this.opts.webhooks.enqueue(id, `message.${state}`, d.work.correlationId);
       d.ack();
     } catch (err) {
@@ -127,6 +131,7 @@ export class Dispatcher {
         await this.fail(d, attempt, detail, log);
         return;
       }
+      this.opts.metrics?.outcomes.inc({ outcome: 'retry', code: err.code });
       const wait = this.backoff(attempt);
       await journal.transition(id, 'retrying', { attempt, detail, nextAttemptAt: new Date(Date.now() + wait).toISOString() });
       await broker.delay('outbound', d.work, wait);
@@ -140,6 +145,7 @@ export class Dispatcher {
     await this.opts.journal.transition(d.work.messageId, state, { attempt, detail });
     await this.opts.broker.park(d.work, detail);
     log.error({ attempt }, 'delivery failed; parked');
+    this.opts.metrics?.outcomes.inc({ outcome: 'failed' });
     await this.opts.webhooks.enqueue(d.work.messageId, 'message.failed', d.work.correlationId);
     d.ack();
   }

@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import type { Logger } from 'pino';
 import { statusDocument } from '../api/status';
 import { parseRequestXml } from '../wire/wire-xml';
+import type { Metrics } from '../ops/metrics';
 import type { Journal } from '../journal/journal';
 import type { Broker, Delivery, WebhookJob } from '../queue/queue';
 
@@ -35,6 +36,7 @@ export class Webhooks {
     private readonly journal: Journal,
     private readonly broker: Broker,
     private readonly logger: Logger,
+    private readonly metrics?: Metrics,
   ) {}
 
   get enabled(): boolean {
@@ -87,12 +89,14 @@ export class Webhooks {
     if (!error) {
       await this.journal.recordWebhook(messageId, { event, state: 'delivered', attempts });
       log.info({ attempts }, 'webhook delivered');
+      this.metrics?.webhookOutcomes.inc({ outcome: 'delivered' });
       d.ack();
       return;
     }
     if (attempts >= this.opts.maxAttempts) {
       await this.journal.recordWebhook(messageId, { event, state: 'failed', attempts, lastError: error });
       log.error({ attempts, error }, 'webhook given up');
+      this.metrics?.webhookOutcomes.inc({ outcome: 'failed' });
       d.ack();
       return;
     }
@@ -100,6 +104,7 @@ export class Webhooks {
     const cap = Math.min(300000, this.opts.retryBaseMs * 2 ** (attempts - 1));
     await this.broker.delay('webhook', d.work, cap / 2 + Math.random() * (cap / 2));
     log.warn({ attempts, error }, 'webhook failed; will retry');
+    this.metrics?.webhookOutcomes.inc({ outcome: 'retry' });
     d.ack();
   }
 }
