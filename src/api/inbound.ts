@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { getType } from '../catalogue/catalogue';
+import { getType, isInbound } from '../catalogue/catalogue';
 import { DavisError, isDavisError } from '../errors/errors';
 import type { Journal, MessageRecord } from '../journal/journal';
 import type { Webhooks } from '../dispatch/webhooks';
@@ -31,11 +31,6 @@ export interface InboundResult {
   readonly repeat: boolean;
 }
 
-/** Whether a catalogue type is a central → national notification. */
-export function isInboundType(id: string): boolean {
-  return (getType(id) as { direction?: string } | undefined)?.direction === 'inbound';
-}
-
 /**
  * Central → national notifications: screened, signature verified against central's trust
  * anchors, schema-validated, journaled (direction `inbound`, idempotent on the message id),
@@ -51,7 +46,7 @@ export class InboundService {
     const schemaErrors = this.opts.xsd.validate(xml);
     if (schemaErrors.length) throw new DavisError('DAVIS_ERR_WIRE_SCHEMA', `${schemaErrors.length} schema error(s)`, { errors: schemaErrors });
     const { header, payload } = parseRequestXml(xml);
-    if (!isInboundType(header.type)) {
+    if (!isInbound(header.type)) {
       throw new DavisError('DAVIS_ERR_CATALOGUE_UNKNOWN_TYPE', `"${header.type}" is not a central notification type`, {
         errors: [{ pointer: '/Request/Header/MessageType', message: 'not an inbound catalogue type' }],
       });

@@ -77,7 +77,7 @@ export class IngestService {
         errors: [{ pointer: '/type', message: 'not a catalogue message type' }],
       });
     }
-    if ((spec as { direction?: string }).direction === 'inbound') {
+    if (spec.direction === 'inbound') {
       throw new DavisError('DAVIS_ERR_CATALOGUE_UNKNOWN_TYPE', `"${type}" is a central notification; it cannot be sent to central`, {
         errors: [{ pointer: '/type', message: 'an inbound (central → national) type' }],
       });

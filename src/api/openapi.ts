@@ -7,7 +7,7 @@ const idParam = { name: 'id', in: 'path', required: true, schema: { type: 'strin
 
 /** The OpenAPI 3.1 description of the gateway API (served at `/docs/openapi.json`). */
 export function openApiDocument(version: string): Record<string, unknown> {
-  const outbound = listTypes().filter((t) => (t as { direction?: string }).direction !== 'inbound').map((t) => t.id);
+  const outbound = listTypes({ direction: 'outbound' }).map((t) => t.id);
   return {
     openapi: '3.1.0',
     info: {
@@ -93,7 +93,7 @@ export function docsPage(doc: Record<string, any>): string {
   const rows = Object.entries(doc.paths as Record<string, Record<string, any>>).flatMap(([p, ops]) =>
     Object.entries(ops).map(([m, op]) => `<tr><td><code>${m.toUpperCase()}</code></td><td><code>${esc(p)}</code></td><td>${esc(op.summary ?? '')}</td><td>${Object.keys(op.responses ?? {}).join(' ')}</td></tr>`));
   const codes = Object.entries(ERRORS).map(([c, e]) => `<tr><td><code>${c}</code></td><td>${e.status}</td><td>${e.retryable ? 'yes' : 'no'}</td><td>${esc(e.title)}</td></tr>`);
-  const types = listTypes().map((t) => `<tr><td><code>${esc(t.id)}</code></td><td>${esc(t.article)}</td><td>${esc(t.title)}</td></tr>`);
+  const types = listTypes({ direction: 'all' }).map((t) => `<tr><td><code>${esc(t.id)}</code></td><td>${esc(t.article)}</td><td>${esc(t.title)}</td></tr>`);
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>DAVIS gateway API</title>
 <style>body{font:14px/1.4 system-ui,sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse;width:100%;margin-bottom:2em}td,th{border-bottom:1px solid #ddd;padding:.3em .6em;text-align:left;vertical-align:top}code{font-size:13px}</style></head>
 <body><h1>DAVIS gateway API ${esc(String(doc.info.version))}</h1><p>${esc(String(doc.info.description))} Machine-readable: <a href="/docs/openapi.json">openapi.json</a>.</p>

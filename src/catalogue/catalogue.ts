@@ -3,8 +3,13 @@
  * one JSON Schema under `schemas/json/` (and an answer schema when central returns data),
  * one file under `src/catalogue/types/` and one line in `ENTRIES` below; validation, the
  * wire mapping and the XSD are derived from the schemas. `docs/message-types.md` lists them.
+ *
+ * Types travel one way (`MessageTypeSpec.direction`): `outbound` ones UMA sends to central,
+ * `inbound` ones are central's notifications to the Member State. `getType` and the XML-name
+ * lookups know both (the wire reads notifications with the same request document);
+ * `listTypes()` lists the outbound ones unless asked otherwise, and `isInbound` tells them apart.
  */
-import type { MessageTypeSpec } from './types';
+import type { Direction, MessageTypeSpec } from './types';
 import { ioEspSearch } from './types/io-esp-search';
 import { ioMidIcfRetrieve } from './types/io-mid-icf-retrieve';
 import { ioMidLinkVerify } from './types/io-mid-link-verify';
@@ -27,6 +32,11 @@ import { visVisaRefuse } from './types/vis-visa-refuse';
 import { visVisaRevoke } from './types/vis-visa-revoke';
 import { vismailConsultationReply } from './types/vismail-consultation-reply';
 import { vismailConsultationRequest } from './types/vismail-consultation-request';
+import { ioMidNotificationYellowLink } from './types/io-mid-notification-yellow-link';
+import { visNotificationAmended } from './types/vis-notification-amended';
+import { visNotificationDeleted } from './types/vis-notification-deleted';
+import { visNotificationHit } from './types/vis-notification-hit';
+import { vismailNotificationConsultation } from './types/vismail-notification-consultation';
 
 /** Every message type, in catalogue order. Frozen: callers cannot add or replace entries. */
 const ENTRIES: readonly MessageTypeSpec[] = Object.freeze([
@@ -56,6 +66,12 @@ const ENTRIES: readonly MessageTypeSpec[] = Object.freeze([
   // Consultation (VISMail)
   vismailConsultationRequest,
   vismailConsultationReply,
+  // Inbound: central → national notifications
+  visNotificationHit,
+  ioMidNotificationYellowLink,
+  vismailNotificationConsultation,
+  visNotificationAmended,
+  visNotificationDeleted,
 ]);
 
 const BY_ID: ReadonlyMap<string, MessageTypeSpec> = (() => {
@@ -71,17 +87,55 @@ const BY_ID: ReadonlyMap<string, MessageTypeSpec> = (() => {
     }
     map.set(spec.id, spec);
   }
+  for (const spec of ENTRIES) {
+    // A notification's reply must be a type UMA can send.
+    if (spec.replyType !== undefined && map.get(spec.replyType)?.direction !== 'outbound') {
+      throw new Error(`catalogue ${spec.id}: replyType ${spec.replyType} is not an outbound catalogue type`);
+    }
+  }
   return map;
 })();
 
-/** The catalogue entry for `id`, or `undefined` when the gateway does not know the type. */
+const BY_DIRECTION: Readonly<Record<Direction | 'all', readonly MessageTypeSpec[]>> = Object.freeze({
+  all: ENTRIES,
+  outbound: Object.freeze(ENTRIES.filter((t) => t.direction === 'outbound')),
+  inbound: Object.freeze(ENTRIES.filter((t) => t.direction === 'inbound')),
+});
+
+/**
+ * The catalogue entry for `id` (outbound or inbound), or `undefined` when the gateway does
+ * not know the type. It answers for inbound types too, because the wire reads notifications
+ * through it: a caller accepting messages from UMA must refuse an inbound one (`isInbound`).
+ */
 export function getType(id: string): MessageTypeSpec | undefined {
   return BY_ID.get(id);
 }
 
-/** Every catalogue entry, in catalogue order (frozen array of frozen entries). */
-export function listTypes(): readonly MessageTypeSpec[] {
-  return ENTRIES;
+/** True when `id` is an inbound catalogue type (a central → national notification); false for outbound and unknown ids. */
+export function isInbound(id: string): boolean {
+  return BY_ID.get(id)?.direction === 'inbound';
+}
+
+/** Options of `listTypes`. */
+export interface ListTypesOptions {
+  /**
+   * Which types: `outbound` (what UMA may send to central), `inbound` (central's
+   * notifications) or `all` (both, outbound first, in catalogue order).
+   * @default 'outbound'
+   */
+  readonly direction?: Direction | 'all';
+}
+
+/**
+ * Catalogue entries in catalogue order (frozen array of frozen entries). By default only the
+ * outbound types, the ones UMA sends and central handles; pass `{ direction: 'all' }` for
+ * every type the gateway knows (the XSD, validation at start, `davis catalogue`) or
+ * `{ direction: 'inbound' }` for the notifications alone.
+ */
+export function listTypes(options: ListTypesOptions = {}): readonly MessageTypeSpec[] {
+  const list = BY_DIRECTION[options.direction ?? 'outbound'];
+  if (!list) throw new Error(`listTypes: unknown direction ${String(options.direction)}`);
+  return list;
 }
 
 /** The catalogue entry whose wire body element is named `xmlName`, or `undefined`. */

@@ -33,6 +33,20 @@ export interface BusinessRule {
   readonly check: (payload: Readonly<Record<string, unknown>>) => FieldError[];
 }
 
+/**
+ * Which way a message type travels.
+ *
+ * - `outbound`: UMA → gateway → central (`POST /v1/messages`); the roles of the type say
+ *   which clients may send it;
+ * - `inbound`: central → gateway → UMA, a notification (`POST /v1/central/notifications`,
+ *   signed by central, `Sender` = `EU` on the wire); UMA never sends it (`roles` is empty)
+ *   and answers, when an answer is due, with the outbound type named in `replyType`.
+ */
+export type Direction = 'outbound' | 'inbound';
+
+/** Every direction, in documentation order. */
+export const DIRECTIONS: readonly Direction[] = Object.freeze(['outbound', 'inbound']);
+
 /** The data central returns for a type (`CentralAnswer.data`), and its wire element. */
 export interface AnswerSpec {
   /**
@@ -53,18 +67,30 @@ export interface MessageTypeSpec {
   readonly title: string;
   /** Legal basis, e.g. `Reg. (EC) 767/2008 Art 9`. */
   readonly article: string;
-  /** JSON Schema (draft 2020-12) of the payload UMA sends. */
+  /** JSON Schema (draft 2020-12) of the payload (what UMA sends; for inbound types what UMA receives). */
   readonly schema: Readonly<Record<string, unknown>>;
   /** Local name of the body element on the wire, e.g. `ApplicationCreate`. */
   readonly xmlName: string;
   /**
    * JSON Pointer into the payload of the ordering key: messages with the same key reach
-   * central in the order the gateway accepted them. For application-related types the
-   * application number (`/applicationNumber`); see `docs/message-types.md` for the others.
+   * central in the order the gateway accepted them (inbound: reach UMA in the order the
+   * gateway received them). For application-related types the application number
+   * (`/applicationNumber`); see `docs/message-types.md` for the others.
    */
   readonly orderingKey: string;
-  /** Client roles that may send this type. */
+  /**
+   * `outbound` (UMA sends it to central) or `inbound` (central notifies the Member State; UMA
+   * never sends it). See `Direction`.
+   */
+  readonly direction: Direction;
+  /** Client roles that may send this type; empty for every `inbound` type. */
   readonly roles: readonly ClientRole[];
+  /**
+   * Inbound types only, when the notification calls for an answer: the catalogue id of the
+   * outbound type UMA answers with (e.g. `vis.hit.verify` for `vis.notification.hit`).
+   * Absent for notifications that need no answer, and for every outbound type.
+   */
+  readonly replyType?: string;
   /** Business rules checked after the JSON Schema (none when absent). */
   readonly rules?: readonly BusinessRule[];
   /** The data central answers with (searches, retrievals); absent when central returns none. */

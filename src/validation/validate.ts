@@ -20,7 +20,7 @@
 import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import { DavisError, type FieldError } from '../errors/errors';
-import { getType, listTypes } from '../catalogue/catalogue';
+import { getType, isInbound, listTypes } from '../catalogue/catalogue';
 import { TRANSLITERATION_KEYWORD } from '../wire/mapping';
 
 let ajv: Ajv2020 | undefined;
@@ -60,11 +60,11 @@ function validatorFor(typeId: string): ValidateFunction {
 }
 
 /**
- * Compiles every catalogue schema, answer schemas included, now (about 10 ms each) instead
+ * Compiles every catalogue schema (outbound and inbound types), answer schemas included, now (about 10 ms each) instead
  * of on first use, so a broken schema fails at start and the first request pays no compile cost.
  */
 export function compileAll(): void {
-  for (const t of listTypes()) {
+  for (const t of listTypes({ direction: 'all' })) {
     validatorFor(t.id);
     if (t.answer) answerValidatorFor(t.id);
   }
@@ -122,7 +122,8 @@ export function assertValidPayload(typeId: string, payload: unknown): void {
  * nothing else. Payload errors come back prefixed `/payload`. Returns [] when valid.
  *
  * @throws DavisError DAVIS_ERR_CATALOGUE_UNKNOWN_TYPE (errors at `/type`) when `type` is a
- *   string that is not a catalogue id, so the API can answer with that code.
+ *   string that is not a catalogue id, or is the id of an inbound type (a central
+ *   notification, which UMA never sends), so the API can answer with that code.
  */
 export function validateEnvelope(body: unknown): FieldError[] {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) {
@@ -142,6 +143,11 @@ export function validateEnvelope(body: unknown): FieldError[] {
   if (typeOk && !getType(b.type as string)) {
     throw new DavisError('DAVIS_ERR_CATALOGUE_UNKNOWN_TYPE', `unknown message type "${String(b.type)}"`, {
       errors: [{ pointer: '/type', message: `unknown message type "${String(b.type)}"` }, ...errors],
+    });
+  }
+  if (typeOk && isInbound(b.type as string)) {
+    throw new DavisError('DAVIS_ERR_CATALOGUE_UNKNOWN_TYPE', `"${String(b.type)}" is a central notification: UMA cannot send it`, {
+      errors: [{ pointer: '/type', message: 'is an inbound (central → national) notification type, not one UMA sends' }, ...errors],
     });
   }
   if (typeOk && payloadOk) {

@@ -51,8 +51,17 @@ export const WIRE_SCREEN_LIMITS: ScreenLimits = Object.freeze({ maxBytes: 8 * 10
  * that `m-<id>` / `r-<id>` is an XML NCName, as an `Id` attribute of type xs:ID must be.
  */
 export const WIRE_ID_PATTERN = '^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$';
-/** Sender: ISO 3166-1 alpha-2 of the sending State. */
+/**
+ * Sender: ISO 3166-1 alpha-2 of the sending State, or `EU` (`WIRE_CENTRAL_SENDER`, the
+ * exceptionally reserved ISO code) for central's notifications.
+ */
 export const WIRE_SENDER_PATTERN = '^[A-Z]{2}$';
+/**
+ * The `Sender` of every inbound (central → national) notification, and of nothing else:
+ * `buildRequestXml` and `parseRequestXml` refuse an inbound type from another sender and an
+ * outbound type from `EU` (a co-occurrence rule the XSD cannot express).
+ */
+export const WIRE_CENTRAL_SENDER = 'EU';
 /** Creation time: UTC with `Z`, optional fraction (milliseconds from the gateway). */
 export const WIRE_CREATED_PATTERN = '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?Z$';
 /** Central result codes such as `OK` or `VIS_ERR_DUPLICATE_APPLICATION`. */
@@ -77,17 +86,22 @@ export interface BuildRequestOptions {
 }
 
 /**
- * Builds the request document for one message, in Exclusive XML Canonical form.
+ * Builds the request document for one message, in Exclusive XML Canonical form: a message
+ * of an outbound type from a Member State to central, or a notification of an inbound type
+ * from central (`sender` = `EU`) to a Member State; the document is the same.
  * The payload is expected to be valid against the type's JSON Schema.
  *
  * @throws DavisError DAVIS_ERR_CATALOGUE_UNKNOWN_TYPE for a type not in the catalogue;
- *   DAVIS_ERR_WIRE_MAPPING for a header value outside the wire profile or a payload value
+ *   DAVIS_ERR_WIRE_MAPPING for a header value outside the wire profile (a sender that does
+ *   not fit the type's direction included, see `WIRE_CENTRAL_SENDER`) or a payload value
  *   that cannot be represented (pointers: `/header/<field>` or the payload JSON pointer).
  */
 export function buildRequestXml(header: WireHeader, payload: unknown, options: BuildRequestOptions = {}): string {
   const spec = requireType(header.type);
   checkHeaderField('/header/messageId', header.messageId, ID_RE);
   checkHeaderField('/header/sender', header.sender, SENDER_RE);
+  const senderProblem = senderMismatch(spec, header.sender);
+  if (senderProblem) throw mappingError('/header/sender', senderProblem);
   checkHeaderField('/header/created', header.created, CREATED_RE);
   const body = payloadToXml(compileShape(spec.schema), payload, { prefix: WIRE_PREFIX, lenient: options.lenient ?? false });
   return (
@@ -105,9 +119,11 @@ export function buildRequestXml(header: WireHeader, payload: unknown, options: B
 
 /**
  * Reads a request document: screens it (wire limits), parses it strictly, checks the
- * envelope (root, header, `Id` = `m-<MessageId>`, one body element matching the header's
- * type, at most a trailing `ds:Signature`, which is ignored here) and maps the body back to
- * JSON through the type's schema. It does not verify the signature (the caller does) nor
+ * envelope (root, header, `Id` = `m-<MessageId>`, `Sender` = `EU` exactly when the type is
+ * inbound, one body element matching the header's type, at most a trailing `ds:Signature`,
+ * which is ignored here) and maps the body back to JSON through the type's schema. Inbound
+ * notifications are read like outbound messages: check `isInbound(header.type)` for the
+ * direction you expect. It does not verify the signature (the caller does) nor
  * validate the payload: run `validatePayload` on the result.
  *
  * @throws DavisError DAVIS_ERR_XML_* from screening or parsing; DAVIS_ERR_CATALOGUE_UNKNOWN_TYPE;
@@ -127,6 +143,11 @@ export function parseRequestXml(xml: string): { header: WireHeader; payload: unk
     throw new DavisError('DAVIS_ERR_CATALOGUE_UNKNOWN_TYPE', `unknown message type ${header.type}`, {
       errors: [{ pointer: `${rootPath}/${headerEl!.qname}/MessageType`, message: 'not a catalogue type' }],
     });
+  }
+  const senderProblem = senderMismatch(spec, header.sender);
+  if (senderProblem) {
+    const prefix = headerEl!.qname.includes(':') ? `${headerEl!.qname.split(':')[0]}:` : '';
+    throw mappingError(`${rootPath}/${headerEl!.qname}/${prefix}Sender`, senderProblem);
   }
   const bodyPath = `${rootPath}/${bodyEl!.qname}`;
   rejectAttributes(bodyEl!, bodyPath);
@@ -264,6 +285,13 @@ function requireType(type: string): MessageTypeSpec {
     });
   }
   return spec;
+}
+
+/** Why `sender` cannot send a message of `spec`'s direction, or undefined when it can (see `WIRE_CENTRAL_SENDER`). */
+function senderMismatch(spec: MessageTypeSpec, sender: string): string | undefined {
+  if (spec.direction === 'inbound' && sender !== WIRE_CENTRAL_SENDER) return `must be ${WIRE_CENTRAL_SENDER}: ${spec.id} is a central notification`;
+  if (spec.direction === 'outbound' && sender === WIRE_CENTRAL_SENDER) return `${WIRE_CENTRAL_SENDER} sends central notifications only; ${spec.id} is sent by a Member State`;
+  return undefined;
 }
 
 function checkHeaderField(pointer: string, value: unknown, re: RegExp): void {

@@ -6,7 +6,8 @@
  * first (wire limits), and parses with entity substitution, DTD loading and network off.
  *
  * libxmljs2 compiles the XSD inside every validation, and the whole-catalogue XSD takes
- * about 2 ms to compile. A document carries one catalogue element (its body element, or the
+ * about 2 ms to compile. A document carries one catalogue element (its body element, for
+ * outbound messages and inbound notifications alike, or the
  * answer element in `w:Data`), so by default each document is validated against the XSD of
  * that element alone (`generateXsd(types, { only })`: same verdict for that document, about
  * five times faster), made on first use and kept. A document whose element the catalogue
@@ -68,7 +69,7 @@ export function createXsdValidator(options: XsdValidatorOptions = {}): XsdValida
   }
   const limits = options.limits ?? WIRE_SCREEN_LIMITS;
   // Per-element XSDs (see the module comment), keyed by the element name; '' = no element.
-  const known = options.xsd === undefined ? new Set(listTypes().flatMap((t) => [t.xmlName, ...(t.answer ? [t.answer.xmlName] : [])])) : new Set<string>();
+  const known = options.xsd === undefined ? new Set(listTypes({ direction: 'all' }).flatMap((t) => [t.xmlName, ...(t.answer ? [t.answer.xmlName] : [])])) : new Set<string>();
   const subsets = new Map<string, libxml.Document>();
   const schemaFor = (root: libxml.Element): libxml.Document => {
     if (options.xsd !== undefined) return xsdDoc;
@@ -80,7 +81,7 @@ export function createXsdValidator(options: XsdValidatorOptions = {}): XsdValida
     if (key === undefined || (key !== '' && !known.has(key))) return xsdDoc;
     let doc = subsets.get(key);
     if (!doc) {
-      doc = libxml.parseXml(generateXsd(listTypes(), { only: key }), SAFE_PARSE);
+      doc = libxml.parseXml(generateXsd(listTypes({ direction: 'all' }), { only: key }), SAFE_PARSE);
       subsets.set(key, doc);
     }
     return doc;

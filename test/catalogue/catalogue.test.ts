@@ -1,7 +1,8 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { getType, getTypeByAnswerXmlName, getTypeByXmlName, listTypes } from '../../src/catalogue/catalogue';
+import { getType, getTypeByAnswerXmlName, getTypeByXmlName, isInbound, listTypes } from '../../src/catalogue/catalogue';
+import { defineType } from '../../src/catalogue/define';
 import { packageRoot } from '../../src/catalogue/schema-file';
 import { CLIENT_ROLES } from '../../src/catalogue/types';
 import { createAjv } from '../../src/validation/validate';
@@ -16,6 +17,10 @@ const EXPECTED_TYPES = [
   'io.esp.search', 'vis.hit.verify', 'io.mid.link.verify', 'io.mid.icf.retrieve',
   'vismail.consultation.request', 'vismail.consultation.reply',
 ];
+/** The central → national notifications (inbound types) of the notifications issue. */
+const EXPECTED_INBOUND = ['vis.notification.hit', 'io.mid.notification.yellow-link', 'vismail.notification.consultation', 'vis.notification.amended', 'vis.notification.deleted'];
+/** Every type the gateway knows, outbound and inbound. */
+const ALL = listTypes({ direction: 'all' });
 /** Every schema file under schemas/json/, parsed. */
 const schemaFiles = (): { file: string; schema: Record<string, any> }[] => {
   const dir = join(packageRoot(), 'schemas', 'json');
@@ -53,7 +58,7 @@ describe('catalogue', () => {
   });
 
   it('lists every type once, with unique ids and wire names (answer elements included)', () => {
-    const types = listTypes();
+    const types = ALL;
     expect(types.length).toBeGreaterThanOrEqual(1);
     expect(new Set(types.map((t) => t.id)).size).toBe(types.length);
     const names = types.flatMap((t) => [t.xmlName, ...(t.answer ? [t.answer.xmlName] : [])]);
@@ -64,8 +69,54 @@ describe('catalogue', () => {
     expect(listTypes().map((t) => t.id)).toEqual(EXPECTED_TYPES);
   });
 
+  it('lists the outbound types by default, the notifications with direction inbound, both with all', () => {
+    expect(listTypes({ direction: 'outbound' })).toBe(listTypes());
+    expect(listTypes().every((t) => t.direction === 'outbound')).toBe(true);
+    expect(listTypes({ direction: 'inbound' }).map((t) => t.id)).toEqual(EXPECTED_INBOUND);
+    expect(listTypes({ direction: 'inbound' }).every((t) => t.direction === 'inbound')).toBe(true);
+    expect(ALL.map((t) => t.id)).toEqual([...EXPECTED_TYPES, ...EXPECTED_INBOUND]);
+    for (const list of [listTypes(), listTypes({ direction: 'inbound' }), ALL]) expect(Object.isFrozen(list)).toBe(true);
+    expect(() => listTypes({ direction: 'sideways' as 'all' })).toThrow(/unknown direction/);
+  });
+
+  it('finds inbound types by id and wire name, and tells them apart with isInbound', () => {
+    for (const id of EXPECTED_INBOUND) {
+      const t = getType(id);
+      expect([id, t?.direction]).toEqual([id, 'inbound']);
+      expect(getTypeByXmlName(t!.xmlName)).toBe(t);
+      expect(isInbound(id)).toBe(true);
+    }
+    for (const id of EXPECTED_TYPES) expect([id, isInbound(id)]).toEqual([id, false]);
+    expect(isInbound('vis.no.such.type')).toBe(false);
+  });
+
+  it('gives inbound types no roles and no answer data, and names the outbound type UMA replies with, on the same ordering key', () => {
+    const replies = Object.fromEntries(listTypes({ direction: 'inbound' }).map((t) => [t.id, t.replyType]));
+    expect(replies).toEqual({
+      'vis.notification.hit': 'vis.hit.verify',
+      'io.mid.notification.yellow-link': 'io.mid.link.verify',
+      'vismail.notification.consultation': 'vismail.consultation.reply',
+      'vis.notification.amended': undefined,
+      'vis.notification.deleted': undefined,
+    });
+    for (const t of listTypes({ direction: 'inbound' })) {
+      expect([t.id, t.roles, t.answer]).toEqual([t.id, [], undefined]);
+      if (t.replyType) expect([t.id, getType(t.replyType)!.direction, getType(t.replyType)!.orderingKey]).toEqual([t.id, 'outbound', t.orderingKey]);
+    }
+    for (const t of listTypes()) expect([t.id, t.replyType]).toEqual([t.id, undefined]);
+  });
+
+  it('refuses a definition that mixes the directions (roles on an inbound type, none on an outbound one, a reply from an outbound one)', () => {
+    const base = { id: 'vis.notification.hit', title: 'test', article: 'test', xmlName: 'X', orderingKey: '/applicationNumber' };
+    expect(() => defineType({ ...base, direction: 'inbound', roles: ['admin'] })).toThrow(/no roles/);
+    expect(() => defineType({ ...base, direction: 'inbound', roles: [], answerXmlName: 'XAnswer' })).toThrow(/no answer data/);
+    expect(() => defineType({ ...base, roles: [] })).toThrow(/at least one role/);
+    expect(() => defineType({ ...base, roles: ['admin'], replyType: 'vis.hit.verify' })).toThrow(/inbound types only/);
+    expect(defineType({ ...base, direction: 'inbound', roles: [] }).direction).toBe('inbound');
+  });
+
   it('has answer data for searches and retrievals only, found by its wire element', () => {
-    const withAnswer = listTypes().filter((t) => t.answer).map((t) => t.id);
+    const withAnswer = ALL.filter((t) => t.answer).map((t) => t.id);
     expect(withAnswer).toEqual(['vis.application.search', 'vis.application.retrieve', 'io.esp.search', 'io.mid.icf.retrieve']);
     for (const id of withAnswer) expect(getTypeByAnswerXmlName(getType(id)!.answer!.xmlName)).toBe(getType(id));
     expect(getTypeByAnswerXmlName('ApplicationCreate')).toBeUndefined();
@@ -80,6 +131,17 @@ describe('catalogue', () => {
     expect(byKey['io.esp.search']).toBe('/caseReference');
     expect(byKey['io.mid.link.verify']).toBe('/linkId');
     expect(byKey['io.mid.icf.retrieve']).toBe('/linkId');
+  });
+
+  it('keys the notifications on the file they are about, or the link', () => {
+    const byKey = Object.fromEntries(listTypes({ direction: 'inbound' }).map((t) => [t.id, t.orderingKey]));
+    expect(byKey).toEqual({
+      'vis.notification.hit': '/applicationNumber',
+      'io.mid.notification.yellow-link': '/linkId',
+      'vismail.notification.consultation': '/applicationNumber',
+      'vis.notification.amended': '/applicationNumber',
+      'vis.notification.deleted': '/applicationNumber',
+    });
   });
 
   it('keeps the $defs shared between schema files identical (one definition, copied into each file)', () => {
@@ -98,17 +160,24 @@ describe('catalogue', () => {
   });
 
   it('has a schema file for every type and answer, and no other', () => {
-    const expected = listTypes().flatMap((t) => [`${t.id}.schema.json`, ...(t.answer ? [`${t.id}.answer.schema.json`] : [])]).sort();
+    const expected = ALL.flatMap((t) => [`${t.id}.schema.json`, ...(t.answer ? [`${t.id}.answer.schema.json`] : [])]).sort();
     expect(schemaFiles().map((f) => f.file)).toEqual(expected);
   });
 
-  it('lists every type with its article, roles and ordering key in docs/message-types.md', () => {
+  it('lists every type with its article, roles and ordering key in docs/message-types.md, notifications in their own table', () => {
     const doc = readFileSync(join(packageRoot(), 'docs', 'message-types.md'), 'utf8');
-    for (const t of listTypes()) {
-      const row = doc.split('\n').find((l) => l.startsWith(`| \`${t.id}\` |`));
+    const inboundAt = doc.indexOf('## Inbound (central → national)');
+    expect(inboundAt).toBeGreaterThan(0);
+    const lines = doc.split('\n');
+    for (const t of ALL) {
+      const index = lines.findIndex((l) => l.startsWith(`| \`${t.id}\` |`));
+      const row = lines[index];
       expect([t.id, row !== undefined]).toEqual([t.id, true]);
       expect(row).toContain(`\`${t.orderingKey}\``);
       for (const r of t.roles) expect(row).toContain(r);
+      if (t.replyType) expect(row).toContain(`\`${t.replyType}\``);
+      const offset = lines.slice(0, index).join('\n').length;
+      expect([t.id, offset > inboundAt]).toEqual([t.id, t.direction === 'inbound']);
     }
   });
 
@@ -123,7 +192,7 @@ describe('catalogue', () => {
     expect(() => (types as unknown as unknown[]).push(t)).toThrow(TypeError);
   });
 
-  describe.each(listTypes().map((t) => [t.id, t] as const))('%s', (id, spec) => {
+  describe.each(ALL.map((t) => [t.id, t] as const))('%s', (id, spec) => {
     it('has a draft 2020-12 schema whose $id names its file', () => {
       expect(spec.schema.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
       expect(String(spec.schema.$id)).toMatch(new RegExp(`/${id.replace(/\./g, '\\.')}\\.schema\\.json$`));
@@ -141,10 +210,12 @@ describe('catalogue', () => {
       if (spec.answer) expect(() => compileShape(spec.answer!.schema)).not.toThrow();
     });
 
-    it('names its legal basis, at least one known role, and unique business rule ids', () => {
+    it('names its legal basis, at least one known role (none when inbound), and unique business rule ids', () => {
       expect(spec.article).toMatch(/(767\/2008|2019\/817)/);
       expect(spec.title.length).toBeGreaterThan(10);
-      expect(spec.roles.length).toBeGreaterThan(0);
+      expect(['outbound', 'inbound']).toContain(spec.direction);
+      if (spec.direction === 'outbound') expect(spec.roles.length).toBeGreaterThan(0);
+      else expect(spec.roles).toEqual([]);
       for (const r of spec.roles) expect(CLIENT_ROLES).toContain(r);
       const ids = (spec.rules ?? []).map((r) => r.id);
       expect(new Set(ids).size).toBe(ids.length);
@@ -202,6 +273,28 @@ describe('catalogue', () => {
     // VIS.md marks Arts 11, 13, 22c, 22e, 22f as remembered wording: their schemas say so.
     for (const id of ['vis.examination.discontinue', 'vis.visa.annul', 'vis.visa.revoke', 'vis.lsvrp.issue', 'vis.lsvrp.withdraw', 'vis.lsvrp.extend']) {
       expect([id, String(getType(id)!.schema.description)]).toEqual([id, expect.stringMatching(/\[M[:\]]/)]);
+    }
+  });
+
+  it('describes the unverified points of the notifications as [M], where VIS.md leaves them unverified', () => {
+    const described = (id: string, pointer: string): string => String((at(getType(id)!.schema, pointer) as { description?: string }).description);
+    const cases: [string, string][] = [
+      ['vis.notification.hit', ''], // Art 9a, 9c numbering
+      ['vis.notification.hit', '/$defs/HitToVerify/properties/verifier'],
+      ['io.mid.notification.yellow-link', '/properties/reason'], // Art 30(1) cases
+      ['io.mid.notification.yellow-link', '/properties/verifyBy'], // time limits
+      ['vismail.notification.consultation', '/properties/replyBy'], // Visa Code Art 22(2) 7 days
+      ['vis.notification.deleted', '/properties/ground'], // Art 25(3)
+    ];
+    for (const [id, pointer] of cases) expect([id, pointer, described(id, pointer)]).toEqual([id, pointer, expect.stringMatching(/\[M[:\]]/)]);
+  });
+
+  it('keeps the notifications free of names, dates of birth and document numbers, and says so', () => {
+    for (const t of listTypes({ direction: 'inbound' })) {
+      const text = JSON.stringify(t.schema);
+      expect([t.id, /"(surname|firstNames|dateOfBirth|TravelDocumentNumber|PersonName)"/.test(text)]).toEqual([t.id, false]);
+      expect([t.id, text.includes('x-icao-transliteration')]).toEqual([t.id, false]);
+      expect([t.id, String(t.schema.description)]).toEqual([t.id, expect.stringMatching(/Personal data/)]);
     }
   });
 });

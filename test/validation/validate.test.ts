@@ -18,7 +18,7 @@ function codeOf(fn: () => unknown): string | undefined {
 }
 
 describe('validatePayload', () => {
-  for (const t of listTypes()) {
+  for (const t of listTypes({ direction: 'all' })) {
     const { valid, invalid } = loadExamples(t.id);
     describe(t.id, () => {
       it.each(valid.map((e) => [e.file, e] as const))('accepts the valid example %s', (_f, ex) => {
@@ -132,7 +132,8 @@ describe('validatePayload', () => {
       v.validateEnvelope({ type: TYPE, payload: {} });
       v.validateAnswer({ answerTo: 'vis.application.search', hitCount: 0 });
       // one compilation per payload schema and per answer schema
-      expect(spy).toHaveBeenCalledTimes(listTypes().length + listTypes().filter((t) => t.answer).length);
+      const all = listTypes({ direction: 'all' });
+      expect(spy).toHaveBeenCalledTimes(all.length + all.filter((t) => t.answer).length);
       spy.mockRestore();
     });
   });
@@ -178,6 +179,19 @@ describe('validateEnvelope', () => {
     expect(isDavisError(caught) && caught.code).toBe('DAVIS_ERR_CATALOGUE_UNKNOWN_TYPE');
     expect(isDavisError(caught) && caught.errors?.[0]?.pointer).toBe('/type');
   });
+
+  it('throws DAVIS_ERR_CATALOGUE_UNKNOWN_TYPE for an inbound type (a central notification UMA never sends), pointing at /type', () => {
+    const payload = loadExamples('vis.notification.hit').valid[0]!.payload;
+    expect(validatePayload('vis.notification.hit', payload)).toEqual([]);
+    let caught: unknown;
+    try {
+      validateEnvelope({ type: 'vis.notification.hit', payload });
+    } catch (e) {
+      caught = e;
+    }
+    expect(isDavisError(caught) && caught.code).toBe('DAVIS_ERR_CATALOGUE_UNKNOWN_TYPE');
+    expect(isDavisError(caught) && caught.errors?.[0]?.pointer).toBe('/type');
+  });
 });
 
 describe('business rules', () => {
@@ -212,6 +226,12 @@ describe('business rules', () => {
     expect(pointers(validatePayload('vis.lsvrp.application.create', child))).toEqual(['/fingerprints/notProvided/reason']);
   });
 
+  it('refuse a notification naming one hit id twice, pointing at the repeat', () => {
+    const p = clone(loadExamples('vis.notification.hit').valid.find((e) => e.file.includes('sis'))!.payload) as Record<string, any>;
+    p.hits.push({ ...p.hits[0], sourceSystem: 'EES' });
+    expect(validatePayload('vis.notification.hit', p)).toEqual([{ pointer: '/hits/2/hitId', message: 'repeats the hit id of an earlier hit' }]);
+  });
+
   it('name the optional members of an "at least one of" object', () => {
     const p = clone(loadExamples('io.esp.search').valid[0]!.payload) as Record<string, any>;
     p.query = {};
@@ -222,7 +242,7 @@ describe('business rules', () => {
 describe('validateAnswer', () => {
   const search = { answerTo: 'vis.application.search', hitCount: 0 };
 
-  it.each(listTypes().flatMap((t) => loadAnswerExamples(t.id)).map((e) => [`${e.type}/${e.file}`, e] as const))('accepts the answer example %s', (_f, ex) => {
+  it.each(listTypes({ direction: 'all' }).flatMap((t) => loadAnswerExamples(t.id)).map((e) => [`${e.type}/${e.file}`, e] as const))('accepts the answer example %s', (_f, ex) => {
     expect(ex.data.answerTo).toBe(ex.type);
     expect(validateAnswer(ex.data)).toEqual([]);
   });

@@ -11,6 +11,10 @@ import { arbitraryFor } from './arbitraries';
 
 const TYPE = 'vis.application.create';
 const HEADER = { messageId: '3f1c2a9e-5b7d-4c1e-9a2b-0d4e6f8a1b2c', type: TYPE, sender: 'FI', created: '2025-09-01T10:00:00.000Z' };
+/** Every type, outbound and inbound: central's notifications travel in the same request document. */
+const ALL = listTypes({ direction: 'all' });
+/** The header of a message of type `id`: central (EU) sends the inbound notifications, a Member State the rest. */
+const headerFor = (id: string) => ({ ...HEADER, type: id, sender: getType(id)!.direction === 'inbound' ? 'EU' : 'FI' });
 const clone = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 const adult = (): Record<string, any> => clone(loadExamples(TYPE).valid.find((e) => e.file.includes('adult'))!.payload) as Record<string, any>;
 
@@ -71,12 +75,16 @@ const KITCHEN_SINK: Record<string, unknown> = {
 describe('JSON → XML → JSON mapping', () => {
   const xsd = createXsdValidator();
 
-  it.each(listTypes().map((t) => [t.id] as const))('is lossless for schema-valid %s payloads, whose XML is XSD-valid (property)', (id) => {
+  it('covers the inbound notification types in the properties below', () => {
+    expect(ALL.filter((t) => t.direction === 'inbound').length).toBeGreaterThanOrEqual(5);
+  });
+
+  it.each(ALL.map((t) => [t.id] as const))('is lossless for schema-valid %s payloads, whose XML is XSD-valid (property)', (id) => {
     const spec = getType(id)!;
     const arb = arbitraryFor(compileShape(spec.schema)).filter((p) => validatePayload(id, p).length === 0);
     fc.assert(
       fc.property(arb, (payload) => {
-        const xml = buildRequestXml({ ...HEADER, type: id }, payload);
+        const xml = buildRequestXml(headerFor(id), payload);
         expect(xsd.validate(xml)).toEqual([]);
         const back = parseRequestXml(xml);
         expect(back.payload).toStrictEqual(payload);
@@ -87,7 +95,7 @@ describe('JSON → XML → JSON mapping', () => {
     );
   });
 
-  it.each(listTypes().filter((t) => t.answer).map((t) => [t.id] as const))('is lossless for schema-valid %s answer data in a response, whose XML is XSD-valid (property)', (id) => {
+  it.each(ALL.filter((t) => t.answer).map((t) => [t.id] as const))('is lossless for schema-valid %s answer data in a response, whose XML is XSD-valid (property)', (id) => {
     const spec = getType(id)!;
     const arb = arbitraryFor(compileShape(spec.answer!.schema)).filter((d) => validateAnswer(d).length === 0);
     fc.assert(
@@ -169,15 +177,15 @@ describe('JSON → XML → JSON mapping', () => {
   });
 
   it('maps every valid example of every type there and back unchanged', () => {
-    for (const t of listTypes()) {
+    for (const t of ALL) {
       for (const ex of loadExamples(t.id).valid) {
-        expect(parseRequestXml(buildRequestXml({ ...HEADER, type: t.id }, ex.payload)).payload).toStrictEqual(ex.payload);
+        expect(parseRequestXml(buildRequestXml(headerFor(t.id), ex.payload)).payload).toStrictEqual(ex.payload);
       }
     }
   });
 
   it('maps every answer example there and back unchanged, in a response', () => {
-    const examples = listTypes().flatMap((t) => loadAnswerExamples(t.id));
+    const examples = ALL.flatMap((t) => loadAnswerExamples(t.id));
     expect(examples.length).toBeGreaterThanOrEqual(4);
     for (const ex of examples) {
       const answer = { responseId: 'r-1', inReplyTo: HEADER.messageId, result: 'ACCEPTED' as const, code: 'OK', created: HEADER.created, data: ex.data };

@@ -129,6 +129,26 @@ describe('request documents', () => {
     expect(codeOf(() => buildRequestXml({ ...HEADER, type: 'vis.no.such.type' }, {}))).toBe('DAVIS_ERR_CATALOGUE_UNKNOWN_TYPE');
   });
 
+  it('carries a central notification (inbound type) in the same document, from Sender EU, and reads it back', () => {
+    const payload = loadExamples('vis.notification.hit').valid[0]!.payload;
+    const header = { ...HEADER, type: 'vis.notification.hit', sender: 'EU' };
+    const xml = buildRequestXml(header, payload);
+    expect(xml).toContain('<w:MessageType>vis.notification.hit</w:MessageType><w:Sender>EU</w:Sender>');
+    expect(xml).toContain('<w:Body><w:HitNotification><w:applicationNumber>');
+    expect(xmllintExcC14n(xml).toString('utf8')).toBe(xml);
+    expect(parseRequestXml(xml)).toStrictEqual({ header, payload });
+    expect(parseRequestXml(xml.replace('</w:Request>', `${SIGNATURE}</w:Request>`)).payload).toStrictEqual(payload);
+  });
+
+  it('refuses a notification from a Member State, and an outbound message from EU, when building and when reading', () => {
+    const payload = loadExamples('vis.notification.hit').valid[0]!.payload;
+    expect(errorOf(() => buildRequestXml({ ...HEADER, type: 'vis.notification.hit' }, payload))).toEqual({ code: 'DAVIS_ERR_WIRE_MAPPING', pointer: '/header/sender' });
+    expect(errorOf(() => buildRequestXml({ ...HEADER, sender: 'EU' }, adult()))).toEqual({ code: 'DAVIS_ERR_WIRE_MAPPING', pointer: '/header/sender' });
+    const notification = buildRequestXml({ ...HEADER, type: 'vis.notification.hit', sender: 'EU' }, payload);
+    expect(errorOf(() => parseRequestXml(notification.replace('<w:Sender>EU<', '<w:Sender>FI<')))).toEqual({ code: 'DAVIS_ERR_WIRE_MAPPING', pointer: '/w:Request/w:Header/w:Sender' });
+    expect(errorOf(() => parseRequestXml(buildRequestXml(HEADER, adult()).replace('<w:Sender>FI<', '<w:Sender>EU<')))).toEqual({ code: 'DAVIS_ERR_WIRE_MAPPING', pointer: '/w:Request/w:Header/w:Sender' });
+  });
+
   it('refuses header values outside the wire profile with DAVIS_ERR_WIRE_MAPPING', () => {
     expect(errorOf(() => buildRequestXml({ ...HEADER, messageId: 'a b' }, adult()))).toEqual({ code: 'DAVIS_ERR_WIRE_MAPPING', pointer: '/header/messageId' });
     expect(errorOf(() => buildRequestXml({ ...HEADER, sender: 'FIN' }, adult()))).toEqual({ code: 'DAVIS_ERR_WIRE_MAPPING', pointer: '/header/sender' });

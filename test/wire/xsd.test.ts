@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import * as libxml from 'libxmljs2';
 import { isDavisError } from '../../src/errors/errors';
-import { listTypes } from '../../src/catalogue/catalogue';
+import { isInbound, listTypes } from '../../src/catalogue/catalogue';
 import type { MessageTypeSpec } from '../../src/catalogue/types';
 import { compileShape, payloadToXml } from '../../src/wire/mapping';
 import { buildRequestXml, buildResponseXml, DSIG_NS, WIRE_NS } from '../../src/wire/wire-xml';
@@ -15,11 +15,14 @@ import { arbitraryFor } from './arbitraries';
 import { xmllintValidate } from './xmllint';
 
 const HEADER = { messageId: '3f1c2a9e-5b7d-4c1e-9a2b-0d4e6f8a1b2c', sender: 'FI', created: '2025-09-01T10:00:00.000Z' };
-const all = listTypes().map((t) => ({ t, ...loadExamples(t.id) }));
+/** Every type, outbound and inbound (central's notifications travel in the same w:Request). */
+const TYPES = listTypes({ direction: 'all' });
+const all = TYPES.map((t) => ({ t, ...loadExamples(t.id) }));
 const valid: Example[] = all.flatMap((x) => x.valid);
 const invalid: Example[] = all.flatMap((x) => x.invalid);
 /** Each example as wire XML; invalid ones forced through the lenient mapping (JSON validation bypassed). */
-const wire = (ex: Example): string => buildRequestXml({ ...HEADER, type: ex.type }, ex.payload, { lenient: true });
+const wire = (ex: Example): string =>
+  buildRequestXml({ ...HEADER, type: ex.type, sender: isInbound(ex.type) ? 'EU' : HEADER.sender }, ex.payload, { lenient: true });
 const ESP_DATA = {
   answerTo: 'io.esp.search',
   hitCount: 1,
@@ -32,7 +35,7 @@ const RESPONSES = [
   buildResponseXml({ responseId: 'r-3', inReplyTo: HEADER.messageId, result: 'ACCEPTED', code: 'OK', created: '2025-09-01T10:00:01Z', data: ESP_DATA }),
   buildResponseXml({ responseId: 'r-4', inReplyTo: HEADER.messageId, result: 'ACCEPTED', code: 'OK', created: '2025-09-01T10:00:01Z', data: { answerTo: 'vis.application.search', hitCount: 0 } }),
   // every answer example of schemas/examples/
-  ...listTypes()
+  ...TYPES
     .flatMap((t) => loadAnswerExamples(t.id))
     .map((ex, i) => buildResponseXml({ responseId: `r-x${i}`, inReplyTo: HEADER.messageId, result: 'ACCEPTED', code: 'OK', created: '2025-09-01T10:00:01Z', data: ex.data })),
 ];
@@ -58,10 +61,10 @@ describe('generated XSD', () => {
   });
 
   it('makes per-element XSDs that xmllint compiles, holding one catalogue element and the whole MessageType list', () => {
-    const only = generateXsd(listTypes(), { only: 'EspSearchAnswer' });
+    const only = generateXsd(TYPES, { only: 'EspSearchAnswer' });
     expect(only).toContain('<xs:element name="EspSearchAnswer">');
     expect(only).not.toContain('<xs:element name="ApplicationCreate">');
-    for (const t of listTypes()) expect(only).toContain(`<xs:enumeration value="${t.id}"/>`);
+    for (const t of TYPES) expect(only).toContain(`<xs:enumeration value="${t.id}"/>`);
     const dir = mkdtempSync(join(tmpdir(), 'davis-xsd-only-'));
     try {
       writeFileSync(join(dir, 'only.xsd'), only);
@@ -69,6 +72,20 @@ describe('generated XSD', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('has a body element and a MessageType value for every notification (inbound) type, and takes Sender EU', () => {
+    const xsd = generateXsd();
+    expect(xsd).toBe(generateXsd(TYPES));
+    for (const t of listTypes({ direction: 'inbound' })) {
+      expect(xsd).toContain(`<xs:element name="${t.xmlName}">`);
+      expect(xsd).toContain(`<xs:element ref="w:${t.xmlName}"/>`);
+      expect(xsd).toContain(`<xs:enumeration value="${t.id}"/>`);
+    }
+    const notifications = valid.filter((ex) => isInbound(ex.type)).map(wire);
+    expect(notifications.length).toBeGreaterThanOrEqual(5);
+    expect(notifications.every((d) => d.includes('<w:Sender>EU</w:Sender>'))).toBe(true);
+    expect(xmllintValidate(xsdPath(), notifications).valid).toEqual(notifications.map(() => true));
   });
 
   it('writes each shared definition once (Def.<name>), used by every element', () => {
@@ -98,6 +115,7 @@ describe('generated XSD', () => {
       article: 'none',
       xmlName: 'KitchenSink',
       orderingKey: '/text',
+      direction: 'outbound',
       roles: [],
       schema: {
         type: 'object',
