@@ -1,0 +1,23 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { listTypes } from '../../src/catalogue/catalogue';
+import { envVariables } from '../../src/config/config';
+
+const README = readFileSync(path.join(__dirname, '..', '..', 'README.md'), 'utf8');
+
+describe('the README stays true', () => {
+  test.each(listTypes({ direction: 'all' }).map((t) => [t.id, t.article]))('lists message type %s with its article', (id, article) => {
+    const row = README.split('\n').find((l) => l.startsWith(`| \`${id}\` |`));
+    expect(row).toBeDefined();
+    expect(row).toContain(article);
+  });
+
+  test.each([...new Set(envVariables().values())])('documents the configuration key %s', (key) => {
+    // a row names the key itself or lists it beside its siblings ("`central.maxAttempts`, `central.maxAgeMs`")
+    expect(README).toContain(`\`${key}\``);
+  });
+
+  test.each(['dev', 'serve', 'mock-vis', 'validate', 'sign', 'verify', 'certs init', 'catalogue'])('documents the command davis %s', (cmd) => {
+    expect(README).toContain(`\`davis ${cmd}`);
+  });
+});
