@@ -26,7 +26,7 @@
  */
 import { createHash, hash as oneShotHash, sign as cryptoSign, timingSafeEqual, verify as cryptoVerify, type KeyObject, type SignKeyObjectInput } from 'node:crypto';
 import { DavisError, type ErrorCode } from '../errors/errors';
-import { DEFAULT_SCREEN_LIMITS, screenXml, type ScreenLimits } from '../wire/screen';
+import { DEFAULT_SCREEN_LIMITS, screenDeclarations, screenXml, type ScreenLimits } from '../wire/screen';
 import { EXC_C14N, EXC_C14N_WITH_COMMENTS, canonicalize, escapeAttr } from './c14n';
 import { certificateInfoFromBase64, verifyCertificatePath, type CertificateInfo } from './pki';
 import type { SignatureAlgorithm, SigningKey, TrustStore, VerifiedDocument } from './types';
@@ -148,8 +148,10 @@ export interface SignOptions {
  *   DAVIS_ERR_SIG_MULTIPLE when the document already holds a signature
  */
 export function signEnveloped(xml: string, key: SigningKey, opts: SignOptions = {}): string {
-  const src = screenXml(xml, opts.limits ?? DEFAULT_SCREEN_LIMITS);
-  const doc = parseXml(src);
+  // Size and declarations first; our own parser caps the depth as it goes (no recursion).
+  const limits = opts.limits ?? DEFAULT_SCREEN_LIMITS;
+  const src = screenDeclarations(xml, limits);
+  const doc = parseXml(src, { maxDepth: limits.maxDepth });
   const root = doc.root;
   const comments: { start: number; end: number }[] = [];
   const stack: XmlElement[] = [root];
@@ -407,8 +409,10 @@ function chooseLeaf(certs: CertificateInfo[]): CertificateInfo {
  * @throws DavisError DAVIS_ERR_XML_* from screening and parsing, DAVIS_ERR_SIG_* per rule
  */
 export function verifyAndParse(xml: string, trust: TrustStore, opts: VerifyOptions = {}): VerifiedTree {
-  const src = screenXml(xml, opts.limits ?? DEFAULT_SCREEN_LIMITS);
-  const doc = parseXml(src);
+  // Size and declarations first; our own parser caps the depth as it goes (no recursion).
+  const limits = opts.limits ?? DEFAULT_SCREEN_LIMITS;
+  const src = screenDeclarations(xml, limits);
+  const doc = parseXml(src, { maxDepth: limits.maxDepth });
   const root = doc.root;
 
   let signature: XmlElement | undefined;

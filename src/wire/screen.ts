@@ -20,17 +20,7 @@ export const DEFAULT_SCREEN_LIMITS: ScreenLimits = Object.freeze({ maxBytes: 8 *
  *   DAVIS_ERR_XML_MALFORMED
  */
 export function screenXml(input: string | Buffer, limits: ScreenLimits = DEFAULT_SCREEN_LIMITS): string {
-  const bytes = typeof input === 'string' ? Buffer.byteLength(input, 'utf8') : input.length;
-  if (bytes > limits.maxBytes) {
-    throw new DavisError('DAVIS_ERR_XML_TOO_LARGE', `XML document is ${bytes} bytes; the limit is ${limits.maxBytes}`);
-  }
-  let xml = typeof input === 'string' ? input : input.toString('utf8');
-  if (xml.charCodeAt(0) === 0xfeff) xml = xml.slice(1);
-  // Refuse the declarations anywhere, case-insensitively: a parser must never see them.
-  // Only the (rare) places where `<!` occurs are examined.
-  for (let at = xml.indexOf('<!'); at >= 0; at = xml.indexOf('<!', at + 2)) {
-    if (DECLARATION.test(xml.slice(at, at + 64))) throw new DavisError('DAVIS_ERR_XML_DOCTYPE');
-  }
+  const xml = screenDeclarations(input, limits);
   let depth = 0;
   let i = 0;
   const n = xml.length;
@@ -75,6 +65,29 @@ export function screenXml(input: string | Buffer, limits: ScreenLimits = DEFAULT
 }
 
 const DECLARATION = /^<!\s*(DOCTYPE|ENTITY|ELEMENT|ATTLIST|NOTATION)/i;
+
+/**
+ * The part of {@link screenXml} that no parser can do safely for itself: the size cap and
+ * the refusal of DOCTYPE and entity declarations. For the gateway's own parser
+ * (`src/signing/xml-tree.ts`), which caps depth itself without recursion and knows no DTD,
+ * this is the whole screen; every other parser gets the full {@link screenXml}.
+ *
+ * @throws DavisError DAVIS_ERR_XML_TOO_LARGE, DAVIS_ERR_XML_DOCTYPE
+ */
+export function screenDeclarations(input: string | Buffer, limits: ScreenLimits = DEFAULT_SCREEN_LIMITS): string {
+  const bytes = typeof input === 'string' ? (input.length * 3 <= limits.maxBytes ? input.length : Buffer.byteLength(input, 'utf8')) : input.length;
+  if (bytes > limits.maxBytes) {
+    throw new DavisError('DAVIS_ERR_XML_TOO_LARGE', `XML document is ${bytes} bytes; the limit is ${limits.maxBytes}`);
+  }
+  let xml = typeof input === 'string' ? input : input.toString('utf8');
+  if (xml.charCodeAt(0) === 0xfeff) xml = xml.slice(1);
+  // Refuse the declarations anywhere, case-insensitively: a parser must never see them.
+  // Only the (rare) places where `<!` occurs are examined.
+  for (let at = xml.indexOf('<!'); at >= 0; at = xml.indexOf('<!', at + 2)) {
+    if (DECLARATION.test(xml.slice(at, at + 64))) throw new DavisError('DAVIS_ERR_XML_DOCTYPE');
+  }
+  return xml;
+}
 
 /** Index of the `>` that closes the tag starting before `from`, skipping quoted attribute values. */
 function findTagEnd(xml: string, from: number): number {
