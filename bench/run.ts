@@ -61,10 +61,14 @@ function wireMessage(): string {
  * Rates of several functions measured in interleaved rounds (A, B, A, B, …), median per
  * function: the other core's load then weighs on every function alike, so ratios hold.
  */
-function pairedRates(fns: Record<string, () => void>, rounds = 7, ms = 300): Record<string, number> {
+function pairedRates(fns: Record<string, () => void>, rounds = 9, ms = 300): Record<string, number> & { ratio(a: string, b: string): number } {
   const samples: Record<string, number[]> = Object.fromEntries(Object.keys(fns).map((k) => [k, []]));
   for (let r = 0; r < rounds; r++) for (const [k, fn] of Object.entries(fns)) samples[k].push(rate(fn, ms));
-  return Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, v.sort((a, b) => a - b)[Math.floor(v.length / 2)]]));
+  const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
+  const out = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)])) as Record<string, number> & { ratio(a: string, b: string): number };
+  // The median of per-round ratios: each pair ran back to back under the same load.
+  Object.defineProperty(out, 'ratio', { enumerable: false, value: (a: string, b: string) => median(samples[a].map((x, i) => x / samples[b][i])) });
+  return out;
 }
 
 function ecdsaIdentity(dir: string, pki: DevPkiFiles): { key: SigningKey } {
@@ -94,6 +98,7 @@ async function benchSigning(pki: DevPkiFiles, dir: string, out: Results): Promis
   });
   out.raw_rsa_sign_per_s = rsaRates.raw;
   out.sign_per_s = rsaRates.sign;
+  out.sign_vs_raw_rsa = rsaRates.ratio('sign', 'raw');
 
   // xml-crypto 6.3.2, same profile, same message: the baseline the issue measures against.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -124,17 +129,16 @@ async function benchSigning(pki: DevPkiFiles, dir: string, out: Results): Promis
   out.xmlcrypto_sign_per_s = verifyRates.xcSign;
   out.xmlcrypto_verify_per_s = verifyRates.xmlcrypto;
   out.ecdsa_verify_per_s = verifyRates.ecdsa;
+  out.verify_vs_xmlcrypto = verifyRates.ratio('ours', 'xmlcrypto');
+  out.ecdsa_verify_vs_xmlcrypto = verifyRates.ratio('ecdsa', 'xmlcrypto');
   const ecRates = pairedRates({
     raw: () => cryptoSign('sha256', data, ec.privateKey),
     sign: () => signCanonical(xml, ec),
   });
   out.raw_ecdsa_sign_per_s = ecRates.raw;
   out.ecdsa_sign_per_s = ecRates.sign;
+  out.ecdsa_sign_vs_raw_ecdsa = ecRates.ratio('sign', 'raw');
 
-  out.sign_vs_raw_rsa = Number(out.sign_per_s) / Number(out.raw_rsa_sign_per_s);
-  out.verify_vs_xmlcrypto = Number(out.verify_per_s) / Number(out.xmlcrypto_verify_per_s);
-  out.ecdsa_sign_vs_raw_ecdsa = Number(out.ecdsa_sign_per_s) / Number(out.raw_ecdsa_sign_per_s);
-  out.ecdsa_verify_vs_xmlcrypto = Number(out.ecdsa_verify_per_s) / Number(out.xmlcrypto_verify_per_s);
 }
 
 async function benchPublish(out: Results): Promise<void> {
@@ -178,7 +182,7 @@ async function benchGateway(pki: DevPkiFiles, dir: string, out: Results, total: 
     central: { url: centralUrl, caFile: pki.caCert, certFile: pki.gatewayCert, keyFile: pki.gatewayKey },
     log: { level: 'warn' },
   }));
-  const child: ChildProcess = spawn(process.execPath, [path.join(ROOT, 'bin', 'davis.js'), 'serve', '--config', cfgFile], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, DAVIS_PORT: String(port) } });
+  const child: ChildProcess = spawn(process.execPath, [...(process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean), path.join(ROOT, 'bin', 'davis.js'), 'serve', '--config', cfgFile], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, DAVIS_PORT: String(port) } });
   try {
     await new Promise<void>((resolve, reject) => {
       child.once('exit', (code) => reject(new Error(`gateway exited with ${code}`)));
@@ -192,11 +196,11 @@ async function benchGateway(pki: DevPkiFiles, dir: string, out: Results, total: 
     await Promise.all(Array.from({ length: concurrency }, async () => {
       while (next < total) {
         const i = next++;
-        const body = JSON.stringify({ type: 'vis.application.create', payload: { ...payload, applicationNumber: `BENCH-${prefix.slice(6, 14)}-${i}` } });
+        const body = JSON.stringify({ type: 'vis.application.create', payload: { ...payload, applicationNumber: `BENCH-${prefix.slice(6, 14).toUpperCase()}-${i}` } });
         const s = performance.now();
         const res = await fetch(`${base}/v1/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-        await res.arrayBuffer();
-        if (res.status !== 202) throw new Error(`message ${i}: HTTP ${res.status}`);
+        const answer = Buffer.from(await res.arrayBuffer()).toString();
+        if (res.status !== 202) throw new Error(`message ${i}: HTTP ${res.status} ${answer.slice(0, 300)}`);
         latencies.push(performance.now() - s);
       }
     }));
