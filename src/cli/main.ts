@@ -211,13 +211,8 @@ const COMMANDS: Record<string, Command> = {
       let invalid = false;
       const xsd = createXsdValidator();
       for (const file of files) {
-        let text: string;
-        try {
-          text = readFileSync(file, 'utf8');
-        } catch (err) {
-          io.err(`${file}: cannot read: ${(err as Error).message}\n`);
-          return 2;
-        }
+        const text = readInput(file, io);
+        if (text === undefined) return 2;
         let errors: FieldError[];
         try {
           errors = text.trimStart().startsWith('<') ? xsd.validate(screenXml(text, WIRE_SCREEN_LIMITS)) : validateJsonMessage(text);
@@ -245,13 +240,8 @@ const COMMANDS: Record<string, Command> = {
       const key = v.p12
         ? loadSigningKey({ p12File: String(v.p12), passphrase: String(v.passphrase ?? process.env.DAVIS_SIGNING_PASSPHRASE ?? '') })
         : loadSigningKey({ keyFile: String(v.key), certFile: String(v.cert) });
-      let xml: string;
-      try {
-        xml = readFileSync(files[0], 'utf8');
-      } catch (err) {
-        io.err(`${files[0]}: cannot read: ${(err as Error).message}\n`);
-        return 2;
-      }
+      const xml = readInput(files[0], io);
+      if (xml === undefined) return 2;
       try {
         io.out(signEnveloped(screenXml(xml, WIRE_SCREEN_LIMITS), key));
         return 0;
@@ -271,13 +261,8 @@ const COMMANDS: Record<string, Command> = {
       }
       const trustPath = v.trust ? String(v.trust) : path.join(loadConfig(v.config ? { file: String(v.config) } : {}).dataDir, 'pki', 'ca.crt.pem');
       const trust = loadTrustStore(trustPath);
-      let xml: string;
-      try {
-        xml = readFileSync(files[0], 'utf8');
-      } catch (err) {
-        io.err(`${files[0]}: cannot read: ${(err as Error).message}\n`);
-        return 2;
-      }
+      const xml = readInput(files[0], io);
+      if (xml === undefined) return 2;
       try {
         const res = verifyEnveloped(xml, trust);
         io.out(`${files[0]}: signature valid (${res.algorithm}, signed by ${res.certificate.subject.replace(/\n/g, ', ')})\n`);
@@ -321,6 +306,16 @@ const COMMANDS: Record<string, Command> = {
     },
   },
 };
+
+/** A file's text, or undefined after telling the user it cannot be read. */
+function readInput(file: string, io: Io): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    io.err(`${file}: cannot read: ${(err as Error).message}\n`);
+    return undefined;
+  }
+}
 
 function validateJsonMessage(text: string): FieldError[] {
   let body: unknown;
