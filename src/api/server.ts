@@ -66,8 +66,9 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     } : {}),
   });
 
+  // Only JSON and (for central) XML: anything else is 415, not a string to validate.
+  app.removeAllContentTypeParsers();
   // Raw body hash for idempotency: same bytes = same body.
-  app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     req.rawBodyHash = bodyHash(body as string);
     try {

@@ -13,6 +13,7 @@ import { Webhooks } from '../dispatch/webhooks';
 import { DavisError } from '../errors/errors';
 import type { Journal } from '../journal/journal';
 import { SqliteJournal } from '../journal/journal-sqlite';
+import { openJournal } from '../journal/open-journal';
 import { AmqpBroker } from '../queue/amqp-broker';
 import { SigningKeyStore, TrustStoreHolder } from '../signing/key-store';
 import { verifyEnveloped } from '../signing/xmldsig';
@@ -40,8 +41,22 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
-/** Builds every part of the gateway from the frozen config; nothing listens or connects yet. */
-export function createGateway(config: Config, logger: Logger): Gateway {
+/** Opens the configured journal (SQLite or PostgreSQL) and builds the gateway on it. */
+export async function openGateway(config: Config, logger: Logger): Promise<Gateway> {
+  const journal = await openJournal(config);
+  try {
+    return createGateway(config, logger, journal);
+  } catch (err) {
+    await journal.close();
+    throw err;
+  }
+}
+
+/**
+ * Builds every part of the gateway from the frozen config; nothing listens or connects yet.
+ * Without a journal it opens the embedded SQLite one (`openGateway` honours `journal.driver`).
+ */
+export function createGateway(config: Config, logger: Logger, givenJournal?: Journal): Gateway {
   // Every catalogue schema compiles now: a broken schema stops the start, not a request.
   compileAll();
   const s = config.signing;
@@ -64,7 +79,10 @@ export function createGateway(config: Config, logger: Logger): Gateway {
     keyStore.close();
     throw err;
   }
-  const journal: Journal = new SqliteJournal(sqliteFile(config));
+  if (!givenJournal && config.journal.driver !== 'sqlite') {
+    throw new DavisError('DAVIS_ERR_CONFIG_INVALID', `invalid configuration: journal.driver "${config.journal.driver}" needs openGateway()`);
+  }
+  const journal: Journal = givenJournal ?? new SqliteJournal(sqliteFile(config));
   const broker = new AmqpBroker({ url: config.amqp.url, prefix: config.amqp.prefix, shards: config.amqp.shards, confirmTimeoutMs: config.amqp.confirmTimeoutMs, logger: logger.child({ component: 'broker' }) });
   const c = config.central;
   const central = new HttpsCentralClient({

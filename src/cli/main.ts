@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { createGateway, redactUrl, type Gateway } from '../app/gateway';
+import { openGateway, redactUrl, type Gateway } from '../app/gateway';
 import { listTypes, getType } from '../catalogue/catalogue';
 import { loadConfig, type Config } from '../config/config';
 import { isDavisError, type FieldError } from '../errors/errors';
@@ -15,6 +15,7 @@ import { screenXml } from '../wire/screen';
 import { createXsdValidator } from '../wire/xsd';
 import { WIRE_SCREEN_LIMITS } from '../wire/wire-xml';
 import { MockCentralVis } from '../../mocks/central-vis';
+import { conformanceCommand, CONFORMANCE_HELP } from './conformance-cmd';
 
 /** Exit codes: 0 ok, 1 the input is invalid / the check failed, 2 cannot run (usage, config, broker). */
 const USAGE = `davis — the DAVIS gateway between UMA and the central VIS
@@ -32,12 +33,16 @@ Commands:
                        verify a signed document's signature and signing profile; exit 1 naming the rule
   certs init DIR       create a development PKI (CA, gateway, mock central, one UMA client)
   catalogue [--json]   list every message type
+  conformance run FILE...   replay conformance suites against a gateway and mock central
+  conformance record --since T --out F
+                       turn journaled traffic into a replayable suite
 
 Every command takes --help. Configuration: --config FILE (JSON) and DAVIS_* variables;
 see README.md.
 `;
 
 const HELP: Record<string, string> = {
+  conformance: CONFORMANCE_HELP,
   dev: `Usage: davis dev [--config FILE]
 
 Starts the whole product on this machine: the mock central VIS (https://127.0.0.1:8443,
@@ -175,13 +180,14 @@ interface Command {
 const configOpt = { config: { type: 'string' as const } };
 
 const COMMANDS: Record<string, Command> = {
+  conformance: conformanceCommand,
   dev: { options: configOpt, run: (v, _p, io) => runDev(v, io) },
   serve: {
     options: configOpt,
     async run(v, _p, io) {
       const config = loadConfig(v.config ? { file: String(v.config) } : {});
       const logger = createLogger(config.log.level);
-      const gw = createGateway(config, logger);
+      const gw = await openGateway(config, logger);
       if (!(await startOrExplain(gw, config, io))) return 2;
       io.out(`davis gateway listening on ${gw.url}\n`);
       return waitForSignal(async () => { await gw.stop(); }, () => { gw.reloadPki(); });
@@ -365,7 +371,7 @@ async function runDev(v: Values, io: Io): Promise<number> {
   const logger = createLogger(config.log.level);
   const gwBase = `${config.gateway.tls ? 'https' : 'http'}://${config.gateway.host}:${config.gateway.port}`;
   const { mock, url: centralUrl, controlUrl } = await startMock(pkiDir, config.mock.host, config.mock.port, config.mock.controlPort || undefined, logger, `${gwBase}/v1/central/notifications`);
-  const gw = createGateway(config, logger);
+  const gw = await openGateway(config, logger);
   if (!(await startOrExplain(gw, config, io))) {
     await mock.stop();
     return 2;
@@ -381,7 +387,7 @@ async function runDev(v: Values, io: Io): Promise<number> {
     `  central (mock)  ${centralUrl}`,
     ...(controlUrl ? [`  mock control    ${controlUrl}/_mock/received`] : []),
     `  dev PKI         ${pkiDir}`,
-    `  journal         ${path.resolve(config.dataDir, config.journal.sqlitePath)}`,
+    `  journal         ${config.journal.driver === 'postgres' ? `PostgreSQL ${redactUrl(config.journal.postgresUrl)}` : path.resolve(config.dataDir, config.journal.sqlitePath)}`,
     `  broker          ${redactUrl(config.amqp.url)}`,
     'Stop with Ctrl-C.',
     '',

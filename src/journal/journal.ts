@@ -138,3 +138,19 @@ export interface TransitionExtra {
 export function nowIso(): string {
   return new Date().toISOString();
 }
+
+/**
+ * Encodes a list cursor: base64url of `createdAt|id`, stable under inserts and opaque to
+ * clients. Every adapter pages by (created_at, id) descending, so a cursor means the same
+ * position whichever adapter wrote it.
+ */
+export function encodeCursor(at: string, id: string): string {
+  return Buffer.from(`${at}|${id}`).toString('base64url');
+}
+
+/** Decodes a cursor from {@link encodeCursor}; an unreadable one gives `['', '']` (an empty page). */
+export function decodeCursor(cursor: string): [string, string] {
+  const s = Buffer.from(cursor, 'base64url').toString('utf8');
+  const i = s.indexOf('|');
+  return i < 0 ? ['', ''] : [s.slice(0, i), s.slice(i + 1)];
+}

@@ -89,6 +89,17 @@ describe('the whole path: UMA → gateway → broker → mock central → journa
     expect((await received(stack)).items.some((i) => i.id === '00000000-0000-4000-8000-000000000000')).toBe(false);
   });
 
+  test('bad bodies get coded problems and change nothing: text/plain 415, broken JSON 400, too large 413', async () => {
+    const before = (await stack.gw.journal.countByState());
+    const plain = await api(stack.url, 'POST', '/v1/messages', 'type=vis.application.create', { 'content-type': 'text/plain' });
+    expect([plain.status, plain.json.code]).toEqual([415, 'DAVIS_ERR_REQUEST_UNSUPPORTED_MEDIA']);
+    const broken = await api(stack.url, 'POST', '/v1/messages', '{"type": "vis.application.create", "payload": {', {});
+    expect([broken.status, broken.json.code]).toEqual([400, 'DAVIS_ERR_REQUEST_MALFORMED']);
+    const huge = await api(stack.url, 'POST', '/v1/messages', JSON.stringify({ type: 'vis.application.create', payload: { x: 'a'.repeat(9 * 1024 * 1024) } }));
+    expect([huge.status, huge.json.code]).toEqual([413, 'DAVIS_ERR_REQUEST_TOO_LARGE']);
+    expect(await stack.gw.journal.countByState()).toEqual(before);
+  });
+
   test('the mock central refuses a client without a certificate from the trusted CA', async () => {
     await expect(new Promise((resolve, reject) => {
       const req = https.request(stack.centralUrl, { method: 'POST', ca: readFileSync(stack.pki.caCert) }, resolve);
@@ -152,4 +163,25 @@ describe('broker restart', () => {
     const rec = await received(stack);
     for (const id of accepted) expect(rec.items.filter((i) => i.id === id)).toHaveLength(1);
   }, 180000);
+});
+
+describe('the same path with the PostgreSQL journal', () => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ journal: { driver: 'postgres', postgresUrl: 'postgres://postgres@127.0.0.1:5432/test' } });
+  });
+  afterAll(async () => { await stack?.stop(); });
+
+  test('a valid application is delivered and journaled in PostgreSQL', async () => {
+    const res = await api(stack.url, 'POST', '/v1/messages', { type: 'vis.application.create', payload: freshPayload() });
+    expect(res.status).toBe(202);
+    const doc = await waitFor(async () => {
+      const s = await api(stack.url, 'GET', `/v1/messages/${res.json.id}`);
+      return s.json.status === 'delivered' && s.json;
+    });
+    expect(doc.history.map((h: { status: string }) => h.status)).toEqual(['accepted', 'queued', 'sending', 'delivered']);
+    expect(stack.gw.journal.constructor.name).toBe('PostgresJournal');
+    const ready = await api(stack.url, 'GET', '/health/ready');
+    expect(ready.json.checks.journal.status).toBe('ok');
+  });
 });

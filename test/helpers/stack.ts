@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import amqp from 'amqplib';
-import { createGateway, type Gateway } from '../../src/app/gateway';
+import { openGateway, type Gateway } from '../../src/app/gateway';
 import { loadConfig } from '../../src/config/config';
 import { createLogger } from '../../src/ops/logger';
 import { createDevPki, loadSigningKey, loadTrustStore, type DevPkiFiles } from '../../src/signing/pki';
@@ -70,7 +70,7 @@ export async function startStack(overrides: Record<string, unknown> = {}): Promi
       central: { url: centralUrl, caFile: pki.caCert, certFile: pki.gatewayCert, keyFile: pki.gatewayKey, timeoutMs: 3000, retryBaseMs: 100 },
     }, overrides),
   });
-  const gw = createGateway(config, logger);
+  const gw = await openGateway(config, logger);
   await gw.start();
   return {
     gw, mock, url: gw.url!, centralUrl, controlUrl: controlUrl!, pki, logs, prefix, dataDir,

@@ -1,0 +1,328 @@
+import { Pool, type PoolClient } from 'pg';
+import type { CentralAnswer } from '../wire/types';
+import {
+  decodeCursor, encodeCursor, nowIso, type Journal, type MessageFilter, type MessageRecord, type MessageState,
+  type NewMessage, type StateEvent, type TransitionExtra, type WebhookStatus,
+} from './journal';
+
+/** Options of {@link PostgresJournal.open}. */
+export interface PostgresJournalOptions {
+  /**
+   * Schema holding the journal's tables; created if absent. Lower-case letters, digits and
+   * `_`, starting with a letter or `_`. Gateways that share work must name the same schema.
+   * @default "davis"
+   */
+  readonly schema?: string;
+  /** Most connections this gateway holds open. @default 10 */
+  readonly poolSize?: number;
+  /** Longest wait for a new connection, ms; past it the call throws. @default 5000 */
+  readonly connectTimeoutMs?: number;
+  /**
+   * Told about errors of idle connections (e.g. the server restarted). They are otherwise
+   * ignored: the connection is dropped and the next call opens another or throws.
+   */
+  readonly onIdleError?: (err: Error) => void;
+}
+
+/** Settled states, as SQL; the same set as the SQLite adapter's. */
+const SETTLED_SQL = "('delivered','rejected','failed','refused')";
+
+/**
+ * Timestamps are text ISO strings (`2026-11-25T10:00:00.000Z`), as in SQLite: they come back
+ * byte for byte, and with `COLLATE "C"` they compare as SQLite compares them (bytewise),
+ * whatever the database's collation. Ops can still cast: `created_at::timestamptz`.
+ */
+function ddl(s: string): string {
+  return `
+CREATE SCHEMA IF NOT EXISTS ${s};
+CREATE TABLE IF NOT EXISTS ${s}.messages (
+  seq BIGSERIAL PRIMARY KEY,
+  id TEXT COLLATE "C" NOT NULL UNIQUE,
+  type TEXT NOT NULL,
+  direction TEXT NOT NULL,
+  state TEXT NOT NULL,
+  ordering_key TEXT COLLATE "C" NOT NULL,
+  client_id TEXT NOT NULL,
+  idempotency_key TEXT,
+  body_hash TEXT NOT NULL,
+  correlation_id TEXT NOT NULL,
+  wire_xml TEXT NOT NULL,
+  created_at TEXT COLLATE "C" NOT NULL,
+  updated_at TEXT COLLATE "C" NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT,
+  next_attempt_at TEXT COLLATE "C",
+  answer_json JSON,
+  response_xml TEXT,
+  webhook_json JSON
+);
+CREATE INDEX IF NOT EXISTS messages_created ON ${s}.messages (created_at, id);
+CREATE INDEX IF NOT EXISTS messages_state ON ${s}.messages (state, created_at);
+CREATE INDEX IF NOT EXISTS messages_idem ON ${s}.messages (client_id, idempotency_key);
+CREATE INDEX IF NOT EXISTS messages_order ON ${s}.messages (ordering_key, seq);
+CREATE TABLE IF NOT EXISTS ${s}.events (
+  seq BIGSERIAL PRIMARY KEY,
+  message_id TEXT COLLATE "C" NOT NULL REFERENCES ${s}.messages(id),
+  state TEXT NOT NULL,
+  at TEXT COLLATE "C" NOT NULL,
+  attempt INTEGER,
+  detail TEXT
+);
+CREATE INDEX IF NOT EXISTS events_message ON ${s}.events (message_id, seq);
+`;
+}
+
+/** Every table and index `ddl` creates. */
+const RELATIONS = ['messages', 'events', 'messages_created', 'messages_state', 'messages_idem', 'messages_order', 'events_message'];
+
+type Row = {
+  id: string; type: string; direction: 'outbound' | 'inbound'; state: MessageState; ordering_key: string; client_id: string;
+  idempotency_key: string | null; body_hash: string; correlation_id: string; created_at: string; updated_at: string;
+  attempts: number; last_error: string | null; next_attempt_at: string | null;
+  answer_json: CentralAnswer | null; webhook_json: WebhookStatus | null;
+  events: { state: MessageState; at: string; attempt: number | null; detail: string | null }[];
+};
+
+/** SQL of every statement, for one schema (an identifier checked by `open`). */
+function statements(s: string) {
+  // One statement reads the row and its history, so both come from the same snapshot.
+  const select = `SELECT m.id, m.type, m.direction, m.state, m.ordering_key, m.client_id, m.idempotency_key, m.body_hash,
+      m.correlation_id, m.created_at, m.updated_at, m.attempts, m.last_error, m.next_attempt_at, m.answer_json, m.webhook_json,
+      COALESCE((SELECT json_agg(json_build_object('state', e.state, 'at', e.at, 'attempt', e.attempt, 'detail', e.detail) ORDER BY e.seq)
+        FROM ${s}.events e WHERE e.message_id = m.id), '[]'::json) AS events
+    FROM ${s}.messages m`;
+  // A state change and its event are one statement (one implicit transaction): the UPDATE
+  // takes the row lock, and a concurrent UPDATE of the same row waits, then re-checks its
+  // WHERE against the committed row (READ COMMITTED), so a conditional move is decided once.
+  // The event's seq is drawn under that lock, so history order is the order of the moves.
+  // `transition` passes $2 = NULL (any state); `transitionFrom` names the state it moves from.
+  const move = `WITH m AS (
+      UPDATE ${s}.messages SET state = $3::text, updated_at = $4::text,
+        attempts = GREATEST(attempts, COALESCE($5::int, attempts)),
+        last_error = CASE WHEN $3::text IN ('retrying','failed','refused') THEN COALESCE($6::text, last_error) ELSE last_error END,
+        next_attempt_at = $7::text
+      WHERE id = $1::text AND ($2::text IS NULL OR state = $2::text) RETURNING id)
+    INSERT INTO ${s}.events (message_id, state, at, attempt, detail) SELECT id, $3::text, $4::text, $5::int, $6::text FROM m`;
+  return {
+    select,
+    // Serialises inserts of one ordering key (see `insert`). Two-int advisory keys: the
+    // schema's hash and the key's hash; the single-bigint space is left to the DDL lock.
+    keyLock: `SELECT pg_advisory_xact_lock(hashtext('${s}'), hashtext($1::text))`,
+    insert: `WITH m AS (
+        INSERT INTO ${s}.messages (id, type, direction, state, ordering_key, client_id, idempotency_key, body_hash, correlation_id, wire_xml, created_at, updated_at)
+        VALUES ($1, $2, $3, 'accepted', $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id)
+      INSERT INTO ${s}.events (message_id, state, at) SELECT id, 'accepted', $10 FROM m`,
+    move,
+    answer: `WITH m AS (
+        UPDATE ${s}.messages SET state = $2::text, updated_at = $3::text, next_attempt_at = NULL, answer_json = $4::json, response_xml = $5::text
+        WHERE id = $1::text RETURNING id)
+      INSERT INTO ${s}.events (message_id, state, at, detail) SELECT id, $2::text, $3::text, $6::text FROM m`,
+    requeue: `WITH m AS (
+        UPDATE ${s}.messages SET state = 'queued', updated_at = $2::text, attempts = 0, next_attempt_at = NULL
+        WHERE id = $1::text AND state = 'failed' RETURNING id)
+      INSERT INTO ${s}.events (message_id, state, at, detail) SELECT id, 'queued', $2::text, $3::text FROM m`,
+    webhook: `UPDATE ${s}.messages SET webhook_json = $2::json WHERE id = $1`,
+    get: `${select} WHERE m.id = $1`,
+    wire: `SELECT wire_xml FROM ${s}.messages WHERE id = $1`,
+    idem: `${select} WHERE m.client_id = $1 AND m.idempotency_key = $2 AND m.state <> 'refused' ORDER BY m.seq DESC LIMIT 1`,
+    unpublished: `SELECT id FROM ${s}.messages WHERE state = 'accepted' AND direction = 'outbound' AND created_at < $1 ORDER BY seq`,
+    predecessor: `SELECT 1 FROM ${s}.messages p JOIN ${s}.messages m ON m.id = $1
+      WHERE p.ordering_key = m.ordering_key AND p.direction = 'outbound' AND p.seq < m.seq AND p.state NOT IN ${SETTLED_SQL} LIMIT 1`,
+    counts: `SELECT state, count(*)::int AS n FROM ${s}.messages GROUP BY state`,
+  };
+}
+
+/**
+ * The shared journal: PostgreSQL, for several gateways working on one database. Same
+ * behaviour as the SQLite adapter; what SQLite gets from its single writer, this one gets
+ * from row locks (conditional moves) and a per-ordering-key advisory lock (insertion order).
+ * Connection errors are thrown as they come; callers map them to DAVIS_ERR_JOURNAL_UNAVAILABLE.
+ */
+export class PostgresJournal implements Journal {
+  private closed = false;
+
+  private constructor(private readonly pool: Pool, private readonly sql: ReturnType<typeof statements>) {}
+
+  /**
+   * Connects, creates the schema, tables and indexes if any is absent, and returns the
+   * journal. Several gateways starting at once on a new database is safe: the DDL runs under
+   * an advisory lock. Once they exist, the role needs no CREATE privilege.
+   *
+   * @param url `postgres://user[:password]@host[:port]/database`
+   * @throws Error when the schema name is not a plain identifier or the database cannot be reached
+   */
+  static async open(url: string, opts: PostgresJournalOptions = {}): Promise<PostgresJournal> {
+    const schema = opts.schema ?? 'davis';
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+      throw new Error(`journal: schema name ${JSON.stringify(schema)} must be lower-case letters, digits and _`);
+    }
+    const pool = new Pool({
+      connectionString: url, max: opts.poolSize ?? 10, connectionTimeoutMillis: opts.connectTimeoutMs ?? 5000,
+      application_name: 'davis-gateway',
+    });
+    // Without a listener an idle connection's error would end the process.
+    pool.on('error', (err) => opts.onIdleError?.(err));
+    const quoted = `"${schema}"`;
+    try {
+      // Only when something is missing: an existing journal then needs no CREATE privilege.
+      const found = await pool.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM unnest($1::text[]) AS r(name) WHERE to_regclass(r.name) IS NOT NULL',
+        [RELATIONS.map((r) => `${quoted}.${r}`)],
+      );
+      if (found.rows[0]?.n !== RELATIONS.length) {
+        await inTransaction(pool, async (c) => {
+          await c.query('SELECT pg_advisory_xact_lock(hashtext($1::text))', [`davis-journal-ddl:${schema}`]);
+          await c.query(ddl(quoted));
+        });
+      }
+    } catch (err) {
+      await pool.end().catch(() => undefined);
+      throw err;
+    }
+    return new PostgresJournal(pool, statements(quoted));
+  }
+
+  /**
+   * Inserts under an advisory lock on the ordering key: seq is drawn and committed while no
+   * other insert of the same key can draw one, so per key seq order is commit order (as with
+   * SQLite's single writer) and a message never becomes visible before an earlier-seq sibling.
+   */
+  async insert(msg: NewMessage): Promise<void> {
+    const at = nowIso();
+    await inTransaction(this.pool, async (c) => {
+      await c.query(this.sql.keyLock, [msg.orderingKey]);
+      await c.query(this.sql.insert, [
+        msg.id, msg.type, msg.direction, msg.orderingKey, msg.clientId, msg.idempotencyKey ?? null, msg.bodyHash,
+        msg.correlationId, msg.wireXml, at,
+      ]);
+    });
+  }
+
+  async transition(id: string, state: MessageState, extra: TransitionExtra = {}): Promise<void> {
+    if (!(await this.move(id, undefined, state, extra))) throw new Error(`journal: no message ${id}`);
+  }
+
+  async transitionFrom(id: string, from: MessageState, to: MessageState, extra: TransitionExtra = {}): Promise<boolean> {
+    return this.move(id, from, to, extra);
+  }
+
+  private async move(id: string, from: MessageState | undefined, to: MessageState, extra: TransitionExtra): Promise<boolean> {
+    const res = await this.pool.query(this.sql.move, [
+      id, from ?? null, to, nowIso(), extra.attempt ?? null, extra.detail ?? null, extra.nextAttemptAt ?? null,
+    ]);
+    return res.rowCount === 1;
+  }
+
+  async hasUnsettledPredecessor(id: string): Promise<boolean> {
+    return (await this.pool.query(this.sql.predecessor, [id])).rowCount !== 0;
+  }
+
+  async requeueFailed(id: string, detail: string): Promise<boolean> {
+    return (await this.pool.query(this.sql.requeue, [id, nowIso(), detail])).rowCount === 1;
+  }
+
+  async recordWebhook(id: string, status: Omit<WebhookStatus, 'updatedAt'>): Promise<void> {
+    await this.pool.query(this.sql.webhook, [id, JSON.stringify({ ...status, updatedAt: nowIso() })]);
+  }
+
+  async countByState(): Promise<Partial<Record<MessageState, number>>> {
+    const out: Partial<Record<MessageState, number>> = {};
+    for (const r of (await this.pool.query<{ state: MessageState; n: number }>(this.sql.counts)).rows) out[r.state] = r.n;
+    return out;
+  }
+
+  async recordAnswer(id: string, answer: CentralAnswer, responseXml: string): Promise<MessageState> {
+    const state: MessageState = answer.result === 'ACCEPTED' ? 'delivered' : 'rejected';
+    const res = await this.pool.query(this.sql.answer, [
+      id, state, nowIso(), JSON.stringify(answer), responseXml, answer.result === 'ACCEPTED' ? null : answer.code,
+    ]);
+    if (res.rowCount !== 1) throw new Error(`journal: no message ${id}`);
+    return state;
+  }
+
+  async get(id: string): Promise<MessageRecord | undefined> {
+    const row = (await this.pool.query<Row>(this.sql.get, [id])).rows[0];
+    return row ? toRecord(row) : undefined;
+  }
+
+  async getWireXml(id: string): Promise<string | undefined> {
+    return (await this.pool.query<{ wire_xml: string }>(this.sql.wire, [id])).rows[0]?.wire_xml;
+  }
+
+  async findByIdempotencyKey(clientId: string, key: string): Promise<MessageRecord | undefined> {
+    const row = (await this.pool.query<Row>(this.sql.idem, [clientId, key])).rows[0];
+    return row ? toRecord(row) : undefined;
+  }
+
+  async list(filter: MessageFilter): Promise<{ items: MessageRecord[]; nextCursor?: string }> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const arg = (v: unknown): string => { args.push(v); return `$${args.length}`; };
+    if (filter.type) where.push(`m.type = ${arg(filter.type)}`);
+    if (filter.state) where.push(`m.state = ${arg(filter.state)}`);
+    if (filter.direction) where.push(`m.direction = ${arg(filter.direction)}`);
+    if (filter.from) where.push(`m.created_at >= ${arg(filter.from)}`);
+    if (filter.to) where.push(`m.created_at < ${arg(filter.to)}`);
+    if (filter.cursor) {
+      const [at, id] = decodeCursor(filter.cursor);
+      const a = arg(at);
+      where.push(`(m.created_at < ${a} OR (m.created_at = ${a} AND m.id < ${arg(id)}))`);
+    }
+    const limit = Math.min(Math.max(filter.limit ?? 100, 1), 1000);
+    const rows = (await this.pool.query<Row>(`${this.sql.select} ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
+      ORDER BY m.created_at DESC, m.id DESC LIMIT ${arg(limit + 1)}`, args)).rows;
+    const page = rows.slice(0, limit);
+    const items = page.map(toRecord);
+    const last = page[page.length - 1];
+    return rows.length > limit && last ? { items, nextCursor: encodeCursor(last.created_at, last.id) } : { items };
+  }
+
+  async unpublished(olderThan: string): Promise<string[]> {
+    return (await this.pool.query<{ id: string }>(this.sql.unpublished, [olderThan])).rows.map((r) => r.id);
+  }
+
+  async ping(): Promise<void> {
+    await this.pool.query('SELECT 1');
+  }
+
+  /** Ends the pool; a second call does nothing. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.pool.end();
+  }
+}
+
+/** Runs `fn` in a transaction on one pooled connection; a connection that failed is not reused. */
+async function inTransaction(pool: Pool, fn: (c: PoolClient) => Promise<void>): Promise<void> {
+  const c = await pool.connect();
+  let broken: Error | undefined;
+  try {
+    await c.query('BEGIN');
+    await fn(c);
+    await c.query('COMMIT');
+  } catch (err) {
+    await c.query('ROLLBACK').catch((e: Error) => { broken = e; });
+    throw err;
+  } finally {
+    c.release(broken);
+  }
+}
+
+function toRecord(row: Row): MessageRecord {
+  const events = row.events.map((e) => ({
+    state: e.state, at: e.at,
+    ...(e.attempt !== null ? { attempt: e.attempt } : {}),
+    ...(e.detail !== null ? { detail: e.detail } : {}),
+  }) as StateEvent);
+  return {
+    id: row.id, type: row.type, direction: row.direction, state: row.state, orderingKey: row.ordering_key,
+    clientId: row.client_id, bodyHash: row.body_hash, correlationId: row.correlation_id,
+    createdAt: row.created_at, updatedAt: row.updated_at, attempts: row.attempts, events,
+    ...(row.idempotency_key !== null ? { idempotencyKey: row.idempotency_key } : {}),
+    ...(row.last_error !== null ? { lastError: row.last_error } : {}),
+    ...(row.next_attempt_at !== null ? { nextAttemptAt: row.next_attempt_at } : {}),
+    ...(row.answer_json !== null ? { answer: row.answer_json } : {}),
+    ...(row.webhook_json !== null ? { webhook: row.webhook_json } : {}),
+  };
+}
