@@ -322,6 +322,39 @@ export class MockCentralVis {
         return reply.code(502).send({ code: 'MOCK_NOTIFY_FAILED', message: (err as Error).message });
       }
     });
+    // Seeding central state the way other Member States and the other EU systems would have.
+    app.get('/_mock/state', async () => ({
+      applications: this.state.applications.size, visas: this.state.visas.size, lsvrpApplications: this.state.lsvrpApplications.size,
+      lsvrpDocuments: this.state.lsvrpDocuments.size, links: this.state.links.size, consultations: this.state.consultations.size,
+      espHitConfigurations: this.state.espHitConfig().length,
+    }));
+    app.post('/_mock/state/esp-hits', async (req, reply) => {
+      try {
+        this.state.configureEspHits(req.body as never);
+        return { status: 'configured', entries: this.state.espHitConfig().length };
+      } catch (err) {
+        return reply.code(400).send({ code: 'MOCK_BAD_STATE', message: (err as Error).message });
+      }
+    });
+    app.delete('/_mock/state/esp-hits', async () => {
+      this.state.clearEspHits();
+      return { status: 'cleared' };
+    });
+    app.post('/_mock/state/links', async (req, reply) => {
+      try {
+        const link = this.state.seedLink(req.body as never);
+        return { status: 'seeded', linkId: link.linkId, colour: link.colour };
+      } catch (err) {
+        return reply.code(400).send({ code: 'MOCK_BAD_STATE', message: (err as Error).message });
+      }
+    });
+    app.post('/_mock/state/apply', async (req, reply) => {
+      const b = req.body as { type?: unknown; sender?: unknown; payload?: unknown } | undefined;
+      if (!b || typeof b.type !== 'string' || typeof b.sender !== 'string' || !/^[A-Z]{2}$/.test(b.sender) || !b.payload || typeof b.payload !== 'object') {
+        return reply.code(400).send({ code: 'MOCK_BAD_STATE', message: 'body: {"type": "<catalogue id>", "sender": "SE", "payload": {…}} — a message as another Member State sent it' });
+      }
+      return this.state.apply(b.type, b.sender, randomUUID(), b.payload as Record<string, unknown>);
+    });
     app.post('/_mock/reset', async () => {
       this.reset();
       return { status: 'reset' };

@@ -95,6 +95,26 @@ describe('central rules reach the journal', () => {
     s.mock.state.clearEspHits();
   });
 
+  test('testers seed central state over the control port: another Member State\'s file, a MID link, ESP hits', async () => {
+    const post = async (p: string, body: unknown) => {
+      const r = await fetch(`${s.controlUrl}${p}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      return { status: r.status, json: (await r.json()) as any };
+    };
+    const app = freshApplication();
+    const applied = await post('/_mock/state/apply', { type: 'vis.application.create', sender: 'DE', payload: app });
+    expect(applied).toMatchObject({ status: 200, json: { result: 'ACCEPTED' } });
+    const amend = await outcome(s, 'vis.application.amend', { ...example('vis.application.amend'), applicationNumber: app.applicationNumber });
+    expect(amend.central.code).toBe('VIS_ERR_NOT_RESPONSIBLE_STATE');
+    const linkId = `MID-CTL-${Date.now()}`;
+    expect((await post('/_mock/state/links', { linkId, records: [{ system: 'VIS', recordId: 'a' }, { system: 'EES', recordId: 'b' }], verifierMemberState: 'FI' })).json).toMatchObject({ status: 'seeded', colour: 'YELLOW' });
+    expect((await post('/_mock/state/links', { linkId, records: [] })).status).toBe(400);
+    expect((await post('/_mock/state/esp-hits', { hits: [] })).status).toBe(400);
+    expect((await post('/_mock/state/apply', { type: 'vis.application.create', sender: 'deu', payload: app })).status).toBe(400);
+    const state = (await (await fetch(`${s.controlUrl}/_mock/state`)).json()) as { links: number; applications: number };
+    expect(state.links).toBeGreaterThanOrEqual(1);
+    expect(state.applications).toBeGreaterThanOrEqual(1);
+  });
+
   test('a refusal ground outside the closed list never leaves the gateway (Art 22d): 422 at the ground', async () => {
     const refuse = example('vis.lsvrp.refuse');
     const r = await api(s.url, 'POST', '/v1/messages', { type: 'vis.lsvrp.refuse', payload: { ...refuse, grounds: ['INSUFFICIENT_MEANS'] } });
