@@ -122,11 +122,17 @@ export function certificateInfo(x509: X509Certificate): CertificateInfo {
   return info;
 }
 
+/** The facts of a certificate already seen (by its base64 text), without parsing or checking anything. */
+export function knownCertificateInfo(b64: string): CertificateInfo | undefined {
+  return infoByBase64.get(b64);
+}
+
 /**
  * The cached facts about a certificate given as the base64 DER of an XML-DSig
  * `X509Certificate` element (whitespace already removed). Throws a plain Error when the
  * bytes are not a certificate.
  */
+
 export function certificateInfoFromBase64(b64: string): CertificateInfo {
   const known = infoByBase64.get(b64);
   if (known) return known;
