@@ -21,3 +21,16 @@ describe('the README stays true', () => {
     expect(README).toContain(`\`davis ${cmd}`);
   });
 });
+
+describe('certs.example', () => {
+  test('holds a development PKI whose certificates chain to its CA and says it is for development only', () => {
+    const { X509Certificate } = require('node:crypto') as typeof import('node:crypto');
+    const dir = path.join(__dirname, '..', '..', 'certs.example');
+    expect(readFileSync(path.join(dir, 'README.md'), 'utf8')).toMatch(/development and tests only/);
+    const ca = new X509Certificate(readFileSync(path.join(dir, 'ca.crt.pem')));
+    for (const f of ['gateway.crt.pem', 'central.crt.pem', 'uma-client.crt.pem']) {
+      const cert = new X509Certificate(readFileSync(path.join(dir, f)));
+      expect([f, cert.checkIssued(ca), cert.verify(ca.publicKey)]).toEqual([f, true, true]);
+    }
+  });
+});
