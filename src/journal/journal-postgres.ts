@@ -2,7 +2,7 @@ import { Pool, type PoolClient } from 'pg';
 import type { CentralAnswer } from '../wire/types';
 import {
   decodeCursor, encodeCursor, nowIso, type Journal, type MessageFilter, type MessageRecord, type MessageState,
-  type NewMessage, type StateEvent, type TransitionExtra, type WebhookStatus,
+  type NewMessage, type TransitionExtra, type WebhookStatus, toMessageRecord,
 } from './journal';
 
 /** Options of {@link PostgresJournal.open}. */
@@ -310,19 +310,5 @@ async function inTransaction(pool: Pool, fn: (c: PoolClient) => Promise<void>): 
 }
 
 function toRecord(row: Row): MessageRecord {
-  const events = row.events.map((e) => ({
-    state: e.state, at: e.at,
-    ...(e.attempt !== null ? { attempt: e.attempt } : {}),
-    ...(e.detail !== null ? { detail: e.detail } : {}),
-  }) as StateEvent);
-  return {
-    id: row.id, type: row.type, direction: row.direction, state: row.state, orderingKey: row.ordering_key,
-    clientId: row.client_id, bodyHash: row.body_hash, correlationId: row.correlation_id,
-    createdAt: row.created_at, updatedAt: row.updated_at, attempts: row.attempts, events,
-    ...(row.idempotency_key !== null ? { idempotencyKey: row.idempotency_key } : {}),
-    ...(row.last_error !== null ? { lastError: row.last_error } : {}),
-    ...(row.next_attempt_at !== null ? { nextAttemptAt: row.next_attempt_at } : {}),
-    ...(row.answer_json !== null ? { answer: row.answer_json } : {}),
-    ...(row.webhook_json !== null ? { webhook: row.webhook_json } : {}),
-  };
+  return toMessageRecord({ ...row, answer: row.answer_json, webhook: row.webhook_json }, row.events);
 }

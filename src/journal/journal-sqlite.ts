@@ -3,7 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import type { CentralAnswer } from '../wire/types';
 import {
-  decodeCursor, encodeCursor, nowIso, type Journal, type MessageFilter, type MessageRecord, type MessageState, type NewMessage, type StateEvent,
+  decodeCursor, encodeCursor, nowIso, type Journal, type MessageFilter, type MessageRecord, type MessageState, type NewMessage, type EventRow, toMessageRecord,
   type TransitionExtra, type WebhookStatus,
 } from './journal';
 
@@ -52,7 +52,6 @@ interface Row {
   idempotency_key: string | null; body_hash: string; correlation_id: string; created_at: string; updated_at: string;
   attempts: number; last_error: string | null; next_attempt_at: string | null; answer_json: string | null; webhook_json: string | null;
 }
-interface EventRow { state: MessageState; at: string; attempt: number | null; detail: string | null }
 
 const COLUMNS = 'id, type, direction, state, ordering_key, client_id, idempotency_key, body_hash, correlation_id, created_at, updated_at, attempts, last_error, next_attempt_at, answer_json, webhook_json';
 const UPDATE_SET = `state = @to, updated_at = @at, attempts = MAX(attempts, COALESCE(@attempt, attempts)),
@@ -247,20 +246,11 @@ export class SqliteJournal implements Journal {
   }
 
   private toRecord(row: Row): MessageRecord {
-    const events = (this.stmts.events.all(row.id) as EventRow[]).map((e) => ({
-      state: e.state, at: e.at,
-      ...(e.attempt !== null ? { attempt: e.attempt } : {}),
-      ...(e.detail !== null ? { detail: e.detail } : {}),
-    }) as StateEvent);
-    return {
-      id: row.id, type: row.type, direction: row.direction, state: row.state, orderingKey: row.ordering_key,
-      clientId: row.client_id, bodyHash: row.body_hash, correlationId: row.correlation_id,
-      createdAt: row.created_at, updatedAt: row.updated_at, attempts: row.attempts, events,
-      ...(row.idempotency_key !== null ? { idempotencyKey: row.idempotency_key } : {}),
-      ...(row.last_error !== null ? { lastError: row.last_error } : {}),
-      ...(row.next_attempt_at !== null ? { nextAttemptAt: row.next_attempt_at } : {}),
-      ...(row.answer_json !== null ? { answer: JSON.parse(row.answer_json) as CentralAnswer } : {}),
-      ...(row.webhook_json !== null ? { webhook: JSON.parse(row.webhook_json) as WebhookStatus } : {}),
-    };
+    return toMessageRecord({
+      ...row,
+      answer: row.answer_json !== null ? JSON.parse(row.answer_json) as CentralAnswer : null,
+      webhook: row.webhook_json !== null ? JSON.parse(row.webhook_json) as WebhookStatus : null,
+    }, this.stmts.events.all(row.id) as EventRow[]);
   }
+
 }

@@ -154,3 +154,33 @@ export function decodeCursor(cursor: string): [string, string] {
   const i = s.indexOf('|');
   return i < 0 ? ['', ''] : [s.slice(0, i), s.slice(i + 1)];
 }
+
+/** A `messages` row as both adapters store it (answer and webhook already parsed from JSON). */
+export interface MessageRow {
+  id: string; type: string; direction: 'outbound' | 'inbound'; state: MessageState; ordering_key: string; client_id: string;
+  idempotency_key: string | null; body_hash: string; correlation_id: string; created_at: string; updated_at: string;
+  attempts: number; last_error: string | null; next_attempt_at: string | null;
+  answer: CentralAnswer | null; webhook: WebhookStatus | null;
+}
+
+/** An `events` row. */
+export interface EventRow { state: MessageState; at: string; attempt: number | null; detail: string | null }
+
+/** The record the port returns, from a row and its events (shared by the adapters so they cannot drift). */
+export function toMessageRecord(row: MessageRow, events: readonly EventRow[]): MessageRecord {
+  return {
+    id: row.id, type: row.type, direction: row.direction, state: row.state, orderingKey: row.ordering_key,
+    clientId: row.client_id, bodyHash: row.body_hash, correlationId: row.correlation_id,
+    createdAt: row.created_at, updatedAt: row.updated_at, attempts: row.attempts,
+    events: events.map((e) => ({
+      state: e.state, at: e.at,
+      ...(e.attempt !== null ? { attempt: e.attempt } : {}),
+      ...(e.detail !== null ? { detail: e.detail } : {}),
+    }) as StateEvent),
+    ...(row.idempotency_key !== null ? { idempotencyKey: row.idempotency_key } : {}),
+    ...(row.last_error !== null ? { lastError: row.last_error } : {}),
+    ...(row.next_attempt_at !== null ? { nextAttemptAt: row.next_attempt_at } : {}),
+    ...(row.answer !== null ? { answer: row.answer } : {}),
+    ...(row.webhook !== null ? { webhook: row.webhook } : {}),
+  };
+}
