@@ -121,7 +121,7 @@ class FolderWatch {
     private readonly match: (dir: string, name: string) => boolean,
     private readonly debounceMs: number,
     private readonly onChange: () => void,
-    private readonly logger: Logger,
+    logger: Logger,
   ) {
     for (const dir of dirs) {
       let w: fs.FSWatcher;

@@ -27,7 +27,7 @@ export class GatewayProcess {
   readonly url: string;
   private readonly configFile: string;
 
-  constructor(private readonly dir: string, readonly port: number, config: Record<string, unknown>, private readonly logFile = path.join(dir, 'gateway.log')) {
+  constructor(dir: string, readonly port: number, config: Record<string, unknown>, private readonly logFile = path.join(dir, 'gateway.log')) {
     this.url = `http://127.0.0.1:${port}`;
     this.configFile = path.join(dir, 'gateway.json');
     writeFileSync(this.configFile, JSON.stringify({ ...config, gateway: { ...(config.gateway as object), port } }, null, 2));
