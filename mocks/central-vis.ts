@@ -102,8 +102,11 @@ export class MockCentralVis {
   private random: () => number = seeded(1);
   private refuseTimer?: NodeJS.Timeout;
 
+  private readonly log: Logger;
+
   constructor(private readonly opts: MockCentralOptions) {
     this.notifyUrl = opts.notifyUrl;
+    this.log = opts.logger.child({ component: 'mock-central' });
   }
 
   /** Starts listening (again on the same ports after a stop); resolves with the central endpoint URL and the control URL. */
@@ -204,7 +207,7 @@ export class MockCentralVis {
 
   /** Processes one request body; exported for tests that need no sockets. */
   process(body: string, headerId: unknown): { status: number; xml: string } {
-    const log = this.opts.logger;
+    const log = this.log;
     let xml: string;
     const claimedId = typeof headerId === 'string' && /^[0-9a-f-]{36}$/.test(headerId) ? headerId : undefined;
     try {
