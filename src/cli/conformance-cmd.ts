@@ -204,7 +204,8 @@ async function recordCommand(v: Values, io: CommandIo): Promise<number> {
     else writeOut(out, rec.yaml);
     const left = Object.entries(rec.leftOut).map(([k, n]) => `${n} ${k}`).join('; ');
     const pseudo = Object.entries(rec.pseudonymised).map(([k, n]) => `${n} ${k}`).join(', ');
-    io.err(`recorded ${rec.messages} message(s) into ${rec.cases} case(s)${out === '-' ? '' : ` in ${out}`}${left ? `; left out: ${left}` : ''}${v.pseudonymize ? `; pseudonymised: ${pseudo || 'nothing found'}` : ''}\n`);
+    const dependent = rec.dependentCases ? `; ${rec.dependentCases} case(s) written as skipped: they depend on central state the recording does not recreate` : '';
+    io.err(`recorded ${rec.messages} message(s) into ${rec.cases} case(s)${out === '-' ? '' : ` in ${out}`}${left ? `; left out: ${left}` : ''}${dependent}${v.pseudonymize ? `; pseudonymised: ${pseudo || 'nothing found'}` : ''}\n`);
     return 0;
   } finally {
     await journal.close();

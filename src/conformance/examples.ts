@@ -11,6 +11,11 @@
  * - `invalid-*.json` with its sibling `invalid-*.expect.json` (`{code, errors: [{pointer}]}`):
  *   sent as is; expected the HTTP status of that code and exactly those pointers (under
  *   `/payload`).
+ * - Central's notifications (inbound types) are pushed by the mock (`notify`) instead: a valid
+ *   one must be acknowledged (201), journaled as `inbound`/`delivered` with its payload; an
+ *   invalid one refused (422 with `DAVIS_ERR_WIRE_SCHEMA` when the XSD already rejects it, else
+ *   the example's code) and not journaled. An invalid example without a wire form (the mock
+ *   cannot build it, so central could not send it) gives a skipped case saying so.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -18,6 +23,7 @@ import path from 'node:path';
 import { listTypes, getType } from '../catalogue/catalogue';
 import { packageRoot } from '../catalogue/schema-file';
 import { ERRORS } from '../errors/errors';
+import { buildRequestXml } from '../wire/wire-xml';
 import { getPointer } from './jsonpath';
 import type { Case, Check, InputFile, Phase, SourceRef, Step } from './types';
 
@@ -28,8 +34,8 @@ export interface ExampleFile {
   readonly file: string;
   readonly data: unknown;
   readonly sha256: string;
-  /** For invalid examples: what the gateway must answer. */
-  readonly expect?: { readonly code: string; readonly pointers: readonly string[] };
+  /** For invalid examples: what the gateway must answer; `xsdRejects`: the wire XSD already refuses it. */
+  readonly expect?: { readonly code: string; readonly pointers: readonly string[]; readonly xsdRejects?: boolean };
 }
 
 /** The default examples folder (`<package>/schemas/examples`). */
@@ -53,7 +59,7 @@ export function readExamples(type: string, dir = defaultExamplesDir()): { valid:
     let expect: ExampleFile['expect'];
     if (f.startsWith('invalid-')) {
       const sibling = file.replace(/\.json$/, '.expect.json');
-      let raw: { code?: string; errors?: { pointer: string }[] } | undefined;
+      let raw: { code?: string; errors?: { pointer: string }[]; xsd?: { rejects?: boolean } } | undefined;
       if (existsSync(sibling)) raw = JSON.parse(readFileSync(sibling, 'utf8'));
       else if (data && typeof data === 'object' && '$expect' in data) {
         // The expectation may live inside the example; it is not part of the payload.
@@ -61,7 +67,10 @@ export function readExamples(type: string, dir = defaultExamplesDir()): { valid:
         raw = $expect as typeof raw;
         data = rest;
       }
-      expect = { code: raw?.code ?? 'DAVIS_ERR_VALIDATION_FAILED', pointers: (raw?.errors ?? []).map((e) => e.pointer) };
+      expect = {
+        code: raw?.code ?? 'DAVIS_ERR_VALIDATION_FAILED', pointers: (raw?.errors ?? []).map((e) => e.pointer),
+        ...(typeof raw?.xsd?.rejects === 'boolean' ? { xsdRejects: raw.xsd.rejects } : {}),
+      };
     }
     return { name: f.replace(/\.json$/, ''), file, data, sha256: sha256(buf), ...(expect ? { expect } : {}) };
   };
@@ -130,7 +139,8 @@ export function generateExampleCases(g: GeneratorSpec, suiteId: string, source: 
   const cases: Case[] = [];
   const inputs: InputFile[] = [];
   const problems: string[] = [];
-  const catalogue = listTypes();
+  // `all`: every type, central's notifications (inbound) included.
+  const catalogue = listTypes({ direction: 'all' });
   const types = g.types === 'all' ? catalogue.map((t) => t.id) : [...g.types];
   const cwd = process.cwd();
   const rel = (f: string) => (f.startsWith(cwd + path.sep) ? path.relative(cwd, f) : f);
@@ -148,16 +158,18 @@ export function generateExampleCases(g: GeneratorSpec, suiteId: string, source: 
       continue;
     }
     const base = { article: spec.article, phase: g.phase, requires: [], variables: {}, suiteId, source };
-    // Central's notifications (inbound types) are not sent by UMA: their cases need the mock
-    // to push them (`notify`), which it cannot yet; they are listed as skipped so they show.
-    const inbound = (spec as { direction?: string }).direction === 'inbound'
-      ? `inbound notification type: central sends it (a notify step through /_mock/notify), not UMA; generated cases need the mock's notify endpoint`
-      : undefined;
     if (!ex.valid.length && !ex.invalid.length) {
       cases.push({
         ...base, id: `${g.idPrefix}-${type}`, title: `${spec.title}: no examples`, tags: [...g.tags, type],
         skip: `no examples under schemas/examples/${type}/`, steps: [],
       });
+      continue;
+    }
+    if (spec.direction === 'inbound') {
+      // Central's notifications: UMA never sends them; the mock pushes them (`notify`).
+      const notifyCases = inboundCases(g, type, ex, base);
+      for (const e of [...ex.valid, ...ex.invalid]) inputs.push({ file: rel(e.file), sha256: e.sha256 });
+      cases.push(...notifyCases.filter((c) => g.include === 'all' || c.tags.includes(g.include)));
       continue;
     }
     const prereqRefs = (e: ExampleFile): string[] => {
@@ -231,7 +243,7 @@ export function generateExampleCases(g: GeneratorSpec, suiteId: string, source: 
           ...(outcome?.attempts !== undefined ? { attempts: outcome.attempts } : {}),
           xml: [...wireChecks(type, spec.xmlName, g.namespaces), ...g.xml],
         });
-        const skip = g.skip[`${type}/${e.name}`] ?? g.skip[type] ?? inbound;
+        const skip = g.skip[`${type}/${e.name}`] ?? g.skip[type];
         cases.push({
           ...base, id, title: `${type} ${e.name}: ${outcome ? 'answered by central as the suite expects' : 'accepted and answered by central'}`,
           tags: [...g.tags, 'valid', type], steps, generated: { type, example: e.name }, ...(skip ? { skip } : {}),
@@ -243,7 +255,7 @@ export function generateExampleCases(g: GeneratorSpec, suiteId: string, source: 
         inputs.push({ file: rel(e.file), sha256: e.sha256 });
         const code = e.expect!.code;
         const status = (ERRORS as Record<string, { status: number } | undefined>)[code]?.status ?? 422;
-        const skip = g.skip[`${type}/${e.name}`] ?? g.skip[type] ?? inbound;
+        const skip = g.skip[`${type}/${e.name}`] ?? g.skip[type];
         cases.push({
           ...base, id: `${g.idPrefix}-${type}-${e.name}`,
           title: `${type} ${e.name}: refused with ${code}`,
@@ -260,4 +272,81 @@ export function generateExampleCases(g: GeneratorSpec, suiteId: string, source: 
     }
   }
   return { cases, inputs, problems };
+}
+
+/** Example data as a literal in checks (checks are templates: `${` is written `$${`). */
+function literal(v: unknown): unknown {
+  if (typeof v === 'string') return v.replace(/\$\{/g, '$${');
+  if (Array.isArray(v)) return v.map(literal);
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, literal(x)]));
+  return v;
+}
+
+/**
+ * Cases for a notification type (inbound): the mock pushes each example as central would
+ * (`notify`). Valid: acknowledged 201, journaled `inbound`/`delivered`, the payload kept as
+ * central sent it. Invalid: refused with the code the XSD or the JSON Schema gives, nothing
+ * journaled; skipped when the example has no wire form (central could not send it).
+ */
+function inboundCases(
+  g: GeneratorSpec, type: string, ex: { valid: ExampleFile[]; invalid: ExampleFile[] },
+  base: Pick<Case, 'article' | 'phase' | 'requires' | 'variables' | 'suiteId' | 'source'>,
+): Case[] {
+  const source = base.source;
+  const out: Case[] = [];
+  for (const e of ex.valid) {
+    const skip = g.skip[`${type}/${e.name}`] ?? g.skip[type];
+    out.push({
+      ...base, id: `${g.idPrefix}-${type}-${e.name}`,
+      title: `${type} ${e.name}: pushed by central, acknowledged and journaled with its payload`,
+      tags: [...g.tags, 'valid', 'notification', type], generated: { type, example: e.name }, ...(skip ? { skip } : {}),
+      steps: [
+        { kind: 'notify', index: 0, source, type, example: { type, name: e.name, data: e.data }, as: 'm' },
+        {
+          kind: 'expect', index: 1, source, message: 'm',
+          response: [
+            { pointer: '/gatewayStatus', namespaces: {}, spec: { equals: 201 } },
+            { pointer: '/gatewayAnswer', namespaces: {}, spec: { contains: '<w:InReplyTo>${m}</w:InReplyTo>' } },
+          ],
+          status: 'delivered',
+          json: [
+            { pointer: '/type', namespaces: {}, spec: { equals: type } },
+            { pointer: '/direction', namespaces: {}, spec: { equals: 'inbound' } },
+            { pointer: '/payload', namespaces: {}, spec: { equals: literal(e.data) } },
+          ],
+        },
+      ],
+    });
+  }
+  for (const e of ex.invalid) {
+    const id = `${g.idPrefix}-${type}-${e.name}`;
+    const tags = [...g.tags, 'invalid', 'notification', type];
+    let noWireForm: string | undefined;
+    try {
+      buildRequestXml({ messageId: '00000000-0000-4000-8000-000000000000', type, sender: 'EU', created: '2025-01-01T00:00:00Z' }, e.data);
+    } catch (err) {
+      noWireForm = (err as Error).message.split('\n')[0];
+    }
+    const code = e.expect!.xsdRejects ? 'DAVIS_ERR_WIRE_SCHEMA' : e.expect!.code;
+    const status = (ERRORS as Record<string, { status: number } | undefined>)[code]?.status ?? 422;
+    const skip = g.skip[`${type}/${e.name}`] ?? g.skip[type]
+      ?? (noWireForm !== undefined ? `no wire form, so central cannot send it (${noWireForm})` : undefined);
+    out.push({
+      ...base, id, title: `${type} ${e.name}: refused with ${code} when central sends it, not journaled`,
+      tags, generated: { type, example: e.name }, ...(skip ? { skip } : {}),
+      steps: [
+        { kind: 'notify', index: 0, source, type, example: { type, name: e.name, data: e.data }, as: 'm' },
+        {
+          kind: 'expect', index: 1, source, message: 'm',
+          response: [
+            { pointer: '/gatewayStatus', namespaces: {}, spec: { equals: status } },
+            { pointer: '/gatewayAnswer', namespaces: {}, spec: { matches: `"code"\\s*:\\s*"${code}"` } },
+          ],
+        },
+        { kind: 'request', index: 2, source, method: 'GET', path: '/v1/messages/${m}', base: 'gateway', as: 'journal' },
+        { kind: 'expect', index: 3, source, message: 'journal', http: 404 },
+      ],
+    });
+  }
+  return out;
 }

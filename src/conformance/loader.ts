@@ -11,12 +11,12 @@ import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { DEFAULT_NAMESPACES, compileXPath, XPathError } from './xpath';
 import { checkPointer, compileJsonPath, JsonQueryError } from './jsonpath';
-import { checkMatcher, isMatcher, MATCHER_KEYS } from './matchers';
+import { checkMatcher, MATCHER_KEYS } from './matchers';
 import { defaultExamplesDir, generateExampleCases, readExample, type GeneratorSpec } from './examples';
 import { CASE_SCHEMA, GENERATOR_SCHEMA, STEP_KINDS, STEP_SCHEMAS, SUITE_SCHEMA } from './suite-schema';
 import { templateProblems } from './template';
 import {
-  PHASES, type CaptureSpec, type Case, type Check, type InputFile, type Phase, type Requirement, type SourceRef, type Step, type Suite,
+  PHASES, type CaptureSpec, type Case, type Check, type InputFile, type PayloadSource, type Phase, type Requirement, type SourceRef, type Step, type Suite,
 } from './types';
 
 /** One thing wrong with a suite. */
@@ -327,6 +327,34 @@ interface StepContext {
   readonly ns: Readonly<Record<string, string>>;
 }
 
+/** Reads and checks a payload source (`payload`, `payload-file`, `example`, `set`, `remove`, `replace`). */
+function payloadSource(fl: FileLoader, b: Record<string, any>, p: readonly PathSeg[], ctx: StepContext): { example?: { type: string; name: string; data: unknown }; normalised: PayloadSource } {
+  let payloadFile: { path: string; data: unknown } | undefined;
+  if (b['payload-file'] !== undefined) {
+    const data = fl.readDataFile(String(b['payload-file']), [...p, 'payload-file']);
+    if (data !== undefined) {
+      payloadFile = { path: String(b['payload-file']), data };
+      for (const t of templateProblems(data)) fl.problem([...p, 'payload-file'], `${b['payload-file']}: ${t}`);
+      for (const v of templateVariables(data)) if (!ctx.vars.has(v) && !ctx.exchanges.has(v)) fl.problem([...p, 'payload-file'], `${b['payload-file']}: \${${v}} is not defined before this step`);
+    }
+  }
+  let example: { type: string; name: string; data: unknown } | undefined;
+  if (b.example !== undefined) example = fl.readExampleRef(String(b.example), [...p, 'example']);
+  if (b.set) for (const k of Object.keys(b.set)) { try { checkPointer(k); } catch (err) { fl.problem([...p, 'set', k], (err as Error).message, true); } }
+  if (b.remove) (b.remove as string[]).forEach((k, i) => { try { checkPointer(k); } catch (err) { fl.problem([...p, 'remove', i], (err as Error).message); } });
+  return {
+    ...(example ? { example } : {}),
+    normalised: {
+      ...(b.payload !== undefined ? { payload: b.payload } : {}),
+      ...(payloadFile ? { payloadFile } : {}),
+      ...(example ? { example } : {}),
+      ...(b.set ? { set: b.set } : {}),
+      ...(b.remove ? { remove: b.remove } : {}),
+      ...(b.replace ? { replace: b.replace } : {}),
+    },
+  };
+}
+
 function normaliseStep(fl: FileLoader, raw: unknown, at: readonly PathSeg[], index: number, ctx: StepContext): Step | undefined {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) { fl.problem(at, 'a step is a mapping with one key: ' + STEP_KINDS.join(', ')); return undefined; }
   const keys = Object.keys(raw);
@@ -367,25 +395,14 @@ function normaliseStep(fl: FileLoader, raw: unknown, at: readonly PathSeg[], ind
     case 'notify': {
       const sources = ['payload', 'payload-file', 'example', 'body', ...(kind === 'send' ? ['raw'] : [])].filter((k) => b[k] !== undefined);
       if (sources.length > 1) fl.problem(p, `give one of payload, payload-file, example, body${kind === 'send' ? ', raw' : ''} (found ${sources.join(', ')})`);
-      if (kind === 'notify' && !sources.length) fl.problem(p, 'give payload, payload-file or body');
+      if (kind === 'notify' && !sources.length) fl.problem(p, 'give payload, payload-file, example or body');
       if (kind === 'send' && !sources.length && b.type === undefined) fl.problem(p, 'give a type and a payload (payload, payload-file or example), or body or raw');
       const whole = b.body !== undefined || b.raw !== undefined;
       if (whole && (b.type !== undefined || b.set || b.remove || b.replace)) fl.problem(p, 'body and raw are sent as they are: type, set, remove and replace do not apply');
+      if (whole && b['message-id'] !== undefined) fl.problem([...p, 'message-id'], 'with body, give the message id as body.messageId');
       if (b['content-type'] !== undefined && b.raw === undefined) fl.problem([...p, 'content-type'], 'content-type applies to raw bodies');
-      let payloadFile: { path: string; data: unknown } | undefined;
-      if (b['payload-file'] !== undefined) {
-        const data = fl.readDataFile(String(b['payload-file']), [...p, 'payload-file']);
-        if (data !== undefined) {
-          payloadFile = { path: String(b['payload-file']), data };
-          for (const t of templateProblems(data)) fl.problem([...p, 'payload-file'], `${b['payload-file']}: ${t}`);
-          for (const v of templateVariables(data)) if (!ctx.vars.has(v) && !ctx.exchanges.has(v)) fl.problem([...p, 'payload-file'], `${b['payload-file']}: \${${v}} is not defined before this step`);
-        }
-      }
-      let example: { type: string; name: string; data: unknown } | undefined;
-      if (b.example !== undefined) example = fl.readExampleRef(String(b.example), [...p, 'example']);
-      if (b.set) for (const k of Object.keys(b.set)) { try { checkPointer(k); } catch (err) { fl.problem([...p, 'set', k], (err as Error).message, true); } }
-      if (b.remove) (b.remove as string[]).forEach((k, i) => { try { checkPointer(k); } catch (err) { fl.problem([...p, 'remove', i], (err as Error).message); } });
-      const type = b.type ?? example?.type;
+      const src = payloadSource(fl, b, p, ctx);
+      const type = b.type ?? src.example?.type;
       if (!whole && sources.length && type === undefined) fl.problem(p, 'missing "type" (the catalogue message type)');
       if (b.as !== undefined) ctx.exchanges.add(b.as);
       if (kind === 'send') ctx.hasExchange = true;
@@ -393,21 +410,48 @@ function normaliseStep(fl: FileLoader, raw: unknown, at: readonly PathSeg[], ind
       const common = {
         index, source,
         ...(type !== undefined ? { type: String(type) } : {}),
-        ...(b.payload !== undefined ? { payload: b.payload } : {}),
-        ...(payloadFile ? { payloadFile } : {}),
-        ...(b.set ? { set: b.set } : {}),
+        ...src.normalised,
         ...(b.body !== undefined ? { body: b.body } : {}),
         ...(b.as !== undefined ? { as: b.as } : {}),
       };
-      if (kind === 'notify') return { kind: 'notify', ...common };
+      if (kind === 'notify') return { kind: 'notify', ...common, ...(b['message-id'] !== undefined ? { messageId: String(b['message-id']) } : {}) };
       return {
         kind: 'send', ...common,
-        ...(example ? { example } : {}),
         ...(b.raw !== undefined ? { raw: b.raw } : {}),
         ...(b['content-type'] !== undefined ? { contentType: b['content-type'] } : {}),
-        ...(b.remove ? { remove: b.remove } : {}),
-        ...(b.replace ? { replace: b.replace } : {}),
         ...(b.headers ? { headers: lowerKeys<string>(b.headers) } : {}),
+      };
+    }
+    case 'mock-state': {
+      const actions = ['apply', 'link', 'esp-hits', 'clear-esp-hits'].filter((k) => b[k] !== undefined);
+      if (actions.length !== 1) {
+        fl.problem(p, `give exactly one of apply, link, esp-hits, clear-esp-hits: true${actions.length ? ` (found ${actions.join(', ')})` : ''}`);
+        return undefined;
+      }
+      const action = actions[0] as 'apply' | 'link' | 'esp-hits' | 'clear-esp-hits';
+      if (b.as !== undefined) ctx.exchanges.add(b.as);
+      if (action === 'apply') {
+        const a = b.apply as Record<string, any>;
+        const ap = [...p, 'apply'];
+        const sources = ['payload', 'payload-file', 'example'].filter((k) => a[k] !== undefined);
+        if (sources.length !== 1) fl.problem(ap, `give one of payload, payload-file, example${sources.length ? ` (found ${sources.join(', ')})` : ''}`);
+        if (!a.sender.includes('${') && !/^[A-Z]{2}$/.test(a.sender)) fl.problem([...ap, 'sender'], 'a Member State code: two capital letters, e.g. SE');
+        const src = payloadSource(fl, a, ap, ctx);
+        const type = a.type ?? src.example?.type;
+        if (type === undefined) fl.problem(ap, 'missing "type" (the catalogue message type)');
+        if (fl.problems.length > before) return undefined;
+        return { kind: 'mock-state', index, source, action, apply: { type: String(type), sender: String(a.sender), ...src.normalised }, ...(b.as !== undefined ? { as: b.as } : {}) };
+      }
+      if (action === 'link') {
+        const colour = b.link.colour as string | undefined;
+        const COLOURS = ['YELLOW', 'GREEN', 'RED', 'WHITE'];
+        if (colour !== undefined && !colour.includes('${') && !COLOURS.includes(colour)) fl.problem([...p, 'link', 'colour'], `must be one of: ${COLOURS.join(', ')}`);
+      }
+      if (fl.problems.length > before) return undefined;
+      return {
+        kind: 'mock-state', index, source, action,
+        ...(action === 'link' || action === 'esp-hits' ? { body: b[action] } : {}),
+        ...(b.as !== undefined ? { as: b.as } : {}),
       };
     }
     case 'request': {

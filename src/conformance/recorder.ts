@@ -14,6 +14,10 @@
  *   result and code. Messages that `failed` (transport trouble) or were `refused` (503)
  *   cannot be reproduced by a healthy stack; they are listed in the case's description and
  *   left out; a case with nothing else is written as skipped. Unsettled messages are left out.
+ * - A case whose outcomes depended on central state the recording does not recreate (a file
+ *   created before the window or by another Member State, a consultation another Member State
+ *   opened, MID links, hits of the automated queries) cannot give the same outcomes on a
+ *   replay: it is written whole, as skipped, saying what it depended on.
  */
 import { stringify } from 'yaml';
 import { getType } from '../catalogue/catalogue';
@@ -57,6 +61,8 @@ export interface Recording {
   readonly leftOut: Readonly<Record<string, number>>;
   /** Fields pseudonymised, by kind. */
   readonly pseudonymised: Readonly<Record<string, number>>;
+  /** Cases written as skipped because they depend on central state the recording does not recreate. */
+  readonly dependentCases: number;
 }
 
 /** A recording cannot be made. */
@@ -104,6 +110,51 @@ function templated(v: unknown, map: ReadonlyMap<string, string>): unknown {
   if (Array.isArray(v)) return v.map((x) => templated(x, map));
   if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, templated(x, map)]));
   return v;
+}
+
+/** What a type creates at central for later messages to refer to: the pointer of its identifier. */
+const CREATES: Readonly<Record<string, string>> = Object.freeze({
+  'vis.application.create': '/applicationNumber',
+  'vis.lsvrp.application.create': '/applicationNumber',
+  'vismail.consultation.request': '/consultationId',
+});
+
+/**
+ * What a replayable message's outcome depended on that the messages before it in its case
+ * (`created`: identifiers they created at central) do not recreate; undefined when nothing.
+ */
+function externalDependency(it: Item, created: ReadonlySet<string>): string | undefined {
+  const code = it.rec.answer?.code;
+  const delivered = it.rec.state === 'delivered';
+  const at = (ptr: string): string | undefined => {
+    const v = getPointer(it.payload, ptr);
+    return typeof v === 'string' ? v : undefined;
+  };
+  const file = at('/applicationNumber');
+  const fileKnown = file !== undefined && created.has(file);
+  switch (it.type) {
+    case 'vis.application.search':
+    case 'io.esp.search':
+      return undefined; // answered whatever central holds; only the outcome is expected
+    case 'vis.application.create':
+    case 'vis.lsvrp.application.create':
+      return code === 'VIS_ERR_DUPLICATE_APPLICATION' && !fileKnown ? 'an application file created before the recording or by another Member State' : undefined;
+    case 'io.mid.link.verify':
+    case 'io.mid.icf.retrieve':
+      return code === 'VIS_ERR_UNKNOWN_LINK' ? undefined : 'a MID link (the MID creates links, not this gateway)';
+    case 'vismail.consultation.reply': {
+      const c = at('/consultationId');
+      if (code === 'VIS_ERR_UNKNOWN_CONSULTATION' || (c !== undefined && created.has(c))) return undefined;
+      return 'a consultation another Member State opened, or one opened before the recording';
+    }
+    case 'vis.hit.verify':
+      if (delivered || code === 'VIS_ERR_HIT_ALREADY_VERIFIED') return 'hits of the automated queries (what the ESP found)';
+      break;
+    default:
+      break;
+  }
+  if (file === undefined || code === 'VIS_ERR_UNKNOWN_APPLICATION' || fileKnown) return undefined;
+  return 'an application file created before the recording or by another Member State';
 }
 
 interface Item {
@@ -168,6 +219,7 @@ export async function recordSuite(opts: RecordOptions): Promise<Recording> {
 
   const cases: Record<string, unknown>[] = [];
   let n = 0;
+  let dependent = 0;
   for (const group of groups.values()) {
     n++;
     const replayable = group.filter((it) => it.rec.state === 'delivered' || it.rec.state === 'rejected');
@@ -178,6 +230,16 @@ export async function recordSuite(opts: RecordOptions): Promise<Recording> {
     // Under --pseudonymize the shape example is itself pseudonymised: no recorded identifier is written.
     for (const it of group) for (const v of it.ids) if (!map.has(v)) map.set(v, `\${unique-like:id${map.size + 1}:${pseudo ? pseudo.shape(v, 'identifier') : v}}`);
     const steps: Record<string, unknown>[] = [];
+    const created = new Set<string>();
+    const depends = new Set<string>();
+    for (const it of replayable) {
+      const why = externalDependency(it, created);
+      if (why) depends.add(why);
+      const ptr = CREATES[it.type];
+      const v = ptr !== undefined && it.rec.state === 'delivered' ? getPointer(it.payload, ptr) : undefined;
+      if (typeof v === 'string') created.add(v);
+    }
+    if (depends.size) dependent++;
     replayable.forEach((it, k) => {
       const name = `m${k + 1}`;
       steps.push({ send: { type: it.type, payload: templated(escapeTemplates(it.payload), map), as: name } });
@@ -198,7 +260,8 @@ export async function recordSuite(opts: RecordOptions): Promise<Recording> {
       title: `${outcomes.join(', ')}`.slice(0, 300) || `${types.join(', ')} (not replayable)`,
       article,
       tags: ['recorded', ...types],
-      ...(replayable.length ? {} : { skip: `only messages that ${[...new Set(notReplayed.map((it) => it.rec.state))].join(' or ')} when recorded` }),
+      ...(!replayable.length ? { skip: `only messages that ${[...new Set(notReplayed.map((it) => it.rec.state))].join(' or ')} when recorded` }
+        : depends.size ? { skip: `depends on central state the recording does not recreate: ${[...depends].join('; ')}` } : {}),
       steps: replayable.length ? steps : [{ wait: 0 }],
     });
   }
@@ -228,7 +291,7 @@ export async function recordSuite(opts: RecordOptions): Promise<Recording> {
   return {
     yaml: header + stringify(suite, { lineWidth: 0, aliasDuplicateObjects: false }),
     messages: items.length, cases: cases.length, leftOut,
-    pseudonymised: pseudo ? { ...pseudo.counts } : {},
+    pseudonymised: pseudo ? { ...pseudo.counts } : {}, dependentCases: dependent,
   };
 }
 

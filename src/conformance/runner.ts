@@ -22,7 +22,7 @@ import { hash32, interpolate, interpolateString, TemplateError, type TemplateSco
 import {
   PHASES,
   type Case, type CaseResult, type Check, type CheckResult, type Counts, type Exchange, type ExpectStep, type ExpectWebhookStep,
-  type MockStep, type Phase, type PhaseResult, type RunResult, type Step, type StepResult, type Suite, type Verdict,
+  type MockStateStep, type MockStep, type PayloadSource, type Phase, type PhaseResult, type RunResult, type Step, type StepResult, type Suite, type Verdict,
 } from './types';
 import { compileXPath, xpathResultToJson } from './xpath';
 
@@ -74,7 +74,7 @@ export interface RunHooks {
 
 /** An HTTP exchange a case made, by name. */
 interface ExchangeRecord {
-  readonly kind: 'send' | 'request' | 'notify' | 'webhook';
+  readonly kind: 'send' | 'request' | 'notify' | 'webhook' | 'mock-state';
   readonly type?: string;
   /** Message id (send, notify answers with an id). */
   readonly id?: string;
@@ -135,6 +135,8 @@ class CaseRun {
   readonly exchanges = new Map<string, ExchangeRecord>();
   lastExchange?: string;
   faultsSet = false;
+  /** The case configured ESP hits at the mock: they are removed after it. */
+  espHitsSet = false;
   private auto = 0;
   readonly types = new Set<string>();
   /** Webhook callbacks already matched by an earlier step. */
@@ -329,6 +331,11 @@ class Runner {
         // A case must not leave faults behind for the next one, whatever happened.
         await this.mock('POST', '/_mock/faults', {}).catch(() => undefined);
       }
+      if (cr.espHitsSet) {
+        // ESP configuration is global to the mock and adds up: a case's hits must not find
+        // files other cases create.
+        await this.mock('DELETE', '/_mock/state/esp-hits').catch(() => undefined);
+      }
     }
     return {
       id: c.id, title: c.title, article: c.article, phase: c.phase, tags: c.tags, suiteId: s.id, file: s.file, line: c.source.line,
@@ -384,6 +391,7 @@ class Runner {
       case 'expect': return this.expect(cr, st, ctx);
       case 'capture': return this.capture(cr, st, ctx);
       case 'mock': return this.mockStep(cr, st, ctx);
+      case 'mock-state': return this.mockState(cr, st, ctx);
       case 'wait': await sleep(st.ms); return;
       case 'notify': return this.notify(cr, st, ctx);
       case 'expect-webhook': return this.expectWebhook(cr, st, ctx);
@@ -391,7 +399,7 @@ class Runner {
   }
 
   /** Builds a payload from its source and the step's edits. */
-  private payloadOf(cr: CaseRun, st: { example?: { data: unknown }; payloadFile?: { data: unknown }; payload?: unknown; set?: Readonly<Record<string, unknown>>; remove?: readonly string[]; replace?: Readonly<Record<string, unknown>> }): unknown {
+  private payloadOf(cr: CaseRun, st: PayloadSource): unknown {
     // Examples are others' data, taken literally; inline and file payloads are templates.
     let payload: unknown = st.example ? structuredClone(st.example.data) : st.payloadFile ? cr.resolve(st.payloadFile.data) : st.payload !== undefined ? cr.resolve(st.payload) : {};
     if (st.replace) {
@@ -460,14 +468,72 @@ class Runner {
   }
 
   private async notify(cr: CaseRun, st: Extract<Step, { kind: 'notify' }>, ctx: StepCtx): Promise<void> {
-    const body = st.body !== undefined ? cr.resolve(st.body) : { type: st.type, payload: this.payloadOf(cr, st) };
+    const body = st.body !== undefined ? cr.resolve(st.body) : { type: st.type, payload: this.payloadOf(cr, st), ...(st.messageId !== undefined ? { messageId: String(cr.resolve(st.messageId)) } : {}) };
+    if (st.type) cr.types.add(st.type);
     const answer = await this.mock('POST', '/_mock/notify', body);
     const id = answer.body && typeof answer.body === 'object' ? (answer.body as Record<string, unknown>).id : undefined;
     const name = this.record(cr, st.as, { kind: 'notify', ...(st.type ? { type: st.type } : {}), ...(typeof id === 'string' ? { id } : {}), answer });
     ctx.exchanges.push({ label: `POST /_mock/notify (${name})`, request: { method: 'POST', url: `${this.mockUrl}/_mock/notify`, body }, response: { status: answer.status, headers: answer.headers, body: answer.body } });
-    ctx.setLabel(`notify ${st.type ?? ''} as ${name} → HTTP ${answer.status}`);
+    const gatewayStatus = answer.body && typeof answer.body === 'object' ? (answer.body as Record<string, unknown>).gatewayStatus : undefined;
+    ctx.setLabel(`notify ${st.type ?? ''} as ${name} → HTTP ${answer.status}${gatewayStatus !== undefined ? `, gateway HTTP ${String(gatewayStatus)}` : ''}`);
     if (answer.status < 200 || answer.status > 299) {
-      throw new StepFailure(`the mock did not push the notification: HTTP ${answer.status}${answer.status === 404 ? ' (this mock has no /_mock/notify)' : ''}`);
+      const code = problemCode(answer);
+      throw new StepFailure(`the mock did not push the notification: HTTP ${answer.status}${answer.status === 404 ? ' (this mock has no /_mock/notify)' : code ? ` ${code}` : ''}`, code === 'MOCK_NOTIFY_FAILED' ? 'notification not pushed' : undefined);
+    }
+  }
+
+  /** `mock-state`: seeds central's state over the mock's control endpoint. */
+  private async mockState(cr: CaseRun, st: MockStateStep, ctx: StepCtx): Promise<void> {
+    let method = 'POST';
+    let p: string;
+    let body: unknown;
+    let what: string;
+    switch (st.action) {
+      case 'apply': {
+        const a = st.apply!;
+        const sender = String(cr.resolve(a.sender));
+        p = '/_mock/state/apply';
+        body = { type: a.type, sender, payload: this.payloadOf(cr, a) };
+        what = `apply ${a.type} as ${sender}`;
+        break;
+      }
+      case 'link': {
+        p = '/_mock/state/links';
+        body = cr.resolve(st.body);
+        const b = body as { linkId?: unknown; colour?: unknown; verifierMemberState?: unknown };
+        what = `link ${String(b.linkId)} ${String(b.colour ?? 'YELLOW')}${b.verifierMemberState !== undefined ? ` verifier ${String(b.verifierMemberState)}` : ''}`;
+        break;
+      }
+      case 'esp-hits': {
+        p = '/_mock/state/esp-hits';
+        body = cr.resolve(st.body);
+        // Set before the request: a half-applied configuration is removed too.
+        cr.espHitsSet = true;
+        const entries = Array.isArray(body) ? body : [body];
+        const hits = entries.reduce((n: number, e) => n + (((e as { hits?: unknown[] }).hits ?? []).length), 0);
+        what = `esp-hits ${entries.length} entr${entries.length === 1 ? 'y' : 'ies'}, ${hits} hit${hits === 1 ? '' : 's'}`;
+        break;
+      }
+      case 'clear-esp-hits':
+        method = 'DELETE';
+        p = '/_mock/state/esp-hits';
+        what = 'clear-esp-hits';
+        cr.espHitsSet = false;
+        break;
+    }
+    const answer = await this.mock(method, p, body);
+    const name = this.record(cr, st.as, { kind: 'mock-state', answer });
+    ctx.exchanges.push({ label: `${method} ${p} (${name})`, request: { method, url: this.mockUrl + p, ...(body !== undefined ? { body } : {}) }, response: { status: answer.status, headers: answer.headers, body: answer.body } });
+    const outcome = answer.body && typeof answer.body === 'object' ? (answer.body as Record<string, unknown>) : {};
+    ctx.setLabel(`mock-state ${what}${st.as ? ` as ${name}` : ''} → HTTP ${answer.status}${st.action === 'apply' && typeof outcome.code === 'string' ? ` ${outcome.code}` : ''}`);
+    if (answer.status === 404) throw new StepFailure(`the mock cannot seed its state: ${method} ${p} answered 404 (a mock without /_mock/state)`, 'mock without /_mock/state');
+    if (answer.status !== 200) {
+      const msg = typeof outcome.message === 'string' ? outcome.message : undefined;
+      throw new StepFailure(`the mock refused to seed: HTTP ${answer.status}${outcome.code ? ` ${String(outcome.code)}` : ''}${msg ? `: ${msg}` : ''}`, 'mock refused to seed');
+    }
+    // A seeding message central refuses prepares nothing: the case cannot mean what it says.
+    if (st.action === 'apply' && outcome.result !== 'ACCEPTED') {
+      throw new StepFailure(`central refused the seeded ${st.apply!.type}: ${isCode(outcome.code) ? outcome.code : 'no code'}${isCode(outcome.reason) ? ` (${outcome.reason})` : ''}`, 'seeding refused by central');
     }
   }
 
@@ -808,6 +874,7 @@ export function stepLabel(st: Step): string {
     case 'expect': return `expect ${st.message ?? '(last)'}${st.status ? ` status ${Array.isArray(st.status) ? st.status.join('|') : st.status}` : ''}`;
     case 'capture': return `capture ${Object.keys(st.vars).join(', ')}`;
     case 'mock': return st.action === 'faults' ? `mock faults ${Object.keys(st.faults ?? {}).join(', ')}` : `mock ${st.action}`;
+    case 'mock-state': return `mock-state ${st.action === 'apply' ? `apply ${st.apply!.type}` : st.action}`;
     case 'wait': return `wait ${st.ms} ms`;
     case 'notify': return `notify ${st.type ?? ''}`;
     case 'expect-webhook': return `expect-webhook${st.event !== undefined && typeof st.event === 'string' ? ` ${st.event}` : ''}`;

@@ -40,6 +40,39 @@ const payloadSources = {
   replace: { type: 'object' },
 };
 
+/** One ESP configuration entry of `mock-state: {esp-hits: …}` (the mock's `EspHitConfig`). */
+const espEntry = {
+  type: 'object',
+  properties: {
+    identity: {
+      type: 'object',
+      properties: { surname: str, firstNames: str, dateOfBirth: str },
+      required: ['surname'],
+      additionalProperties: false,
+    },
+    travelDocument: {
+      type: 'object',
+      properties: { number: str, issuingCountry: str },
+      required: ['number'],
+      additionalProperties: false,
+    },
+    hits: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          sourceSystem: str, recordId: str, matchedOn: { type: 'array', items: str },
+          identity: { type: 'object' }, travelDocument: { type: 'object' }, detail: { type: 'string' },
+        },
+        required: ['sourceSystem', 'recordId'],
+        additionalProperties: false,
+      },
+    },
+  },
+  required: ['hits'],
+  additionalProperties: false,
+};
+
 /** Schema of each step kind's body, by kind. */
 export const STEP_SCHEMAS: Readonly<Record<string, object>> = Object.freeze({
   send: {
@@ -155,8 +188,41 @@ export const STEP_SCHEMAS: Readonly<Record<string, object>> = Object.freeze({
   },
   notify: {
     type: 'object',
-    properties: { ...payloadSources, body: {}, as: name },
+    properties: { ...payloadSources, 'message-id': str, body: {}, as: name },
     additionalProperties: false,
+  },
+  'mock-state': {
+    type: 'object',
+    properties: {
+      apply: {
+        type: 'object',
+        properties: { ...payloadSources, sender: str },
+        required: ['sender'],
+        additionalProperties: false,
+      },
+      link: {
+        type: 'object',
+        properties: {
+          linkId: str,
+          colour: str,
+          records: {
+            type: 'array',
+            minItems: 2,
+            items: { type: 'object', properties: { system: str, recordId: str }, required: ['system', 'recordId'], additionalProperties: false },
+          },
+          verifierMemberState: str,
+          verifierName: str,
+          singleIdentificationNumber: str,
+        },
+        required: ['linkId', 'records'],
+        additionalProperties: false,
+      },
+      'esp-hits': { anyOf: [espEntry, { type: 'array', items: espEntry, minItems: 1 }] },
+      'clear-esp-hits': { const: true },
+      as: name,
+    },
+    additionalProperties: false,
+    minProperties: 1,
   },
   'expect-webhook': {
     type: 'object',

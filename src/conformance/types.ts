@@ -158,15 +158,50 @@ export interface RequestStep extends StepBase {
   readonly as?: string;
 }
 
+/** Where a payload comes from and how it is edited (send, notify, mock-state apply). */
+export interface PayloadSource {
+  /** Inline payload (templates interpolated at run time). */
+  readonly payload?: unknown;
+  /** Payload read from a file at load time (templates interpolated at run time). */
+  readonly payloadFile?: { readonly path: string; readonly data: unknown };
+  /** Payload of a catalogue example (`<type>/<name>`), taken literally. */
+  readonly example?: { readonly type: string; readonly name: string; readonly data: unknown };
+  /** JSON Pointer → value, applied to the payload after `replace`. */
+  readonly set?: Readonly<Record<string, unknown>>;
+  /** Pointers removed from the payload. */
+  readonly remove?: readonly string[];
+  /** String value → replacement (inside longer strings too for keys of four or more characters). */
+  readonly replace?: Readonly<Record<string, unknown>>;
+}
+
 /** `notify`: the mock pushes a central notification to the gateway (`POST /_mock/notify`). */
-export interface NotifyStep extends StepBase {
+export interface NotifyStep extends StepBase, PayloadSource {
   readonly kind: 'notify';
   readonly type?: string;
-  readonly payload?: unknown;
-  readonly payloadFile?: { readonly path: string; readonly data: unknown };
-  readonly set?: Readonly<Record<string, unknown>>;
+  /** The notification's message id (templates allowed: `${n}` repeats notification `n`); default: a new one. */
+  readonly messageId?: string;
   /** The whole body posted to `/_mock/notify` instead of `{type, payload}`. */
   readonly body?: unknown;
+  readonly as?: string;
+}
+
+/**
+ * `mock-state`: seeds the mock central's state through its control endpoint, as other
+ * Member States and the other EU systems would have left it (`/_mock/state/*`).
+ */
+export interface MockStateStep extends StepBase {
+  readonly kind: 'mock-state';
+  /**
+   * `apply`: a message applied to central's state as another Member State sent it (it must be
+   * accepted); `link`: a MID link; `esp-hits`: what the ESP and the automated queries find
+   * (removed again after the case); `clear-esp-hits`: remove every ESP configuration entry.
+   */
+  readonly action: 'apply' | 'link' | 'esp-hits' | 'clear-esp-hits';
+  /** For `apply`: the message type, its sender and its payload. */
+  readonly apply?: PayloadSource & { readonly type: string; readonly sender: string };
+  /** For `link` and `esp-hits`: the body posted (templates interpolated at run time). */
+  readonly body?: unknown;
+  /** Exchange name: the mock's answer, for `expect … response` and `capture … from: response`. */
   readonly as?: string;
 }
 
@@ -187,7 +222,7 @@ export interface ExpectWebhookStep extends StepBase {
 }
 
 /** Any step. */
-export type Step = SendStep | ExpectStep | CaptureStep | MockStep | WaitStep | RequestStep | NotifyStep | ExpectWebhookStep;
+export type Step = SendStep | ExpectStep | CaptureStep | MockStep | MockStateStep | WaitStep | RequestStep | NotifyStep | ExpectWebhookStep;
 
 /** Something a case needs from the run; without it the case is skipped. */
 export type Requirement = 'webhook';

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { run as davis } from '../../src/cli/main';
 import { loadSuites, parseSuite } from '../../src/conformance/loader';
 import { runSuites } from '../../src/conformance/runner';
+import { listTypes } from '../../src/catalogue/catalogue';
 import { readStatement } from '../../src/conformance/statement';
 import type { RunResult } from '../../src/conformance/types';
 import { loadTrustStore } from '../../src/signing/pki';
@@ -23,11 +24,14 @@ describe('the bundled conformance suite against a real stack (gateway, RabbitMQ,
   let output: string;
 
   beforeAll(async () => {
+    // The runner's callback receiver listens on `port` (--webhook-port); the gateway calls it.
     port = await freePort();
     s = await startStack({
       central: { retryBaseMs: 100, maxAttempts: 20, breakerThreshold: 50 },
       webhook: { url: `http://127.0.0.1:${port}/hooks`, secret, retryBaseMs: 100 },
     });
+    // Where the mock pushes central's notifications (`davis dev` sets it; startStack does not).
+    s.mock.notifyUrl = `${s.url}/v1/central/notifications`;
   });
   afterAll(async () => { await s?.stop(); });
 
@@ -41,13 +45,24 @@ describe('the bundled conformance suite against a real stack (gateway, RabbitMQ,
     ]);
     output = r.out;
     run = JSON.parse(readFileSync(files.json, 'utf8'));
-    const failed = run.cases.filter((c) => c.verdict !== 'passed').map((c) => `${c.id}: ${c.verdict} ${c.reason ?? ''}`);
+    // Skipped only: invalid notification examples that have no wire form (central cannot send them).
+    const noWireForm = (c: RunResult['cases'][number]) => c.verdict === 'skipped' && /^no wire form, so central cannot send it/.test(c.reason ?? '');
+    const failed = run.cases.filter((c) => c.verdict !== 'passed' && !noWireForm(c)).map((c) => `${c.id}: ${c.verdict} ${c.reason ?? ''}`);
     expect(failed).toEqual([]);
     expect(r.code).toBe(0);
     expect(run.phases.map((p) => [p.phase, p.verdict])).toEqual([['connectivity', 'passed'], ['compliance', 'passed'], ['robustness', 'passed']]);
-    expect(run.cases.find((c) => c.id === 'COMP-HOOK-001')?.verdict).toBe('passed');
+    expect(run.cases.filter(noWireForm).every((c) => c.tags.includes('invalid') && c.tags.includes('notification'))).toBe(true);
+    // The callback cases run (a receiver is there): outcome callbacks and one per notification type.
+    const hooked = ['COMP-HOOK-001', 'COMP-NOTIF-001', 'COMP-NOTIF-002', 'COMP-NOTIF-003', 'COMP-NOTIF-004', 'COMP-NOTIF-005'];
+    expect(hooked.map((id) => [id, run.cases.find((c) => c.id === id)?.verdict])).toEqual(hooked.map((id) => [id, 'passed']));
+    // Central's rules on seeded state, and every notification type's valid examples pushed by the mock.
+    expect(run.cases.filter((c) => c.tags.includes('seeded')).length).toBeGreaterThanOrEqual(7);
+    for (const t of listTypes({ direction: 'inbound' })) {
+      const generated = run.cases.filter((c) => c.tags.includes(t.id) && c.tags.includes('valid'));
+      expect({ type: t.id, passed: generated.length > 0 && generated.every((c) => c.verdict === 'passed') }).toEqual({ type: t.id, passed: true });
+    }
     expect(r.out.match(/^\s+\d+\/\d+ (PASS|FAIL|SKIP|ERR ) /gm)).toHaveLength(run.counts.total);
-    expect(r.out).toMatch(/^total\s+\d+\s+\d+\s+0\s+0\s+0\s+PASSED/m);
+    expect(r.out).toMatch(new RegExp(`^total\\s+\\d+\\s+\\d+\\s+0\\s+0\\s+${run.cases.filter(noWireForm).length}\\s+PASSED`, 'm'));
     expect(r.out).toContain(`--seed 42 --run-id ${run.runId}`);
   }, 170000);
 
@@ -102,6 +117,46 @@ describe('the bundled conformance suite against a real stack (gateway, RabbitMQ,
     expect(c.map((x) => x.urls)).not.toEqual(a.map((x) => x.urls));
   }, 60000);
 
+  test('mock-state: a seed central refuses fails the step with its code; ESP hits are removed after the case; a notification without wire form is the mock\'s refusal', async () => {
+    const suite = parseSuite(`suite: seeding
+title: seeding
+phase: compliance
+cases:
+  - id: SEED-001
+    title: a seed central refuses
+    article: test
+    steps:
+      - mock-state: { apply: { type: vis.visa.issue, example: vis.visa.issue/valid-uniform-visa-multiple-entry, replace: { FI-HEL-2025-000123: 'NONE-\${unique:a}' }, sender: SE } }
+      - wait: 1ms
+  - id: SEED-002
+    title: ESP hits, then the case ends
+    article: test
+    steps:
+      - mock-state: { esp-hits: { travelDocument: { number: 'X\${random:doc}' }, hits: [{ sourceSystem: SIS, recordId: r1 }] }, as: esp }
+      - expect: { message: esp, http: 200, response: [{ pointer: /entries, gte: 1 }] }
+  - id: SEED-003
+    title: a link the mock refuses (twice the same id)
+    article: test
+    steps:
+      - mock-state: { link: { linkId: 'L-\${unique:l}', records: [{ system: VIS, recordId: a }, { system: SIS, recordId: b }] } }
+      - mock-state: { link: { linkId: 'L-\${unique:l}', records: [{ system: VIS, recordId: a }, { system: SIS, recordId: b }] } }
+  - id: SEED-004
+    title: a notification without wire form
+    article: test
+    steps:
+      - notify: { example: vis.notification.hit/invalid-no-hits, as: n }
+`, path.join(SUITE_DIR, 'seeding.yaml'));
+    const r = await runSuites([suite], { gatewayUrl: s.url, mockControlUrl: s.controlUrl, seed: 3 });
+    const by = (id: string) => r.cases.find((c) => c.id === id)!;
+    expect([by('SEED-001').verdict, by('SEED-001').reason, by('SEED-001').cause]).toEqual(['failed', 'step 1 mock-state: central refused the seeded vis.visa.issue: VIS_ERR_UNKNOWN_APPLICATION', 'seeding refused by central']);
+    expect(by('SEED-001').steps[0].label).toMatch(/^mock-state apply vis\.visa\.issue as SE → HTTP 200 VIS_ERR_UNKNOWN_APPLICATION$/);
+    expect(by('SEED-002').verdict).toBe('passed');
+    expect(((await (await fetch(`${s.controlUrl}/_mock/state`)).json()) as { espHitConfigurations: number }).espHitConfigurations).toBe(0);
+    expect([by('SEED-003').verdict, by('SEED-003').reason]).toEqual(['failed', expect.stringMatching(/^step 2 mock-state: the mock refused to seed: HTTP 400 MOCK_BAD_STATE: a MID link L-\S+ exists$/)]);
+    expect([by('SEED-004').verdict, by('SEED-004').cause]).toEqual(['failed', 'notification not pushed']);
+    expect(by('SEED-004').reason).toMatch(/the mock did not push the notification: HTTP 502 MOCK_NOTIFY_FAILED/);
+  });
+
   test('record then replay: the journal\'s traffic becomes a pseudonymised suite that reproduces the recorded outcomes', async () => {
     const out = path.join(path.dirname(files.json), 'recorded.yaml');
     const r = await conformance(['record', '--since', started, '--journal', path.join(s.dataDir, 'journal.sqlite'), '--pseudonymize', '--out', out]);
@@ -114,6 +169,12 @@ describe('the bundled conformance suite against a real stack (gateway, RabbitMQ,
     // A duplicate stays a duplicate: messages about one application are one case, in order.
     const dup = suite.cases.filter((c) => JSON.stringify(c.steps).includes('VIS_ERR_DUPLICATE_APPLICATION'));
     expect(dup.length).toBeGreaterThan(0);
+    // What depended on seeded central state (another Member State's file or consultation, MID
+    // links, ESP hits) cannot give the same outcomes again: written, but skipped, saying why.
+    const dependent = suite.cases.filter((c) => /^depends on central state the recording does not recreate/.test(c.skip ?? ''));
+    expect(dependent.length).toBeGreaterThanOrEqual(6);
+    expect(r.err).toMatch(new RegExp(`; ${dependent.length} case\\(s\\) written as skipped: they depend on central state`));
+    expect(dependent.map((c) => c.skip).join('\n')).toMatch(/another Member State[\s\S]*MID link|MID link[\s\S]*another Member State/);
     const replay = await runSuites([suite], { gatewayUrl: s.url, mockControlUrl: s.controlUrl, seed: 1 });
     const failed = replay.cases.filter((c) => c.verdict !== 'passed' && c.verdict !== 'skipped').map((c) => `${c.id}: ${c.reason}`);
     expect(failed).toEqual([]);

@@ -1,10 +1,10 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CENTRAL_CODES } from '../../mocks/central-state';
-import { listTypes } from '../../src/catalogue/catalogue';
+import { ALLOWED_GROUNDS, CENTRAL_CODES, CentralState } from '../../mocks/central-state';
+import { getType, listTypes } from '../../src/catalogue/catalogue';
 import { formatProblem, loadSuites, parseSuite, SuiteLoadError, type SuiteProblem } from '../../src/conformance/loader';
-import type { ExpectStep, SendStep } from '../../src/conformance/types';
+import type { ExpectStep, MockStateStep, NotifyStep, SendStep } from '../../src/conformance/types';
 
 const SUITE_DIR = path.join(__dirname, '..', 'conformance');
 
@@ -141,6 +141,59 @@ cases:
     expect(msgs).toMatch(/cannot read no-such-file\.json: ENOENT/);
   });
 
+  test('mock-state: one action per step, a Member State as sender, a known colour, at least two linked records, ESP entries with hits', () => {
+    const p = problems(`${HEAD}  - id: A
+    title: t
+    article: Art 1
+    steps:
+      - mock-state: { link: { linkId: L1, records: [{ system: VIS, recordId: a }, { system: SIS, recordId: b }] }, clear-esp-hits: true }
+      - mock-state: { apply: { type: vis.application.create, payload: {}, sender: swe } }
+      - mock-state: { apply: { type: vis.application.create, sender: SE } }
+      - mock-state: { link: { linkId: L1, colour: BLUE, records: [{ system: VIS, recordId: a }, { system: SIS, recordId: b }] } }
+      - mock-state: { link: { linkId: L1, records: [{ system: VIS, recordId: a }] } }
+      - mock-state: { esp-hits: { travelDocument: { number: X1 } } }
+      - mock-state: { apply: { type: vis.application.create, payload: { applicationNumber: '\${nope}' }, sender: SE } }
+      - mock-state: {}
+`);
+    const at = (line: number) => p.filter((x) => x.line === line).map((x) => x.message).join(' | ');
+    expect(at(9)).toMatch(/give exactly one of apply, link, esp-hits, clear-esp-hits: true \(found link, clear-esp-hits\)/);
+    expect(at(10)).toMatch(/a Member State code: two capital letters/);
+    expect(at(11)).toMatch(/give one of payload, payload-file, example/);
+    expect(at(12)).toMatch(/must be one of: YELLOW, GREEN, RED, WHITE/);
+    expect(at(13)).toMatch(/must NOT have fewer than 2 items/);
+    expect(at(14)).toMatch(/missing required property "hits"/);
+    expect(at(15)).toMatch(/\$\{nope\} is not defined before this step/);
+    expect(at(16)).toMatch(/is empty; give apply, link, esp-hits, clear-esp-hits, as/);
+  });
+
+  test('mock-state and notify steps normalise: example payloads with replace and set, templates kept for run time', () => {
+    const [s] = [parseSuite(`${HEAD}  - id: A
+    title: t
+    article: Art 1
+    variables: { link: 'MID-\${unique:l}' }
+    steps:
+      - mock-state:
+          apply: { example: vis.application.create/valid-adult-business-representation, replace: { FI-HEL-2025-000123: 'X-\${unique:a}' }, sender: SE }
+          as: seeded
+      - mock-state: { link: { linkId: '\${link}', colour: YELLOW, records: [{ system: VIS, recordId: a }, { system: SIS, recordId: b }], verifierMemberState: FI } }
+      - mock-state: { esp-hits: [{ travelDocument: { number: X1 }, hits: [{ sourceSystem: SIS, recordId: r1 }] }] }
+      - mock-state: { clear-esp-hits: true }
+      - notify: { example: vis.notification.deleted/valid-acquired-nationality, set: { /ground: ACQUIRED_MEMBER_STATE_NATIONALITY }, as: n }
+      - notify: { example: vis.notification.deleted/valid-acquired-nationality, message-id: '\${n}', as: again }
+      - expect: { message: seeded, response: [{ pointer: /result, equals: ACCEPTED }] }
+`, 'suite.yaml')];
+    const steps = s.cases[0].steps;
+    const apply = steps[0] as MockStateStep;
+    expect(apply).toMatchObject({ kind: 'mock-state', action: 'apply', as: 'seeded', apply: { type: 'vis.application.create', sender: 'SE', replace: { 'FI-HEL-2025-000123': 'X-${unique:a}' } } });
+    expect(apply.apply?.example?.name).toBe('valid-adult-business-representation');
+    expect(steps[1]).toMatchObject({ kind: 'mock-state', action: 'link', body: { linkId: '${link}', colour: 'YELLOW' } });
+    expect(steps[2]).toMatchObject({ kind: 'mock-state', action: 'esp-hits', body: [{ travelDocument: { number: 'X1' } }] });
+    expect(steps[3]).toMatchObject({ kind: 'mock-state', action: 'clear-esp-hits' });
+    expect(steps[4] as NotifyStep).toMatchObject({ kind: 'notify', type: 'vis.notification.deleted', set: { '/ground': 'ACQUIRED_MEMBER_STATE_NATIONALITY' }, as: 'n' });
+    expect((steps[5] as NotifyStep).messageId).toBe('${n}');
+    expect(s.inputs.map((i) => path.basename(i.file))).toEqual(['valid-adult-business-representation.json', 'valid-acquired-nationality.json']);
+  });
+
   test('suites in a folder load together; a case id used in two files is an error', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'davis-suites-'));
     const one = (suite: string) => `suite: ${suite}\ntitle: t\nphase: robustness\ncases:\n  - id: SAME\n    title: t\n    article: Art 1\n    steps:\n      - wait: 1ms\n`;
@@ -185,7 +238,7 @@ describe('the bundled suite', () => {
   });
 
   test('covers every catalogue type with valid and invalid examples (generated, so new types are covered without editing YAML)', () => {
-    for (const t of listTypes()) {
+    for (const t of listTypes({ direction: 'all' })) {
       const mine = cases.filter((c) => c.generated?.type === t.id);
       expect({ type: t.id, valid: mine.some((c) => c.tags.includes('valid')), invalid: mine.some((c) => c.tags.includes('invalid')) })
         .toEqual({ type: t.id, valid: true, invalid: true });
@@ -193,13 +246,12 @@ describe('the bundled suite', () => {
   });
 
   test('every central code the mock answers with is expected by a case, or is one the gateway cannot provoke (docs/conformance.md)', () => {
-    // Through a correct gateway in dev mode these cannot happen: it always sends as its own
-    // Member State, validates before sending, and central's seeded state (hits, links,
-    // consultations by other States) is out of its reach. VIS_ERR_SIGNATURE: the wrong-key test.
+    // Through a correct gateway these cannot happen: it validates every payload against the
+    // type's JSON Schema and the wire XSD before it signs and sends (grounds are closed lists in
+    // the schemas, central handles every outbound type). What needs other Member States' files,
+    // MID links or ESP hits is seeded with mock-state. VIS_ERR_SIGNATURE: the wrong-key test.
     const unreachable = new Set([
-      'VIS_ERR_NOT_RESPONSIBLE_STATE', 'VIS_ERR_HIT_ALREADY_VERIFIED', 'VIS_ERR_NOT_VERIFYING_AUTHORITY', 'VIS_ERR_INVALID_LINK_TRANSITION',
-      'VIS_ERR_ALREADY_REPLIED', 'VIS_ERR_GROUND_NOT_ALLOWED', 'VIS_ERR_INVALID_PAYLOAD', 'VIS_ERR_SCHEMA', 'VIS_ERR_MALFORMED',
-      'VIS_ERR_UNSUPPORTED_OPERATION', 'VIS_ERR_SIGNATURE',
+      'VIS_ERR_GROUND_NOT_ALLOWED', 'VIS_ERR_INVALID_PAYLOAD', 'VIS_ERR_SCHEMA', 'VIS_ERR_MALFORMED', 'VIS_ERR_UNSUPPORTED_OPERATION', 'VIS_ERR_SIGNATURE',
     ]);
     const expected = new Set<string>();
     const add = (spec: unknown) => {
@@ -215,6 +267,42 @@ describe('the bundled suite', () => {
     }
     const missing = Object.keys(CENTRAL_CODES).filter((code) => !expected.has(code) && !unreachable.has(code));
     expect(missing).toEqual([]);
+    // The list stays as short as it truly is: a code a case expects is not "unreachable".
+    expect([...unreachable].filter((code) => expected.has(code))).toEqual([]);
+  });
+
+  test('the unreachable codes are truly unreachable: every closed list of grounds in the schemas is within what central allows', () => {
+    for (const [type, allowed] of Object.entries(ALLOWED_GROUNDS)) {
+      const schema = getType(type)!.schema as Record<string, any>;
+      const deref = (v: any): any => (v && typeof v.$ref === 'string' && v.$ref.startsWith('#/$defs/') ? deref(schema.$defs[v.$ref.slice(8)]) : v);
+      const found = new Set<string>();
+      const enums = (v: any, seen: Set<unknown>): void => {
+        v = deref(v);
+        if (!v || typeof v !== 'object' || seen.has(v)) return;
+        seen.add(v);
+        if (Array.isArray(v.enum)) v.enum.forEach((g: unknown) => found.add(String(g)));
+        for (const x of Object.values(v)) enums(x, seen);
+      };
+      const walk = (v: any, seen: Set<unknown>): void => {
+        v = deref(v);
+        if (!v || typeof v !== 'object' || seen.has(v)) return;
+        seen.add(v);
+        if (v.properties?.grounds) enums(v.properties.grounds, new Set());
+        for (const x of Object.values(v)) walk(x, seen);
+      };
+      walk(schema, new Set());
+      expect({ type, outside: [...found].filter((g) => !allowed.includes(g)), some: found.size > 0 }).toEqual({ type, outside: [], some: true });
+    }
+    // and central has a rule for every type the gateway sends (no VIS_ERR_UNSUPPORTED_OPERATION)
+    const state = new CentralState();
+    for (const t of listTypes()) expect([t.id, state.apply(t.id, 'FI', 'x', {}).code]).not.toEqual([t.id, 'VIS_ERR_UNSUPPORTED_OPERATION']);
+  });
+
+  test('a notify step and an expect-webhook for every notification type (central → UMA)', () => {
+    for (const t of listTypes({ direction: 'inbound' })) {
+      const hand = cases.filter((c) => !c.generated && c.steps.some((st) => st.kind === 'notify' && st.type === t.id) && c.steps.some((st) => st.kind === 'expect-webhook'));
+      expect({ type: t.id, cases: hand.length > 0, requires: hand.every((c) => c.requires.includes('webhook')) }).toEqual({ type: t.id, cases: true, requires: true });
+    }
   });
 
   test('every case names the legal article it checks', () => {
