@@ -8,7 +8,9 @@ import { DavisError } from '../errors/errors';
 import type { Journal, MessageRecord, MessageState } from '../journal/journal';
 import { bodyHash, type Client, type IngestService } from './ingest';
 import type { InboundService } from './inbound';
-import { parseRequestXml } from '../wire/wire-xml';
+import { parseRequestXml, WIRE_SCREEN_LIMITS } from '../wire/wire-xml';
+import { screenXml } from '../wire/screen';
+import type { XsdValidator } from '../wire/xsd';
 import { sendProblem, toDavisError } from './problem';
 import { statusDocument } from './status';
 import type { Metrics } from '../ops/metrics';
@@ -27,6 +29,8 @@ export interface ApiDeps {
   readonly journal: Journal;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** The wire XSD, for XML bodies. */
+  readonly xsd: XsdValidator;
   /** Live facts for the operators' page. */
   readonly summary: () => Promise<Record<string, unknown>>;
   /** Named readiness checks: broker, journal, signing key, central. */
@@ -106,9 +110,14 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
         errors: [{ pointer: '/headers/idempotency-key', message: 'invalid' }],
       });
     }
+    // A wire-format XML body (application/xml) is screened, checked against the XSD and mapped
+    // to the same {type, payload} as JSON; the gateway still assigns the id and signs.
+    const xmlBody = typeof req.body === 'string';
+    const body = xmlBody ? wireToEnvelope(req.body as string, deps.xsd) : req.body;
     const result = await deps.ingest.submit({
-      body: req.body,
-      bodyHash: req.rawBodyHash ?? createHash('sha256').update(JSON.stringify(req.body ?? null)).digest('hex'),
+      body,
+      bodyHash: xmlBody ? createHash('sha256').update(req.body as string).digest('hex')
+        : req.rawBodyHash ?? createHash('sha256').update(JSON.stringify(req.body ?? null)).digest('hex'),
       client: req.davisClient!,
       ...(typeof key === 'string' ? { idempotencyKey: key } : {}),
       correlationId: req.id,
@@ -187,6 +196,15 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     return reply.code(ok ? 200 : 503).send({ status: ok ? 'ok' : 'down', checks });
   });
   return app;
+}
+
+/** `{type, payload}` from a wire Request document sent by UMA (screened, XSD-checked, mapped). */
+function wireToEnvelope(xml: string, xsd: XsdValidator): { type: string; payload: unknown } {
+  const screened = screenXml(xml, WIRE_SCREEN_LIMITS);
+  const errors = xsd.validate(screened);
+  if (errors.length) throw new DavisError('DAVIS_ERR_WIRE_SCHEMA', `${errors.length} schema error(s)`, { errors });
+  const { header, payload } = parseRequestXml(screened);
+  return { type: header.type, payload };
 }
 
 /** The payload of an inbound message, read back from the signed XML as received. */

@@ -112,9 +112,10 @@ export function createGateway(config: Config, logger: Logger, givenJournal?: Jou
     journal, broker, logger: logger.child({ component: 'relay' }), intervalMs: config.relayIntervalMs,
     graceMs: Math.max(1000, 2 * config.amqp.confirmTimeoutMs),
   });
+  const xsd = createXsdValidator();
   const inbound = new InboundService({
     journal, webhooks, trust: () => trustHolder.current(), signingKey: () => keyStore.current(),
-    xsd: createXsdValidator(), logger: logger.child({ component: 'inbound' }),
+    xsd, logger: logger.child({ component: 'inbound' }),
   });
   const centralUrl = new URL(c.url);
   metrics.gauge('davis_messages', 'Messages in the journal by state and direction', async () =>
@@ -124,7 +125,7 @@ export function createGateway(config: Config, logger: Logger, givenJournal?: Jou
   metrics.gauge('davis_central_circuit_open', '1 while the circuit breaker holds sending back', () => [[{}, dispatcher.breaker.state === 'open' ? 1 : 0]]);
   metrics.gauge('davis_signing_certificate_seconds_left', 'Seconds until the signing certificate expires', () => [[{}, keyStore.secondsUntilExpiry()]]);
   const app = buildApi({
-    config, ingest, inbound, journal, logger, metrics,
+    config, ingest, inbound, journal, logger, metrics, xsd,
     summary: async () => ({
       messages: await journal.countByState(), broker: broker.connected, backlog: broker.backlog,
       circuit: dispatcher.breaker.state, signingCertificateSecondsLeft: keyStore.secondsUntilExpiry(),

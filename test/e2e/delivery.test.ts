@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
 import { api, startStack, waitFor, type Stack } from '../helpers/stack';
+import { buildRequestXml } from '../../src/wire/wire-xml';
 
 const EXAMPLES = path.join(__dirname, '..', '..', 'schemas', 'examples', 'vis.application.create');
 const example = (name: string) => JSON.parse(readFileSync(path.join(EXAMPLES, name), 'utf8')) as Record<string, any>;
@@ -87,6 +88,20 @@ describe('the whole path: UMA → gateway → broker → mock central → journa
     expect(answer.status).toBe(400);
     expect(answer.body).toContain('<w:Code>VIS_ERR_SIGNATURE</w:Code>');
     expect((await received(stack)).items.some((i) => i.id === '00000000-0000-4000-8000-000000000000')).toBe(false);
+  });
+
+  test('a wire-format XML body is accepted too: screened, checked against the XSD, delivered', async () => {
+    const xml = buildRequestXml({ messageId: '0badc0de-0000-4000-8000-000000000001', type: 'vis.application.create', sender: 'FI', created: new Date().toISOString() }, freshPayload());
+    const post = (body: string) => api(stack.url, 'POST', '/v1/messages', body, { 'content-type': 'application/xml' });
+    const ok = await post(xml);
+    expect(ok.status).toBe(202);
+    expect(ok.json.id).not.toBe('0badc0de-0000-4000-8000-000000000001');
+    await waitFor(async () => (await api(stack.url, 'GET', `/v1/messages/${ok.json.id}`)).json.status === 'delivered');
+    const invalid = await post(xml.replace(/<w:applicationNumber>[^<]*<\/w:applicationNumber>/, ''));
+    expect([invalid.status, invalid.json.code]).toEqual([422, 'DAVIS_ERR_WIRE_SCHEMA']);
+    expect(invalid.json.errors[0].pointer).toMatch(/^\/w:Request\/w:Body\/w:ApplicationCreate/);
+    const doctype = await post('<!DOCTYPE r [<!ENTITY x "y">]><r>&x;</r>');
+    expect([doctype.status, doctype.json.code]).toEqual([400, 'DAVIS_ERR_XML_DOCTYPE']);
   });
 
   test('bad bodies get coded problems and change nothing: text/plain 415, broken JSON 400, too large 413', async () => {
