@@ -21,7 +21,10 @@ export function openApiDocument(version: string): Record<string, unknown> {
           parameters: [{ name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 200 } }],
           requestBody: {
             required: true,
-            content: { 'application/json': { schema: { type: 'object', required: ['type', 'payload'], additionalProperties: false, properties: { type: { enum: outbound }, payload: { type: 'object', description: 'The payload of the type: schemas/json/<type>.schema.json' } } } } },
+            content: {
+              'application/json': { schema: { type: 'object', required: ['type', 'payload'], additionalProperties: false, properties: { type: { enum: outbound }, payload: { type: 'object', description: 'The payload of the type: schemas/json/<type>.schema.json' } } } },
+              'application/xml': { schema: { type: 'string', description: 'The wire Request document (schemas/wire/davis-wire.xsd); the gateway assigns the message id and signs it' } },
+            },
           },
           responses: {
             202: { description: 'Journaled and confirmed by the broker', content: { 'application/json': { schema: { $ref: '#/components/schemas/Accepted' } } } },
