@@ -13,6 +13,7 @@ import type { CentralAnswer } from '../src/wire/types';
 import { buildRequestXml, buildResponseXml, parseRequestXml, WIRE_SCREEN_LIMITS } from '../src/wire/wire-xml';
 import { createXsdValidator } from '../src/wire/xsd';
 import { CentralState, type RuleOutcome } from './central-state';
+import { seededRandom } from '../src/conformance/template';
 
 /** Options of the mock central VIS. */
 export interface MockCentralOptions {
@@ -58,17 +59,6 @@ export interface FaultSettings {
   readonly refuseForMs?: number;
 }
 
-/** mulberry32: small, fast, seedable; reproducible fault patterns. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** One received message id, in arrival order. */
 export interface ReceivedEntry {
@@ -99,7 +89,7 @@ export class MockCentralVis {
   private faults: FaultSettings = {};
   /** Where notifications go (from the options; settable once the gateway's address is known). */
   notifyUrl?: string;
-  private random: () => number = seeded(1);
+  private random: () => number = seededRandom(1);
   private refuseTimer?: NodeJS.Timeout;
 
   private readonly log: Logger;
@@ -173,7 +163,7 @@ export class MockCentralVis {
   /** Sets (replaces) the injected faults; `{}` clears them. */
   setFaults(f: FaultSettings): void {
     this.faults = { ...f };
-    this.random = seeded(f.seed ?? 1);
+    this.random = seededRandom(f.seed ?? 1);
     if (f.refuseForMs) {
       const ms = f.refuseForMs;
       this.faults = { ...f, refuseForMs: undefined };

@@ -5,7 +5,7 @@ import { IngestService } from '../api/ingest';
 import { InboundService } from '../api/inbound';
 import { createXsdValidator } from '../wire/xsd';
 import { buildApi } from '../api/server';
-import { sqliteFile, type Config } from '../config/config';
+import { redactUrl, sqliteFile, type Config } from '../config/config';
 import { HttpsCentralClient } from '../dispatch/central-client';
 import { Dispatcher } from '../dispatch/dispatcher';
 import { OutboxRelay } from '../dispatch/outbox-relay';
@@ -188,16 +188,6 @@ export function createGateway(config: Config, logger: Logger, givenJournal?: Jou
   return gw;
 }
 
-/** The URL without its password, for messages. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(unparseable URL)';
-  }
-}
 
 function tcpProbe(host: string, port: number, timeoutMs: number): Promise<Record<string, unknown>> {
   return new Promise((resolve, reject) => {

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { openGateway, redactUrl, type Gateway } from '../app/gateway';
+import { openGateway, type Gateway } from '../app/gateway';
 import { listTypes, getType } from '../catalogue/catalogue';
-import { loadConfig, type Config } from '../config/config';
+import { loadConfig, redactUrl, type Config } from '../config/config';
 import { isDavisError, type FieldError } from '../errors/errors';
 import { createLogger } from '../ops/logger';
 import { packageVersion } from '../ops/version';

@@ -392,3 +392,14 @@ function resolveFilePaths(o: Record<string, unknown>, base: string): Record<stri
 export function sqliteFile(cfg: Config): string {
   return path.resolve(cfg.dataDir, cfg.journal.sqlitePath);
 }
+
+/** A URL without its password, for messages and logs. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return '(unparseable URL)';
+  }
+}

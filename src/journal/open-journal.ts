@@ -1,4 +1,4 @@
-import { sqliteFile, type Config } from '../config/config';
+import { redactUrl, sqliteFile, type Config } from '../config/config';
 import { DavisError } from '../errors/errors';
 import type { Journal } from './journal';
 import { PostgresJournal } from './journal-postgres';
@@ -18,17 +18,7 @@ export async function openJournal(config: Config): Promise<Journal> {
     if (driver === 'postgres') return await PostgresJournal.open(postgresUrl);
     return new SqliteJournal(sqliteFile(config));
   } catch (err) {
-    const where = driver === 'postgres' ? `PostgreSQL at ${withoutPassword(postgresUrl)}` : `SQLite file ${sqliteFile(config)}`;
+    const where = driver === 'postgres' ? `PostgreSQL at ${redactUrl(postgresUrl)}` : `SQLite file ${sqliteFile(config)}`;
     throw new DavisError('DAVIS_ERR_JOURNAL_UNAVAILABLE', `cannot open the journal (${where}): ${(err as Error).message}`, { cause: err });
-  }
-}
-
-function withoutPassword(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return '(unparseable URL)';
   }
 }

@@ -1,5 +1,4 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { conformanceCommand } from '../../src/cli/conformance-cmd';
@@ -17,17 +16,7 @@ export async function conformance(args: string[]): Promise<{ code: number; out: 
   return { code, out, err };
 }
 
-/** A free TCP port on loopback. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
+export { freePort } from '../helpers/gateway-process';
 
 /** Keys whose values are personal data in every catalogue type. */
 const PERSONAL_KEY = /^(surname|firstNames|surnameAtBirth|dateOfBirth|placeOfBirth|street|visaStickerNumber|newVisaStickerNumber|documentNumber)$/;
