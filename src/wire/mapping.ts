@@ -24,6 +24,8 @@
  *   when the name cannot be transliterated; see `icao-transliteration.ts`). The reader
  *   accepts and drops it, so the JSON read back is exactly the JSON written.
  */
+// The one definition of C14N escaping, so built documents are canonical by construction.
+import { escapeAttr, escapeText } from '../signing/c14n';
 import { DavisError } from '../errors/errors';
 import { TRANSLITERATED_SUFFIX, transliterateIcao } from './icao-transliteration';
 
@@ -441,7 +443,7 @@ export function isXmlText(s: string): boolean {
  */
 export function escapeCanonicalText(s: string, where = ''): string {
   if (NON_XML_CHAR.test(s)) throw mappingError(where, 'text holds a character that XML 1.0 cannot carry');
-  return s.replace(/[&<>\r]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '>' ? '&gt;' : '&#xD;'));
+  return escapeText(s);
 }
 
 /**
@@ -451,9 +453,7 @@ export function escapeCanonicalText(s: string, where = ''): string {
  */
 export function escapeCanonicalAttr(s: string, where = ''): string {
   if (NON_XML_CHAR.test(s)) throw mappingError(where, 'attribute holds a character that XML 1.0 cannot carry');
-  return s.replace(/[&<"\t\n\r]/g, (c) =>
-    c === '&' ? '&amp;' : c === '<' ? '&lt;' : c === '"' ? '&quot;' : c === '\t' ? '&#x9;' : c === '\n' ? '&#xA;' : '&#xD;',
-  );
+  return escapeAttr(s);
 }
 
 /** A DAVIS_ERR_WIRE_MAPPING error naming one location. */
