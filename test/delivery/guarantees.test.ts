@@ -105,6 +105,8 @@ describe('delivery guarantees against the real broker and the mock central', () 
     const xml = signCanonical(buildRequestXml({ messageId: id, type: 'vis.application.create', sender: 'FI', created: new Date().toISOString() }, p), key);
     // What a crash between the journal write and the confirm leaves behind.
     await s.gw.journal.insert({ id, type: 'vis.application.create', direction: 'outbound', orderingKey: p.applicationNumber, clientId: 'dev-client', bodyHash: 'x', wireXml: xml, correlationId: 'relay-test' });
+    // The relay takes messages created strictly before now - grace: step past this millisecond.
+    await new Promise((r) => setTimeout(r, 10));
     const relay = new OutboxRelay({ journal: s.gw.journal, broker: s.gw.broker, logger: s.gw.app.log as never, intervalMs: 60000, graceMs: 0 });
     expect(await relay.runOnce()).toBe(1);
     const d = await settled(s, id);
