@@ -16,8 +16,8 @@ import { createLogger } from '../src/ops/logger';
 import { createDevPki, loadSigningKey, loadTrustStore, type DevPkiFiles } from '../src/signing/pki';
 import type { SigningKey, TrustStore } from '../src/signing/types';
 import { signCanonical, verifyEnveloped } from '../src/signing/xmldsig';
-import { buildRequestXml } from '../src/wire/wire-xml';
-import { MockCentralVis } from '../mocks/central-vis';
+import { buildRequestXml } from '../src/wire/envelope';
+import { MockCentralVis } from '../mocks/central/server';
 import { allQueues } from '../src/queue/amqp-broker';
 
 const ROOT = path.resolve(__dirname, '..', '..');

@@ -6,10 +6,10 @@
 export { getType, listTypes, isInbound } from './catalogue/catalogue';
 export type { MessageTypeSpec, ClientRole } from './catalogue/types';
 export { validatePayload } from './validation/validate';
-export { buildRequestXml, parseRequestXml, buildResponseXml, parseResponseXml, WIRE_NS } from './wire/wire-xml';
+export { buildRequestXml, parseRequestXml, buildResponseXml, parseResponseXml, WIRE_NS } from './wire/envelope';
 export type { WireHeader, CentralAnswer, CentralResult } from './wire/types';
-export { screenXml, DEFAULT_SCREEN_LIMITS } from './wire/screen';
-export type { ScreenLimits } from './wire/screen';
+export { screenXml, DEFAULT_SCREEN_LIMITS } from './xml/screen';
+export type { ScreenLimits } from './xml/screen';
 export { createXsdValidator } from './wire/xsd';
 export {
   signEnveloped, signCanonical, verifyEnveloped, loadSigningKey, loadTrustStore, createDevPki, ensureDevPki,

@@ -16,7 +16,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { createLogger } from '../src/ops/logger';
 import { loadSigningKey, loadTrustStore } from '../src/signing/pki';
-import { MockCentralVis } from '../mocks/central-vis';
+import { MockCentralVis } from '../mocks/central/server';
 import { freePort, GatewayProcess } from '../test/helpers/gateway-process';
 import { freshApplication } from '../test/helpers/payloads';
 import { AMQP_URL, deleteTopology, LogSink, sharedPki } from '../test/helpers/stack';

@@ -96,3 +96,9 @@ export interface MessageTypeSpec {
   /** The data central answers with (searches, retrievals); absent when central returns none. */
   readonly answer?: AnswerSpec;
 }
+
+/**
+ * Schema keyword marking a name property whose ICAO 9303 transliteration travels beside it on
+ * the wire (see `src/wire/mapping.ts`); ajv knows it as an annotation.
+ */
+export const TRANSLITERATION_KEYWORD = 'x-icao-transliteration';

@@ -10,12 +10,12 @@ import { packageVersion } from '../ops/version';
 import { createDevPki, ensureDevPki, loadSigningKey, loadTrustStore } from '../signing/pki';
 import { signEnveloped, verifyEnveloped } from '../signing/xmldsig';
 import { validatePayload } from '../validation/validate';
-import { checkEnvelope } from '../api/ingest';
-import { screenXml } from '../wire/screen';
+import { checkEnvelope } from '../exchange/submit';
+import { screenXml } from '../xml/screen';
 import { createXsdValidator } from '../wire/xsd';
-import { WIRE_SCREEN_LIMITS } from '../wire/wire-xml';
-import { MockCentralVis } from '../../mocks/central-vis';
-import { conformanceCommand, CONFORMANCE_HELP } from './conformance-cmd';
+import { WIRE_SCREEN_LIMITS } from '../wire/envelope';
+import { MockCentralVis } from '../../mocks/central/server';
+import { conformanceCommand, CONFORMANCE_HELP } from './conformance-command';
 
 /** Exit codes: 0 ok, 1 the input is invalid / the check failed, 2 cannot run (usage, config, broker). */
 const USAGE = `davis — the DAVIS gateway between UMA and the central VIS

@@ -23,7 +23,7 @@ import path from 'node:path';
 import { listTypes, getType } from '../catalogue/catalogue';
 import { packageRoot } from '../catalogue/schema-file';
 import { ERRORS } from '../errors/errors';
-import { buildRequestXml } from '../wire/wire-xml';
+import { buildRequestXml } from '../wire/envelope';
 import { getPointer } from './jsonpath';
 import type { Case, Check, InputFile, Phase, SourceRef, Step } from './types';
 

@@ -9,7 +9,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
-import { DEFAULT_NAMESPACES, compileXPath, XPathError } from './xpath';
+import { DEFAULT_NAMESPACES, compileXPath, XPathError } from '../xml/xpath';
 import { checkPointer, compileJsonPath, JsonQueryError } from './jsonpath';
 import { checkMatcher, MATCHER_KEYS } from './matchers';
 import { defaultExamplesDir, generateExampleCases, readExample, type GeneratorSpec } from './examples';

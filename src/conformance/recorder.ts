@@ -23,7 +23,7 @@ import { stringify } from 'yaml';
 import { getType } from '../catalogue/catalogue';
 import type { Journal, MessageRecord } from '../journal/journal';
 import { validatePayload } from '../validation/validate';
-import { parseRequestXml } from '../wire/wire-xml';
+import { parseRequestXml } from '../wire/envelope';
 import { getPointer } from './jsonpath';
 import { Pseudonymizer } from './pseudonymize';
 

@@ -8,7 +8,7 @@
  * project's testers and decision makers, like the suites and their test data; keep it
  * where test data is kept. Very long values (images, signatures) are shortened.
  */
-import { parseXml, type XmlElement } from '../signing/xml-tree';
+import { parseXml, type XmlElement } from '../xml/parser';
 import { isMatcher } from './matchers';
 import type { CaseResult, CheckResult, Exchange, RunResult, StepResult } from './types';
 

@@ -12,9 +12,9 @@
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseXml, type XmlDocument } from '../signing/xml-tree';
-import { screenXml } from '../wire/screen';
-import { WIRE_SCREEN_LIMITS } from '../wire/wire-xml';
+import { parseXml, type XmlDocument } from '../xml/parser';
+import { screenXml } from '../xml/screen';
+import { WIRE_SCREEN_LIMITS } from '../wire/envelope';
 import { httpRequest, TransportError, WebhookReceiver, type HttpAnswer, type ReceivedWebhook } from './http';
 import { compileJsonPath, getPointer, removePointer, setPointer } from './jsonpath';
 import { applyMatcher, looseEqual, show, type Subject } from './matchers';
@@ -24,7 +24,7 @@ import {
   type Case, type CaseResult, type Check, type CheckResult, type Counts, type Exchange, type ExpectStep, type ExpectWebhookStep,
   type MockStateStep, type MockStep, type PayloadSource, type Phase, type PhaseResult, type RunResult, type Step, type StepResult, type Suite, type Verdict,
 } from './types';
-import { compileXPath, xpathResultToJson } from './xpath';
+import { compileXPath, xpathResultToJson } from '../xml/xpath';
 
 /** Default gateway address (`npm start`). */
 export const DEFAULT_GATEWAY_URL = 'http://127.0.0.1:8080';

@@ -19,6 +19,7 @@
  * number stays a number); anywhere else the value is written into the text. `$${` writes a
  * literal `${`.
  */
+import { seededRandom } from '../util/seeded-random';
 import { createHash } from 'node:crypto';
 
 /** A template refers to something that does not exist, or is malformed. */
@@ -52,17 +53,6 @@ export function hash32(...parts: (string | number)[]): number {
   return createHash('sha256').update(parts.join('\u0000')).digest().readUInt32BE(0);
 }
 
-/** mulberry32: the same small seeded generator the mock uses; values in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** `${unique:NAME}` for a run, case and name. */
 export function uniqueValue(runId: string, caseId: string, name: string): string {

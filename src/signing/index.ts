@@ -9,13 +9,13 @@ export {
   DSIG_NS, ENVELOPED_SIGNATURE, DIGEST_ALGORITHMS, SIGNATURE_METHOD_URIS,
 } from './xmldsig';
 export type { SignOptions, VerifyOptions, VerifiedTree } from './xmldsig';
-export { canonicalize, EXC_C14N, EXC_C14N_WITH_COMMENTS } from './c14n';
-export type { ExcC14nOptions } from './c14n';
-export { parseXml, getAttribute, childElements, textContent, XML_NAMESPACE } from './xml-tree';
+export { canonicalize, EXC_C14N, EXC_C14N_WITH_COMMENTS } from '../xml/c14n';
+export type { ExcC14nOptions } from '../xml/c14n';
+export { parseXml, getAttribute, childElements, textContent, XML_NAMESPACE } from '../xml/parser';
 export type {
   XmlDocument, XmlElement, XmlNode, XmlText, XmlComment, XmlProcessingInstruction, XmlAttribute, XmlNamespaceDecl,
   NamespaceScope, ParseOptions,
-} from './xml-tree';
+} from '../xml/parser';
 export {
   loadSigningKey, loadTrustStore, secondsUntilExpiry, createDevPki, ensureDevPki, devPkiFiles, issueCertificate,
   DEV_P12_PASSPHRASE,

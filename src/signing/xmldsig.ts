@@ -26,11 +26,11 @@
  */
 import { createHash, hash as oneShotHash, sign as cryptoSign, timingSafeEqual, verify as cryptoVerify, type KeyObject, type SignKeyObjectInput } from 'node:crypto';
 import { DavisError, type ErrorCode } from '../errors/errors';
-import { DEFAULT_SCREEN_LIMITS, screenDeclarations, type ScreenLimits } from '../wire/screen';
-import { EXC_C14N, EXC_C14N_WITH_COMMENTS, canonicalize, escapeAttr } from './c14n';
+import { DEFAULT_SCREEN_LIMITS, screenDeclarations, type ScreenLimits } from '../xml/screen';
+import { EXC_C14N, EXC_C14N_WITH_COMMENTS, canonicalize, escapeAttr } from '../xml/c14n';
 import { certificateInfoFromBase64, knownCertificateInfo, verifyCertificatePath, type CertificateInfo } from './pki';
 import type { SignatureAlgorithm, SigningKey, TrustStore, VerifiedDocument } from './types';
-import { getAttribute, parseXml, type XmlDocument, type XmlElement } from './xml-tree';
+import { getAttribute, parseXml, type XmlDocument, type XmlElement } from '../xml/parser';
 
 /** The XML-DSig namespace. */
 export const DSIG_NS = 'http://www.w3.org/2000/09/xmldsig#';

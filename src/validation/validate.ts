@@ -21,7 +21,7 @@ import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020'
 import addFormats from 'ajv-formats';
 import { DavisError, type FieldError } from '../errors/errors';
 import { getType, isInbound, listTypes } from '../catalogue/catalogue';
-import { TRANSLITERATION_KEYWORD } from '../wire/mapping';
+import { TRANSLITERATION_KEYWORD } from '../catalogue/types';
 
 let ajv: Ajv2020 | undefined;
 const compiled = new Map<string, ValidateFunction>();

@@ -25,7 +25,8 @@
  *   accepts and drops it, so the JSON read back is exactly the JSON written.
  */
 // The one definition of C14N escaping, so built documents are canonical by construction.
-import { escapeAttr, escapeText } from '../signing/c14n';
+import { TRANSLITERATION_KEYWORD } from '../catalogue/types';
+import { escapeAttr, escapeText } from '../xml/c14n';
 import { DavisError } from '../errors/errors';
 import { TRANSLITERATED_SUFFIX, transliterateIcao } from './icao-transliteration';
 
@@ -162,8 +163,6 @@ export interface XmlAttribute {
 }
 
 const ANNOTATIONS = new Set(['title', 'description', '$comment', 'examples']);
-/** Marks a name property whose ICAO 9303 transliteration travels beside it (see the module comment). */
-export const TRANSLITERATION_KEYWORD = 'x-icao-transliteration';
 const ROOT_ONLY = new Set(['$schema', '$id', '$defs']);
 /** Validation-only keywords: checked by ajv, invisible to the mapping and the XSD. */
 const VALIDATION_ONLY = new Set(['if', 'then', 'else', 'not', 'dependentRequired']);

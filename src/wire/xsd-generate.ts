@@ -32,7 +32,7 @@ import {
   WIRE_MAX_REFERENCE,
   WIRE_NS,
   WIRE_SENDER_PATTERN,
-} from './wire-xml';
+} from './envelope';
 
 /** Path of the committed XSD, relative to the package root. */
 export const XSD_RELATIVE_PATH = join('schemas', 'wire', 'davis-wire.xsd');

@@ -17,8 +17,8 @@ import { readFileSync } from 'node:fs';
 import * as libxml from 'libxmljs2';
 import type { FieldError } from '../errors/errors';
 import { DavisError } from '../errors/errors';
-import { screenXml, type ScreenLimits } from './screen';
-import { WIRE_NS, WIRE_SCREEN_LIMITS } from './wire-xml';
+import { screenXml, type ScreenLimits } from '../xml/screen';
+import { WIRE_NS, WIRE_SCREEN_LIMITS } from './envelope';
 import { listTypes } from '../catalogue/catalogue';
 import { generateXsd, xsdPath } from './xsd-generate';
 

@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import { X509Certificate } from 'node:crypto';
 import { run } from '../../src/cli/main';
 import { createDevPki, devPkiFiles, type DevPkiFiles } from '../../src/signing/pki';
-import { WIRE_NS, buildRequestXml } from '../../src/wire/wire-xml';
+import { WIRE_NS, buildRequestXml } from '../../src/wire/envelope';
 import { cleanup, tempDir, xmlsec } from '../signing/helpers';
 
 interface Result { code: number; out: string; err: string }

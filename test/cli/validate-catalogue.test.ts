@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { run } from '../../src/cli/main';
 import { listTypes } from '../../src/catalogue/catalogue';
-import { buildRequestXml } from '../../src/wire/wire-xml';
+import { buildRequestXml } from '../../src/wire/envelope';
 
 const EXAMPLES = path.join(__dirname, '..', '..', 'schemas', 'examples');
 

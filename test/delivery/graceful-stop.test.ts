@@ -4,7 +4,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { createLogger } from '../../src/ops/logger';
 import { loadSigningKey, loadTrustStore } from '../../src/signing/pki';
-import { MockCentralVis } from '../../mocks/central-vis';
+import { MockCentralVis } from '../../mocks/central/server';
 import { freePort, GatewayProcess } from '../helpers/gateway-process';
 import { freshApplication } from '../helpers/payloads';
 import { AMQP_URL, api, deleteTopology, LogSink, sharedPki, waitFor } from '../helpers/stack';

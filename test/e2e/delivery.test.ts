@@ -3,7 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
 import { api, startStack, waitFor, type Stack } from '../helpers/stack';
-import { buildRequestXml } from '../../src/wire/wire-xml';
+import { buildRequestXml } from '../../src/wire/envelope';
 
 const EXAMPLES = path.join(__dirname, '..', '..', 'schemas', 'examples', 'vis.application.create');
 const example = (name: string) => JSON.parse(readFileSync(path.join(EXAMPLES, name), 'utf8')) as Record<string, any>;

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { listTypes } from '../../src/catalogue/catalogue';
 import { loadSigningKey } from '../../src/signing/pki';
 import { signCanonical } from '../../src/signing/xmldsig';
-import { buildRequestXml } from '../../src/wire/wire-xml';
+import { buildRequestXml } from '../../src/wire/envelope';
 import { api, startStack, waitFor, type Stack } from '../helpers/stack';
 
 const EXAMPLES = path.join(__dirname, '..', '..', 'schemas', 'examples');

@@ -8,7 +8,7 @@ import { openGateway, type Gateway } from '../../src/app/gateway';
 import { loadConfig } from '../../src/config/config';
 import { createLogger } from '../../src/ops/logger';
 import { createDevPki, loadSigningKey, loadTrustStore, type DevPkiFiles } from '../../src/signing/pki';
-import { MockCentralVis } from '../../mocks/central-vis';
+import { MockCentralVis } from '../../mocks/central/server';
 import { allQueues, topologyNames } from '../../src/queue/amqp-broker';
 
 export const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';

@@ -8,8 +8,8 @@ import fc from 'fast-check';
 import { SignedXml } from 'xml-crypto';
 import { DOMParser } from '@xmldom/xmldom';
 import { signEnveloped, verifyAndParse, verifyEnveloped } from '../../src/signing/xmldsig';
-import { parseXml } from '../../src/signing/xml-tree';
-import { canonicalize } from '../../src/signing/c14n';
+import { parseXml } from '../../src/xml/parser';
+import { canonicalize } from '../../src/xml/c14n';
 import type { SigningKey, TrustStore } from '../../src/signing/types';
 import {
   DS, ECDSA_SHA256, ENVELOPED, EXC, EXC_WC, SHA256, RSA_SHA256, appendToRoot, cleanup, devFixture, makeCa, makeSigner,

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { signCanonical, signEnveloped, verifyEnveloped } from '../../src/signing/xmldsig';
-import { canonicalize } from '../../src/signing/c14n';
-import { parseXml } from '../../src/signing/xml-tree';
+import { canonicalize } from '../../src/xml/c14n';
+import { parseXml } from '../../src/xml/parser';
 import { cleanup, codeOf, devFixture, makeSigner, type Fixture } from './helpers';
 import { documentArb, serialize } from './xml-gen';
 

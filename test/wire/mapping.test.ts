@@ -3,7 +3,7 @@ import { isDavisError } from '../../src/errors/errors';
 import { getType, listTypes } from '../../src/catalogue/catalogue';
 import { validatePayload } from '../../src/validation/validate';
 import { compileShape, payloadToXml, xmlToPayload } from '../../src/wire/mapping';
-import { buildRequestXml, buildResponseXml, parseRequestXml, parseResponseXml, parseXmlDocument, WIRE_NS } from '../../src/wire/wire-xml';
+import { buildRequestXml, buildResponseXml, parseRequestXml, parseResponseXml, parseXmlDocument, WIRE_NS } from '../../src/wire/envelope';
 import { validateAnswer } from '../../src/validation/validate';
 import { createXsdValidator } from '../../src/wire/xsd';
 import { loadAnswerExamples, loadExamples } from '../validation/examples';

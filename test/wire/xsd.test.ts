@@ -7,7 +7,7 @@ import { isDavisError } from '../../src/errors/errors';
 import { isInbound, listTypes } from '../../src/catalogue/catalogue';
 import type { MessageTypeSpec } from '../../src/catalogue/types';
 import { compileShape, payloadToXml } from '../../src/wire/mapping';
-import { buildRequestXml, buildResponseXml, DSIG_NS, WIRE_NS } from '../../src/wire/wire-xml';
+import { buildRequestXml, buildResponseXml, DSIG_NS, WIRE_NS } from '../../src/wire/envelope';
 import { createXsdValidator } from '../../src/wire/xsd';
 import { generateXsd, toXsdPattern, xsdPath } from '../../src/wire/xsd-generate';
 import { loadAnswerExamples, loadExamples, type Example } from '../validation/examples';

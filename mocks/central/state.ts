@@ -12,8 +12,8 @@
  * `schemas/examples/<type>/valid-*.json` payloads) and through the seeding API:
  * `configureEspHits` (what the ESP and the automated queries find), `seedLink` (MID links).
  */
-import { getType } from '../src/catalogue/catalogue';
-import { transliterateIcao } from '../src/wire/icao-transliteration';
+import { getType } from '../../src/catalogue/catalogue';
+import { transliterateIcao } from '../../src/wire/icao-transliteration';
 
 // ---------------------------------------------------------------------------------------
 // codes

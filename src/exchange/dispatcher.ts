@@ -3,9 +3,9 @@ import { DavisError, isDavisError } from '../errors/errors';
 import { TERMINAL_STATES, type Journal, type MessageState } from '../journal/journal';
 import type { Broker, Delivery, OutboundWork } from '../queue/queue';
 import type { CentralAnswer } from '../wire/types';
-import type { CentralClient } from './central-client';
+import type { CentralClient } from '../central/central-https';
 import { CircuitBreaker } from './circuit-breaker';
-import type { Webhooks } from './webhooks';
+import type { Webhooks } from './uma-webhooks';
 import type { Metrics } from '../ops/metrics';
 
 /** Options of the dispatcher. */

@@ -3,14 +3,14 @@ import type { Logger } from 'pino';
 import { getType, isInbound } from '../catalogue/catalogue';
 import { DavisError, isDavisError } from '../errors/errors';
 import type { Journal, MessageRecord } from '../journal/journal';
-import type { Webhooks } from '../dispatch/webhooks';
+import type { Webhooks } from './uma-webhooks';
 import type { SigningKey, TrustStore } from '../signing/types';
 import { signCanonical, verifyEnveloped } from '../signing/xmldsig';
 import { validatePayload } from '../validation/validate';
-import { screenXml } from '../wire/screen';
-import { buildResponseXml, parseRequestXml, WIRE_SCREEN_LIMITS } from '../wire/wire-xml';
+import { screenXml } from '../xml/screen';
+import { buildResponseXml, parseRequestXml, WIRE_SCREEN_LIMITS } from '../wire/envelope';
 import type { XsdValidator } from '../wire/xsd';
-import { pointerGet } from './ingest';
+import { pointerGet } from './submit';
 
 /** Options of the inbound (central → national) service. */
 export interface InboundOptions {

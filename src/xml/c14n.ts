@@ -3,7 +3,7 @@
  * tree of `xml-tree.ts`, for a whole document or for one element subtree (an element and
  * all its descendants, as XML-DSig same-document references and SignedInfo select them).
  */
-import type { XmlDocument, XmlElement, XmlNode } from './xml-tree';
+import type { XmlDocument, XmlElement, XmlNode } from './parser';
 
 /** Algorithm URI of exclusive canonicalization without comments. */
 export const EXC_C14N = 'http://www.w3.org/2001/10/xml-exc-c14n#';

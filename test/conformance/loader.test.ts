@@ -1,12 +1,12 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ALLOWED_GROUNDS, CENTRAL_CODES, CentralState } from '../../mocks/central-state';
+import { ALLOWED_GROUNDS, CENTRAL_CODES, CentralState } from '../../mocks/central/state';
 import { getType, listTypes } from '../../src/catalogue/catalogue';
 import { formatProblem, loadSuites, parseSuite, SuiteLoadError, type SuiteProblem } from '../../src/conformance/loader';
 import type { ExpectStep, MockStateStep, NotifyStep, SendStep } from '../../src/conformance/types';
 
-const SUITE_DIR = path.join(__dirname, '..', 'conformance');
+const SUITE_DIR = path.join(__dirname, '..', '..', 'conformance', 'suites');
 
 /** The problems a suite text gives (fails the test if it loads). */
 function problems(text: string, file = 'suite.yaml'): SuiteProblem[] {

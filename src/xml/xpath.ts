@@ -21,8 +21,8 @@
  * map, not from the document); an unprefixed name matches elements in NO namespace, as in
  * XPath 1.0, so wire elements always need a prefix (`w:Header`).
  */
-import type { XmlAttribute, XmlComment, XmlDocument, XmlElement, XmlProcessingInstruction, XmlText } from '../signing/xml-tree';
-import { parseXml } from '../signing/xml-tree';
+import type { XmlAttribute, XmlComment, XmlDocument, XmlElement, XmlProcessingInstruction, XmlText } from './parser';
+import { parseXml } from './parser';
 
 /** A node an expression can select. */
 export type XNode =

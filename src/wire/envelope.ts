@@ -17,7 +17,7 @@
 import { DavisError } from '../errors/errors';
 import { getType, getTypeByAnswerXmlName } from '../catalogue/catalogue';
 import type { MessageTypeSpec } from '../catalogue/types';
-import { screenXml, type ScreenLimits } from './screen';
+import { screenXml, type ScreenLimits } from '../xml/screen';
 import type { CentralAnswer, WireHeader } from './types';
 import {
   compileShape,

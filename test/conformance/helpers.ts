@@ -1,10 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { conformanceCommand } from '../../src/cli/conformance-cmd';
+import { conformanceCommand } from '../../src/cli/conformance-command';
 
 /** The bundled suite folder. */
-export const SUITE_DIR = path.join(__dirname, '..', 'conformance');
+export const SUITE_DIR = path.join(__dirname, '..', '..', 'conformance', 'suites');
 const EXAMPLES = path.join(__dirname, '..', '..', 'schemas', 'examples');
 
 /** Runs `davis conformance …` the way main.ts does (parseArgs with the command's options), capturing output. */

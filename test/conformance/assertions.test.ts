@@ -4,7 +4,7 @@ import { BIOMETRIC_PLACEHOLDER, classify, Pseudonymizer } from '../../src/confor
 import { lineDiff, htmlEscape } from '../../src/conformance/report-html';
 import { xmlEscape } from '../../src/conformance/report-junit';
 import { interpolate, interpolateString, randomDigits, templateProblems, uniqueLike, uniqueValue, type TemplateScope } from '../../src/conformance/template';
-import { compileXPath, evaluateXPath, xpathResultToJson, XPathError } from '../../src/conformance/xpath';
+import { compileXPath, evaluateXPath, xpathResultToJson, XPathError } from '../../src/xml/xpath';
 
 const WIRE = `<w:Request xmlns:w="urn:davis-gateway:wire:1" Id="m-1"><w:Header><w:MessageId>1</w:MessageId><w:MessageType>vis.application.create</w:MessageType><w:Sender>FI</w:Sender></w:Header><w:Body><w:ApplicationCreate><w:destinationMemberStates>FI</w:destinationMemberStates><w:destinationMemberStates>EE</w:destinationMemberStates><w:note xml:lang="en">a <!-- c -->b</w:note><plain>no namespace</plain></w:ApplicationCreate></w:Body><ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:SignedInfo><ds:Reference URI=""/></ds:SignedInfo></ds:Signature></w:Request>`;
 const x = (expr: string, ns: Record<string, string> = {}) => xpathResultToJson(evaluateXPath(WIRE, expr, ns));

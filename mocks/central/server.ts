@@ -5,15 +5,15 @@ import https from 'node:https';
 import type { AddressInfo } from 'node:net';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { isDavisError } from '../src/errors/errors';
-import type { SigningKey, TrustStore } from '../src/signing/types';
-import { signCanonical, verifyEnveloped } from '../src/signing/xmldsig';
-import { screenXml } from '../src/wire/screen';
-import type { CentralAnswer } from '../src/wire/types';
-import { buildRequestXml, buildResponseXml, parseRequestXml, WIRE_SCREEN_LIMITS } from '../src/wire/wire-xml';
-import { createXsdValidator } from '../src/wire/xsd';
-import { CentralState, type RuleOutcome } from './central-state';
-import { seededRandom } from '../src/conformance/template';
+import { isDavisError } from '../../src/errors/errors';
+import type { SigningKey, TrustStore } from '../../src/signing/types';
+import { signCanonical, verifyEnveloped } from '../../src/signing/xmldsig';
+import { screenXml } from '../../src/xml/screen';
+import type { CentralAnswer } from '../../src/wire/types';
+import { buildRequestXml, buildResponseXml, parseRequestXml, WIRE_SCREEN_LIMITS } from '../../src/wire/envelope';
+import { createXsdValidator } from '../../src/wire/xsd';
+import { CentralState, type RuleOutcome } from './state';
+import { seededRandom } from '../../src/util/seeded-random';
 
 /** Options of the mock central VIS. */
 export interface MockCentralOptions {

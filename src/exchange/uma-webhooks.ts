@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { Logger } from 'pino';
-import { statusDocument } from '../api/status';
-import { parseRequestXml } from '../wire/wire-xml';
+import { statusDocument } from './message-status';
+import { parseRequestXml } from '../wire/envelope';
 import type { Metrics } from '../ops/metrics';
 import type { Journal } from '../journal/journal';
 import type { Broker, Delivery, WebhookJob } from '../queue/queue';

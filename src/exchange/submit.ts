@@ -7,7 +7,7 @@ import type { Broker } from '../queue/queue';
 import type { SigningKey } from '../signing/types';
 import { signCanonical } from '../signing/xmldsig';
 import { validatePayload } from '../validation/validate';
-import { buildRequestXml } from '../wire/wire-xml';
+import { buildRequestXml } from '../wire/envelope';
 
 /** The authenticated sender of a request. */
 export interface Client {

@@ -3,10 +3,10 @@ import * as path from 'node:path';
 import fc from 'fast-check';
 import { DOMParser } from '@xmldom/xmldom';
 import { ExclusiveCanonicalization, ExclusiveCanonicalizationWithComments } from 'xml-crypto';
-import { canonicalize, compareCodePoints } from '../../src/signing/c14n';
-import { parseXml } from '../../src/signing/xml-tree';
-import { cleanup, tempDir, xmllintExcC14n } from './helpers';
-import { documentArb, serialize } from './xml-gen';
+import { canonicalize, compareCodePoints } from '../../src/xml/c14n';
+import { parseXml } from '../../src/xml/parser';
+import { cleanup, tempDir, xmllintExcC14n } from '../signing/helpers';
+import { documentArb, serialize } from '../signing/xml-gen';
 
 const c14n = (xml: string, opts: Parameters<typeof canonicalize>[1] = {}): string => canonicalize(parseXml(xml), opts);
 const c14nRoot = (xml: string, opts: Parameters<typeof canonicalize>[1] = {}): string => canonicalize(parseXml(xml).root, opts);

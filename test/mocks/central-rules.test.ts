@@ -14,9 +14,9 @@ import { createLogger } from '../../src/ops/logger';
 import { createDevPki, loadSigningKey, loadTrustStore } from '../../src/signing/pki';
 import type { SigningKey, TrustStore } from '../../src/signing/types';
 import { signCanonical, verifyEnveloped } from '../../src/signing/xmldsig';
-import { buildRequestXml, buildResponseXml, parseResponseXml } from '../../src/wire/wire-xml';
-import { MockCentralVis } from '../../mocks/central-vis';
-import { ALLOWED_GROUNDS, CENTRAL_CODES, CentralState, MID_TRANSITIONS, type EspHitConfig, type RuleOutcome } from '../../mocks/central-state';
+import { buildRequestXml, buildResponseXml, parseResponseXml } from '../../src/wire/envelope';
+import { MockCentralVis } from '../../mocks/central/server';
+import { ALLOWED_GROUNDS, CENTRAL_CODES, CentralState, MID_TRANSITIONS, type EspHitConfig, type RuleOutcome } from '../../mocks/central/state';
 import { loadExamples } from '../validation/examples';
 
 type P = Record<string, any>;

@@ -1,5 +1,5 @@
-import { parseXml, getAttribute, textContent, childElements, XML_NAMESPACE } from '../../src/signing/xml-tree';
-import { codeOf } from './helpers';
+import { parseXml, getAttribute, textContent, childElements, XML_NAMESPACE } from '../../src/xml/parser';
+import { codeOf } from '../signing/helpers';
 
 describe('parseXml', () => {
   it('resolves element and attribute namespaces, the default namespace not applying to attributes', () => {

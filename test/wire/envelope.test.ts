@@ -13,7 +13,7 @@ import {
   parseXmlDocument,
   WIRE_NS,
   WIRE_SCREEN_LIMITS,
-} from '../../src/wire/wire-xml';
+} from '../../src/wire/envelope';
 import type { CentralAnswer } from '../../src/wire/types';
 import { loadExamples } from '../validation/examples';
 import { arbitraryFor } from './arbitraries';
