@@ -12,9 +12,9 @@ export { screenXml, DEFAULT_SCREEN_LIMITS } from './xml/screen';
 export type { ScreenLimits } from './xml/screen';
 export { createXsdValidator } from './wire/xsd';
 export {
-  signEnveloped, signCanonical, verifyEnveloped, loadSigningKey, loadTrustStore, createDevPki, ensureDevPki,
+  signEnveloped, signCanonical, verifyEnveloped, loadSigningKey, loadTrustStore,
 } from './signing';
-export type { SigningKey, TrustStore, VerifiedDocument, DevPkiFiles } from './signing';
+export type { SigningKey, TrustStore, VerifiedDocument } from './signing';
 export { loadConfig } from './config/config';
 export type { Config } from './config/config';
 export { openGateway, createGateway } from './app/gateway';

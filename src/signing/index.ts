@@ -1,7 +1,7 @@
 /**
  * Signing and PKI: the gateway's XML-DSig profile (enveloped, whole-document reference,
- * strict verification), exclusive canonicalisation, the XML tree both work on, and key,
- * trust-store and development-PKI handling.
+ * strict verification), exclusive canonicalisation, the XML tree both work on, and key and
+ * trust-store handling. The development PKI is in src/dev/dev-pki.ts, not here.
  */
 export type { SignatureAlgorithm, SigningKey, TrustStore, VerifiedDocument } from './types';
 export {
@@ -16,8 +16,5 @@ export type {
   XmlDocument, XmlElement, XmlNode, XmlText, XmlComment, XmlProcessingInstruction, XmlAttribute, XmlNamespaceDecl,
   NamespaceScope, ParseOptions,
 } from '../xml/parser';
-export {
-  loadSigningKey, loadTrustStore, secondsUntilExpiry, createDevPki, ensureDevPki, devPkiFiles, issueCertificate,
-  DEV_P12_PASSPHRASE,
-} from './pki';
-export type { SigningKeyOptions, DevPkiFiles, DevPkiOptions, CertificateRequest, SubjectName, KeyUsageName } from './pki';
+export { loadSigningKey, loadTrustStore, secondsUntilExpiry } from './pki';
+export type { SigningKeyOptions, KeyUsageName } from './pki';

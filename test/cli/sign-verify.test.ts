@@ -7,7 +7,7 @@ import * as path from 'node:path';
 import * as os from 'node:os';
 import { X509Certificate } from 'node:crypto';
 import { run } from '../../src/cli/main';
-import { createDevPki, devPkiFiles, type DevPkiFiles } from '../../src/signing/pki';
+import { createDevPki, devPkiFiles, type DevPkiFiles } from '../../src/dev/dev-pki';
 import { WIRE_NS, buildRequestXml } from '../../src/wire/envelope';
 import { cleanup, tempDir, xmlsec } from '../signing/helpers';
 

@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import type { RunResult } from '../../src/conformance/types';
-import { createDevPki } from '../../src/signing/pki';
+import { createDevPki } from '../../src/dev/dev-pki';
 import { startStack, type Stack } from '../helpers/stack';
 import { conformance, leaks, personalValues, SUITE_DIR } from './helpers';
 

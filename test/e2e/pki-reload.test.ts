@@ -2,7 +2,7 @@ import { copyFileSync, mkdtempSync, readFileSync, renameSync, writeFileSync } fr
 import { createPrivateKey, generateKeyPairSync, X509Certificate } from 'node:crypto';
 import os from 'node:os';
 import path from 'node:path';
-import { issueCertificate } from '../../src/signing/pki';
+import { issueCertificate } from '../../src/dev/dev-pki';
 import { api, sharedPki, startStack, waitFor, type Stack } from '../helpers/stack';
 import { freshApplication } from '../helpers/payloads';
 

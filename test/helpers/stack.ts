@@ -7,7 +7,8 @@ import amqp from 'amqplib';
 import { openGateway, type Gateway } from '../../src/app/gateway';
 import { loadConfig } from '../../src/config/config';
 import { createLogger } from '../../src/ops/logger';
-import { createDevPki, loadSigningKey, loadTrustStore, type DevPkiFiles } from '../../src/signing/pki';
+import { loadSigningKey, loadTrustStore } from '../../src/signing/pki';
+import { createDevPki, type DevPkiFiles } from '../../src/dev/dev-pki';
 import { MockCentralVis } from '../../mocks/central/server';
 import { allQueues, topologyNames } from '../../src/queue/amqp-broker';
 

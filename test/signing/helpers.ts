@@ -7,7 +7,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { X509Certificate, createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { createDevPki, issueCertificate, loadSigningKey, loadTrustStore, type DevPkiFiles, type CertificateRequest } from '../../src/signing/pki';
+import { loadSigningKey, loadTrustStore } from '../../src/signing/pki';
+import { createDevPki, issueCertificate, type DevPkiFiles, type CertificateRequest } from '../../src/dev/dev-pki';
 import type { SigningKey, TrustStore } from '../../src/signing/types';
 import { isDavisError } from '../../src/errors/errors';
 

@@ -6,7 +6,7 @@ import forge from 'node-forge';
 import pino, { type Logger } from 'pino';
 import { isDavisError, type DavisError } from '../../src/errors/errors';
 import { SigningKeyStore, TrustStoreHolder, type KeyReloadedEvent } from '../../src/signing/key-store';
-import { createDevPki, issueCertificate, type DevPkiFiles } from '../../src/signing/pki';
+import { createDevPki, issueCertificate, type DevPkiFiles } from '../../src/dev/dev-pki';
 import { signEnveloped, verifyEnveloped } from '../../src/signing/xmldsig';
 import { cleanup, makeCa, makeSigner, tempDir } from './helpers';
 

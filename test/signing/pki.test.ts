@@ -4,9 +4,8 @@ import * as tls from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { spawnSync } from 'node:child_process';
 import { X509Certificate, generateKeyPairSync } from 'node:crypto';
-import {
-  createDevPki, ensureDevPki, issueCertificate, loadSigningKey, loadTrustStore, secondsUntilExpiry, type DevPkiFiles,
-} from '../../src/signing/pki';
+import { loadSigningKey, loadTrustStore, secondsUntilExpiry } from '../../src/signing/pki';
+import { createDevPki, ensureDevPki, issueCertificate, type DevPkiFiles } from '../../src/dev/dev-pki';
 import { signEnveloped, verifyEnveloped } from '../../src/signing/xmldsig';
 import { cleanup, codeOf, tempDir } from './helpers';
 

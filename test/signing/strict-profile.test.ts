@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { generateKeyPairSync } from 'node:crypto';
 import { signEnveloped, verifyAndParse, verifyEnveloped } from '../../src/signing/xmldsig';
-import { issueCertificate } from '../../src/signing/pki';
+import { issueCertificate } from '../../src/dev/dev-pki';
 import type { SigningKey, TrustStore } from '../../src/signing/types';
 import {
   DS, ENVELOPED, EXC, HMAC_SHA1, RSA_SHA1, SHA1, XPATH, appendToRoot, cleanup, codeOf, devFixture, makeCa, makeSigner,
