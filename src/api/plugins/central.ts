@@ -1,0 +1,32 @@
+import type { TLSSocket } from 'node:tls';
+import fp from 'fastify-plugin';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from '../../config/config';
+import { DavisError } from '../../errors/errors';
+import type { InboundService } from '../../exchange/receive';
+import { isLoopback } from './auth';
+
+export interface CentralOptions {
+  readonly config: Config;
+  readonly inbound: InboundService;
+}
+
+async function central(app: FastifyInstance, deps: CentralOptions): Promise<void> {
+  const { config } = deps;
+  // Central → national: signed wire XML. Production needs central's client certificate (mutual
+  // TLS); in dev mode loopback may post. The signature is checked in every mode.
+  app.post('/v1/central/notifications', async (req, reply) => {
+    if (typeof req.body !== 'string') throw new DavisError('DAVIS_ERR_REQUEST_UNSUPPORTED_MEDIA', 'send the signed wire XML as application/xml');
+    const sock = req.raw.socket as TLSSocket;
+    const viaCert = typeof sock.getPeerCertificate === 'function' && sock.authorized;
+    const devLocal = config.mode === 'dev' && isLoopback(req.raw.socket.remoteAddress);
+    if (!viaCert && !devLocal && config.gateway.notifyAuth !== 'signature') {
+      throw new DavisError('DAVIS_ERR_AUTH_REQUIRED', 'central must present its client certificate');
+    }
+    const res = await deps.inbound.receive(req.body, req.id);
+    return reply.code(res.repeat ? 200 : 201).type('application/xml; charset=utf-8').header('location', `/v1/messages/${res.record.id}`).send(res.ackXml);
+  });
+}
+
+/** Central's route: inbound notifications. Encapsulated. */
+export const centralPlugin = fp(central, { name: 'davis-central', fastify: '5.x', encapsulate: true });
