@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../util/sha256';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { DavisError } from '../errors/errors';
 
@@ -14,7 +14,7 @@ export function rawBodyHash(req: FastifyRequest): string | undefined {
 export function registerBodyParsers(app: FastifyInstance): void {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
-    rawHashes.set(req, createHash('sha256').update(body as string).digest('hex'));
+    rawHashes.set(req, sha256Hex(body as string));
     try {
       done(null, JSON.parse(body as string));
     } catch (err) {

@@ -1,5 +1,7 @@
 import { listTypes } from '../catalogue/catalogue';
 import { ERRORS } from '../errors/errors';
+import { MESSAGE_STATES } from '../journal/journal';
+import { escapeMarkup } from '../util/escape';
 
 const problem = { $ref: '#/components/schemas/Problem' };
 const problemResponse = (description: string) => ({ description, content: { 'application/problem+json': { schema: problem } } });
@@ -69,7 +71,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
           type: 'object',
           properties: {
             id: { type: 'string' }, type: { type: 'string' }, direction: { enum: ['outbound', 'inbound'] },
-            status: { enum: ['accepted', 'queued', 'sending', 'retrying', 'delivered', 'rejected', 'failed', 'refused'] },
+            status: { enum: [...MESSAGE_STATES] },
             attempts: { type: 'integer' }, lastError: { type: 'string' }, nextAttemptAt: { type: 'string' },
             history: { type: 'array', items: { type: 'object', properties: { status: { type: 'string' }, at: { type: 'string' }, attempt: { type: 'integer' }, detail: { type: 'string' } } } },
             central: { type: 'object', properties: { result: { enum: ['ACCEPTED', 'REJECTED'] }, code: { type: 'string' }, reference: { type: 'string' }, reason: { type: 'string' }, data: { type: 'object' } } },
@@ -89,7 +91,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
   };
 }
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+const esc = escapeMarkup;
 
 /** A self-contained page that lists the API (no scripts, no external assets). */
 export function docsPage(doc: Record<string, any>): string {

@@ -1,4 +1,5 @@
-import { deepFreeze, readJsonSchemaFile } from './schema-file';
+import { readJsonSchemaFile } from './schema-file';
+import { deepFreeze } from '../util/deep-freeze';
 import type { BusinessRule, ClientRole, Direction, MessageTypeSpec } from './types';
 
 /** What a catalogue entry file declares; `defineType` loads the schemas and freezes the result. */

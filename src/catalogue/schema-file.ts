@@ -36,12 +36,3 @@ export function readJsonSchemaFile(fileName: string): Record<string, unknown> {
   }
   return parsed as Record<string, unknown>;
 }
-
-/** Freezes a JSON value and everything inside it, so a catalogue entry cannot be changed by a caller. */
-export function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
-    Object.freeze(value);
-    for (const v of Object.values(value as Record<string, unknown>)) deepFreeze(v);
-  }
-  return value;
-}

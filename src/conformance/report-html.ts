@@ -9,13 +9,12 @@
  * where test data is kept. Very long values (images, signatures) are shortened.
  */
 import { parseXml, type XmlElement } from '../xml/parser';
+import { escapeMarkup } from '../util/escape';
 import { isMatcher } from './matchers';
 import type { CaseResult, CheckResult, Exchange, RunResult, StepResult } from './types';
 
 /** Escapes text for HTML content and attributes. */
-export function htmlEscape(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
-}
+export const htmlEscape = escapeMarkup;
 
 const MAX_STRING = 600;
 const MAX_BODY = 200_000;

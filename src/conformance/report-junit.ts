@@ -6,12 +6,11 @@
  */
 import { checkSummary } from './runner';
 import type { CaseResult, RunResult } from './types';
+import { escapeMarkup, stripNonXmlChars } from '../util/escape';
 
 /** Escapes text for XML content and attributes; drops characters XML 1.0 cannot carry. */
 export function xmlEscape(s: string): string {
-  return s
-    .replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '')
-    .replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  return escapeMarkup(stripNonXmlChars(s));
 }
 
 const secs = (ms: number) => (ms / 1000).toFixed(3);

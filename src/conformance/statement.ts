@@ -17,6 +17,7 @@
 import type { SigningKey, TrustStore, VerifiedDocument } from '../signing/types';
 import { signEnveloped, verifyAndParse } from '../signing/xmldsig';
 import type { RunResult } from './types';
+import { escapeText } from '../xml/c14n';
 
 /** Namespace of the statement document. */
 export const STATEMENT_NS = 'urn:davis-gateway:conformance:1';
@@ -58,10 +59,6 @@ export function buildStatement(run: RunResult, now = new Date()): ConformanceSta
     cases: run.cases.map((c) => ({ id: c.id, phase: c.phase, verdict: c.verdict, article: c.article })),
     verdict: run.verdict === 'passed' ? 'conformant' : 'not-conformant',
   };
-}
-
-function escapeText(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\r/g, '&#xD;');
 }
 
 /** The unsigned statement document. */

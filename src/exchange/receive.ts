@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { getType, isInbound } from '../catalogue/catalogue';
 import { DavisError, isDavisError } from '../errors/errors';
@@ -10,7 +10,8 @@ import { validatePayload } from '../validation/validate';
 import { screenXml } from '../xml/screen';
 import { buildResponseXml, parseRequestXml, WIRE_SCREEN_LIMITS } from '../wire/envelope';
 import type { XsdValidator } from '../wire/xsd';
-import { pointerGet } from './submit';
+import { getPointer } from '../util/json-pointer';
+import { sha256Hex } from '../util/sha256';
 
 /** Options of the inbound (central → national) service. */
 export interface InboundOptions {
@@ -61,11 +62,11 @@ export class InboundService {
       return { record: earlier, ackXml: this.ack(header.messageId), repeat: true };
     }
     const spec = getType(header.type)!;
-    const key = pointerGet(payload, spec.orderingKey);
+    const key = getPointer(payload, spec.orderingKey);
     try {
       await journal.insert({
         id: header.messageId, type: header.type, direction: 'inbound', orderingKey: typeof key === 'string' ? key : header.messageId,
-        clientId: 'central', bodyHash: createHash('sha256').update(xml).digest('hex'), wireXml: xml, correlationId,
+        clientId: 'central', bodyHash: sha256Hex(xml), wireXml: xml, correlationId,
       });
       await journal.transition(header.messageId, 'delivered', { detail: 'received from central, signature verified' });
     } catch (err) {

@@ -1,4 +1,4 @@
-import { createHash, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { getType } from '../catalogue/catalogue';
 import { DavisError, isDavisError, type FieldError } from '../errors/errors';
@@ -8,6 +8,7 @@ import type { SigningKey } from '../signing/types';
 import { signCanonical } from '../signing/xmldsig';
 import { validatePayload } from '../validation/validate';
 import { buildRequestXml } from '../wire/envelope';
+import { escapePointerToken, getPointer } from '../util/json-pointer';
 
 /** The authenticated sender of a request. */
 export interface Client {
@@ -43,11 +44,6 @@ export interface IngestOptions {
   /** Backlog (outbound + delay queues) above which new messages get 503. */
   readonly maxBacklog: number;
   readonly logger: Logger;
-}
-
-/** SHA-256 hex of a body, for idempotency comparisons. */
-export function bodyHash(raw: string | Buffer): string {
-  return createHash('sha256').update(raw).digest('hex');
 }
 
 /**
@@ -93,7 +89,7 @@ export class IngestService {
     }
 
     const id = randomUUID();
-    const orderingKey = String(pointerGet(payload, spec.orderingKey) ?? id);
+    const orderingKey = String(getPointer(payload, spec.orderingKey) ?? id);
     const xml = buildRequestXml({ messageId: id, type, sender: this.opts.memberState, created: new Date().toISOString() }, payload);
     const signed = signCanonical(xml, this.opts.signingKey());
     await this.journalCall(() => journal.insert({
@@ -152,23 +148,7 @@ export function checkEnvelope(body: unknown): { type: string; payload: Record<st
   const b = body as Record<string, unknown>;
   if (typeof b.type !== 'string' || b.type.length === 0) errors.push({ pointer: '/type', message: 'must be a catalogue message type id' });
   if (!b.payload || typeof b.payload !== 'object' || Array.isArray(b.payload)) errors.push({ pointer: '/payload', message: 'must be an object' });
-  for (const k of Object.keys(b)) if (k !== 'type' && k !== 'payload') errors.push({ pointer: `/${escapePointer(k)}`, message: 'unknown property' });
+  for (const k of Object.keys(b)) if (k !== 'type' && k !== 'payload') errors.push({ pointer: `/${escapePointerToken(k)}`, message: 'unknown property' });
   if (errors.length) throw new DavisError('DAVIS_ERR_VALIDATION_FAILED', `${errors.length} validation error(s)`, { errors });
   return { type: b.type as string, payload: b.payload as Record<string, unknown> };
-}
-
-function escapePointer(s: string): string {
-  return s.replace(/~/g, '~0').replace(/\//g, '~1');
-}
-
-/** Reads a JSON Pointer (RFC 6901) from a value. */
-export function pointerGet(value: unknown, pointer: string): unknown {
-  if (pointer === '') return value;
-  let node: unknown = value;
-  for (const raw of pointer.slice(1).split('/')) {
-    const key = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    if (!node || typeof node !== 'object') return undefined;
-    node = (node as Record<string, unknown>)[key];
-  }
-  return node;
 }

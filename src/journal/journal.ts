@@ -7,7 +7,10 @@ import type { CentralAnswer } from '../wire/types';
  */
 
 /** Message states. `accepted → queued → sending → delivered | rejected`, `sending → retrying → … → failed`; `refused` means the gateway answered 503 and never sends it. */
-export type MessageState = 'accepted' | 'queued' | 'sending' | 'retrying' | 'delivered' | 'rejected' | 'failed' | 'refused';
+export type MessageState = (typeof MESSAGE_STATES)[number];
+
+/** Every message state, in lifecycle order (query checks, the dashboard, the OpenAPI document). */
+export const MESSAGE_STATES = Object.freeze(['accepted', 'queued', 'sending', 'retrying', 'delivered', 'rejected', 'failed', 'refused'] as const);
 
 /** States after which nothing more is sent. */
 export const TERMINAL_STATES: ReadonlySet<MessageState> = new Set(['delivered', 'rejected', 'failed', 'refused']);

@@ -1,3 +1,6 @@
+import { MESSAGE_STATES } from '../journal/journal';
+import { escapeMarkup } from '../util/escape';
+
 /**
  * The operators' page (`GET /ops`): one self-contained HTML document (no external assets:
  * gateways run on closed networks) that polls `/ops/summary` and `/v1/messages` every two
@@ -27,7 +30,7 @@ input,select,button{font:inherit;padding:.25em .4em}
 <main>
 <section class="cards" id="cards" aria-label="state"></section>
 <form id="filter">
-<label>status <select name="status"><option value="">any</option><option>accepted</option><option>queued</option><option>sending</option><option>retrying</option><option>delivered</option><option>rejected</option><option>failed</option><option>refused</option></select></label>
+<label>status <select name="status"><option value="">any</option>${MESSAGE_STATES.map((s) => `<option>${escapeMarkup(s)}</option>`).join('')}</select></label>
 <label>direction <select name="direction"><option value="">any</option><option>outbound</option><option>inbound</option></select></label>
 <label>type <input name="type" placeholder="vis.application.create" size="28"></label>
 <label>token <input name="token" type="password" placeholder="bearer token (not needed in dev)" size="24"></label>
@@ -65,7 +68,7 @@ input,select,button{font:inherit;padding:.25em .4em}
       cards.appendChild(card('backlog', sum.backlog, sum.backlog > 1000 ? 'warn' : ''));
       var days = Math.floor(sum.signingCertificateSecondsLeft / 86400);
       cards.appendChild(card('signing cert days left', days, days < 14 ? 'bad' : days < 30 ? 'warn' : 'ok'));
-      ['accepted', 'queued', 'sending', 'retrying', 'delivered', 'rejected', 'failed', 'refused'].forEach(function (st) {
+      ${JSON.stringify(MESSAGE_STATES)}.forEach(function (st) {
         cards.appendChild(card(st, sum.messages[st] || 0, st === 'failed' && sum.messages[st] ? 'bad' : ''));
       });
       var q = new URLSearchParams({ limit: '50' });

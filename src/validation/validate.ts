@@ -22,6 +22,7 @@ import addFormats from 'ajv-formats';
 import { DavisError, type FieldError } from '../errors/errors';
 import { getType, isInbound, listTypes } from '../catalogue/catalogue';
 import { TRANSLITERATION_KEYWORD } from '../catalogue/types';
+import { escapePointerToken } from '../util/json-pointer';
 
 let ajv: Ajv2020 | undefined;
 const compiled = new Map<string, ValidateFunction>();
@@ -132,7 +133,7 @@ export function validateEnvelope(body: unknown): FieldError[] {
   const b = body as Record<string, unknown>;
   const errors: FieldError[] = [];
   for (const key of Object.keys(b)) {
-    if (key !== 'type' && key !== 'payload') errors.push({ pointer: `/${escapeToken(key)}`, message: 'must NOT be present (only "type" and "payload")' });
+    if (key !== 'type' && key !== 'payload') errors.push({ pointer: `/${escapePointerToken(key)}`, message: 'must NOT be present (only "type" and "payload")' });
   }
   const typeOk = typeof b.type === 'string' && b.type.length > 0;
   if (!('type' in b)) errors.push({ pointer: '/type', message: "must have required property 'type'" });
@@ -154,11 +155,6 @@ export function validateEnvelope(body: unknown): FieldError[] {
     for (const e of validatePayload(b.type as string, b.payload)) errors.push({ pointer: `/payload${e.pointer}`, message: e.message });
   }
   return errors;
-}
-
-/** RFC 6901 escaping of one reference token. */
-function escapeToken(token: string): string {
-  return token.replace(/~/g, '~0').replace(/\//g, '~1');
 }
 
 /**
@@ -184,9 +180,9 @@ function toFieldError(e: ErrorObject): FieldError {
   const p = e.params as Record<string, unknown>;
   switch (e.keyword) {
     case 'required':
-      return { pointer: `${e.instancePath}/${escapeToken(String(p.missingProperty))}`, message: 'is required' };
+      return { pointer: `${e.instancePath}/${escapePointerToken(String(p.missingProperty))}`, message: 'is required' };
     case 'additionalProperties':
-      return { pointer: `${e.instancePath}/${escapeToken(String(p.additionalProperty))}`, message: 'is not allowed here (not in the schema)' };
+      return { pointer: `${e.instancePath}/${escapePointerToken(String(p.additionalProperty))}`, message: 'is not allowed here (not in the schema)' };
     case 'false schema':
       return { pointer: e.instancePath, message: 'must be absent here' };
     case 'minProperties':

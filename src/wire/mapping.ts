@@ -28,6 +28,7 @@
 import { TRANSLITERATION_KEYWORD } from '../catalogue/types';
 import { escapeAttr, escapeText } from '../xml/c14n';
 import { DavisError } from '../errors/errors';
+import { escapePointerToken } from '../util/json-pointer';
 import { TRANSLITERATED_SUFFIX, transliterateIcao } from './icao-transliteration';
 
 /** Annotations carried from the JSON Schema into the XSD documentation. */
@@ -508,7 +509,7 @@ export function payloadToXml(shape: ObjectShape, payload: unknown, options: ToXm
       if (!Object.prototype.hasOwnProperty.call(obj, p.name)) continue;
       const v = obj[p.name];
       if (v === undefined) continue;
-      emitProperty(p.name, p.shape, v, `${ptr}/${escapePointer(p.name)}`);
+      emitProperty(p.name, p.shape, v, `${ptr}/${escapePointerToken(p.name)}`);
       if (p.transliterated && typeof v === 'string') {
         const t = transliterateIcao(v);
         if (t !== undefined) out.push(open(p.name + TRANSLITERATED_SUFFIX), t, close(p.name + TRANSLITERATED_SUFFIX));
@@ -516,7 +517,7 @@ export function payloadToXml(shape: ObjectShape, payload: unknown, options: ToXm
     }
     for (const key of Object.keys(obj)) {
       if (known.has(key) || obj[key] === undefined) continue;
-      if (!lenient) throw mappingError(`${ptr}/${escapePointer(key)}`, 'property not in the schema');
+      if (!lenient) throw mappingError(`${ptr}/${escapePointerToken(key)}`, 'property not in the schema');
       if (NCNAME.test(key)) emitLoose(key, obj[key]);
     }
   };
@@ -597,10 +598,6 @@ function looseText(v: unknown): string {
   return String(v);
 }
 
-/** RFC 6901 escaping of one reference token. */
-export function escapePointer(token: string): string {
-  return token.replace(/~/g, '~0').replace(/\//g, '~1');
-}
 
 // ---------------------------------------------------------------------------------------
 // XML → JSON

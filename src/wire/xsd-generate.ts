@@ -21,6 +21,7 @@ import { join } from 'node:path';
 import { listTypes } from '../catalogue/catalogue';
 import type { MessageTypeSpec } from '../catalogue/types';
 import { packageRoot } from '../catalogue/schema-file';
+import { escapeAttr, escapeText } from '../xml/c14n';
 import { ICAO_TRANSLITERATION_MAX_LENGTH, ICAO_TRANSLITERATION_PATTERN, TRANSLITERATED_SUFFIX } from './icao-transliteration';
 import { compileShape, type ArrayShape, type ObjectShape, type PropShape, type Shape, type StringShape } from './mapping';
 import {
@@ -179,14 +180,6 @@ export function toXsdPattern(js: string): string {
 
 // ---------------------------------------------------------------------------------------
 
-function escText(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-function escAttr(s: string): string {
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/"/g, '&quot;');
-}
-
 class Writer {
   private readonly lines: string[] = [];
   line(depth: number, s: string): void {
@@ -200,7 +193,7 @@ class Writer {
 function doc(w: Writer, depth: number, ...texts: (string | undefined)[]): void {
   const t = texts.filter((x): x is string => x !== undefined && x !== '').join(': ');
   if (t === '') return;
-  w.line(depth, `<xs:annotation><xs:documentation>${escText(t)}</xs:documentation></xs:annotation>`);
+  w.line(depth, `<xs:annotation><xs:documentation>${escapeText(t)}</xs:documentation></xs:annotation>`);
 }
 
 /** A global element of the XSD: a catalogue type's body element or the element of its answer data. */
@@ -450,8 +443,8 @@ class TypeGenerator {
       if (s.maxLength !== undefined) facets.push(`<xs:maxLength value="${3 * Math.floor(s.maxLength / 4)}"/>`);
       return 'xs:base64Binary';
     }
-    for (const v of s.enum ?? []) facets.push(`<xs:enumeration value="${escAttr(v)}"/>`);
-    if (s.pattern !== undefined) facets.push(`<xs:pattern value="${escAttr(toXsdPattern(s.pattern))}"/>`);
+    for (const v of s.enum ?? []) facets.push(`<xs:enumeration value="${escapeAttr(v)}"/>`);
+    if (s.pattern !== undefined) facets.push(`<xs:pattern value="${escapeAttr(toXsdPattern(s.pattern))}"/>`);
     if (s.minLength !== undefined && s.minLength > 0) facets.push(`<xs:minLength value="${s.minLength}"/>`);
     if (s.maxLength !== undefined) facets.push(`<xs:maxLength value="${s.maxLength}"/>`);
     return 'xs:string';
@@ -569,18 +562,18 @@ export function generateXsd(types: readonly MessageTypeSpec[] = listTypes({ dire
     w.line(2, '</xs:restriction>');
     w.line(1, '</xs:simpleType>');
   };
-  simple('MessageId', 'xs:string', [`<xs:pattern value="${escAttr(toXsdPattern(WIRE_ID_PATTERN))}"/>`], 'Message id (a UUID fits); "m-" or "r-" + id is the root Id');
-  simple('MessageType', 'xs:string', types.map((t) => `<xs:enumeration value="${escAttr(t.id)}"/>`), 'Catalogue id of the message type');
-  simple('Sender', 'xs:string', [`<xs:pattern value="${escAttr(toXsdPattern(WIRE_SENDER_PATTERN))}"/>`], 'Sending State, ISO 3166-1 alpha-2; EU for central notifications (inbound types)');
-  simple('Timestamp', 'xs:dateTime', [`<xs:pattern value="${escAttr(toXsdPattern(WIRE_CREATED_PATTERN))}"/>`], 'UTC time with Z');
+  simple('MessageId', 'xs:string', [`<xs:pattern value="${escapeAttr(toXsdPattern(WIRE_ID_PATTERN))}"/>`], 'Message id (a UUID fits); "m-" or "r-" + id is the root Id');
+  simple('MessageType', 'xs:string', types.map((t) => `<xs:enumeration value="${escapeAttr(t.id)}"/>`), 'Catalogue id of the message type');
+  simple('Sender', 'xs:string', [`<xs:pattern value="${escapeAttr(toXsdPattern(WIRE_SENDER_PATTERN))}"/>`], 'Sending State, ISO 3166-1 alpha-2; EU for central notifications (inbound types)');
+  simple('Timestamp', 'xs:dateTime', [`<xs:pattern value="${escapeAttr(toXsdPattern(WIRE_CREATED_PATTERN))}"/>`], 'UTC time with Z');
   simple('Outcome', 'xs:string', ['<xs:enumeration value="ACCEPTED"/>', '<xs:enumeration value="REJECTED"/>']);
-  simple('ResultCode', 'xs:string', [`<xs:pattern value="${escAttr(toXsdPattern(WIRE_CODE_PATTERN))}"/>`]);
+  simple('ResultCode', 'xs:string', [`<xs:pattern value="${escapeAttr(toXsdPattern(WIRE_CODE_PATTERN))}"/>`]);
   simple('CentralReference', 'xs:string', ['<xs:minLength value="1"/>', `<xs:maxLength value="${WIRE_MAX_REFERENCE}"/>`]);
   simple('Reason', 'xs:string', ['<xs:minLength value="1"/>', `<xs:maxLength value="${WIRE_MAX_REASON}"/>`]);
   simple(
     'IcaoTransliteration',
     'xs:string',
-    [`<xs:pattern value="${escAttr(toXsdPattern(ICAO_TRANSLITERATION_PATTERN))}"/>`, `<xs:maxLength value="${ICAO_TRANSLITERATION_MAX_LENGTH}"/>`],
+    [`<xs:pattern value="${escapeAttr(toXsdPattern(ICAO_TRANSLITERATION_PATTERN))}"/>`, `<xs:maxLength value="${ICAO_TRANSLITERATION_MAX_LENGTH}"/>`],
     'ICAO 9303 Part 3 transliteration of the preceding name element, computed by the gateway (A-Z words, one space between)',
   );
 
@@ -592,7 +585,7 @@ export function generateXsd(types: readonly MessageTypeSpec[] = listTypes({ dire
   const shared = new SharedTypes(roots.map((r) => r.root));
   for (const { root, source } of roots) {
     w.line(0, '');
-    w.line(1, `<!-- ${escText(root.xmlName)}: generated from schemas/json/${escText(source)} -->`);
+    w.line(1, `<!-- ${escapeText(root.xmlName)}: generated from schemas/json/${escapeText(source)} -->`);
     new TypeGenerator(root.xmlName, shared).write(w, root);
   }
   w.line(0, '');

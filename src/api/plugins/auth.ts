@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../../util/sha256';
 import type { TLSSocket } from 'node:tls';
 import fp from 'fastify-plugin';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
@@ -50,7 +50,7 @@ export function identify(req: FastifyRequest, config: Config): Client {
   }
   const auth = req.headers.authorization;
   if (auth && /^Bearer\s+/i.test(auth)) {
-    const sha = createHash('sha256').update(auth.replace(/^Bearer\s+/i, '').trim()).digest('hex');
+    const sha = sha256Hex(auth.replace(/^Bearer\s+/i, '').trim());
     const tok = config.gateway.tokens.find((t) => t.sha256 === sha);
     if (!tok) throw new DavisError('DAVIS_ERR_AUTH_REQUIRED', 'unknown bearer token');
     return { id: tok.clientId, roles: tok.roles, all: tok.roles.includes('admin') };

@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto';
+import { sha256Hex } from '../../util/sha256';
 import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
 import { DavisError } from '../../errors/errors';
-import type { Journal, MessageRecord, MessageState } from '../../journal/journal';
+import { MESSAGE_STATES, type Journal, type MessageRecord, type MessageState } from '../../journal/journal';
 import type { Client, IngestService } from '../../exchange/submit';
 import { parseRequestXml, WIRE_SCREEN_LIMITS } from '../../wire/envelope';
 import { screenXml } from '../../xml/screen';
@@ -18,7 +18,6 @@ export interface MessagesOptions {
   readonly xsd: XsdValidator;
 }
 
-const MESSAGE_STATES: readonly MessageState[] = ['accepted', 'queued', 'sending', 'retrying', 'delivered', 'rejected', 'failed', 'refused'];
 
 async function messages(app: FastifyInstance, deps: MessagesOptions): Promise<void> {
   app.addHook('preHandler', app.authenticate);
@@ -36,8 +35,8 @@ async function messages(app: FastifyInstance, deps: MessagesOptions): Promise<vo
     const body = xmlBody ? wireToEnvelope(req.body as string, deps.xsd) : req.body;
     const result = await deps.ingest.submit({
       body,
-      bodyHash: xmlBody ? createHash('sha256').update(req.body as string).digest('hex')
-        : rawBodyHash(req) ?? createHash('sha256').update(JSON.stringify(req.body ?? null)).digest('hex'),
+      bodyHash: xmlBody ? sha256Hex(req.body as string)
+        : rawBodyHash(req) ?? sha256Hex(JSON.stringify(req.body ?? null)),
       client: clientOf(req),
       ...(typeof key === 'string' ? { idempotencyKey: key } : {}),
       correlationId: req.id,
