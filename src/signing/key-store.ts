@@ -1,27 +1,19 @@
 /**
  * The signing key's and the trust store's lifecycle: loaded once at start (a bad key refuses
  * the start), then reloaded without a restart — on demand (`reload()`, what SIGHUP calls)
- * and when the files change on disk — without losing a message in flight.
- *
- * Why this is safe for in-flight work: a holder never mutates a loaded key or trust store;
- * a reload builds a new frozen object and swaps one reference. Callers fetch `current()` once
- * per message and keep that object for the whole message, so a message that started with the
- * old key finishes with it, and the next message gets the new one. A reload that fails
- * (unreadable, mismatched, expired, half-written files) keeps the old object.
- *
- * Why the folders are watched rather than the files: editors, `openssl`/cert tools and
- * secret managers replace a file by writing a temporary name and renaming it over the old
- * one; a watch on the old file's inode would see nothing after the first swap. Watching the
- * folder and filtering names sees every swap. Kubernetes secret volumes swap a `..data`
- * symlink instead, so events on `..data*` names count too.
+ * and when the files change on disk — without losing a message in flight. Both are a
+ * {@link Reloadable} (see there why this is safe and why folders are watched) with the
+ * events, logs and expiry checks of their own kind.
  */
 import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { X509Certificate } from 'node:crypto';
 import type { Logger } from 'pino';
-import { DavisError, isDavisError, type ErrorCode } from '../errors/errors';
-import { certificateInfo, loadSigningKey, loadTrustStore, secondsUntilExpiry, type SigningKeyOptions } from './pki';
+import type { DavisError } from '../errors/errors';
+import { foldersOf, Reloadable, type ReloadOptions } from './reloadable';
+import { certificateInfo } from './certificates';
+import { loadSigningKey, loadTrustStore, secondsUntilExpiry, type SigningKeyOptions } from './key-files';
 import type { SigningKey, TrustStore } from './types';
 
 /** Seconds in a day. */
@@ -30,18 +22,7 @@ const DAY = 86_400;
 /** Default expiry-warning thresholds, in days left. */
 export const DEFAULT_EXPIRY_WARNING_DAYS: readonly number[] = Object.freeze([30, 14, 7]);
 
-/** Options shared by the file-backed holders. */
-export interface ReloadOptions {
-  /** Where reloads, failures and expiry warnings are logged. */
-  readonly logger: Logger;
-  /** Reload when the files change on disk (folder watch). @default true */
-  readonly watch?: boolean;
-  /**
-   * Quiet time after the last file event before reloading, so that a pair of files replaced
-   * one after the other is read once, after both are in place. @default 500
-   */
-  readonly debounceMs?: number;
-}
+export type { ReloadOptions } from './reloadable';
 
 /** Identifying facts about a certificate that are safe to log (no subject names). */
 export interface CertificateSummary {
@@ -102,78 +83,6 @@ export function summarizeCertificate(cert: X509Certificate): CertificateSummary 
   };
 }
 
-function asDavisError(e: unknown, code: ErrorCode, detail: string): DavisError {
-  return isDavisError(e) ? e : new DavisError(code, detail, { cause: e });
-}
-
-/**
- * Watches the folders of some files and calls `onChange` after `debounceMs` of quiet
- * following the last relevant event. `match(dir, name)` says whether a name in a folder is
- * relevant (a null name — some platforms omit it — always is).
- */
-class FolderWatch {
-  private readonly watchers: fs.FSWatcher[] = [];
-  private timer: NodeJS.Timeout | undefined;
-  private closed = false;
-
-  constructor(
-    dirs: Iterable<string>,
-    private readonly match: (dir: string, name: string) => boolean,
-    private readonly debounceMs: number,
-    private readonly onChange: () => void,
-    logger: Logger,
-  ) {
-    for (const dir of dirs) {
-      let w: fs.FSWatcher;
-      try {
-        w = fs.watch(dir, { persistent: false }, (_event, name) => this.event(dir, name === null ? null : String(name)));
-      } catch (e) {
-        // Reloading on SIGHUP still works; say why file changes will not be seen.
-        logger.warn({ event: 'pki-watch-failed', dir, reason: (e as NodeJS.ErrnoException).code ?? (e as Error).message },
-          'cannot watch folder for certificate changes');
-        continue;
-      }
-      w.on('error', (e: NodeJS.ErrnoException) => {
-        // E.g. the folder itself was removed; an unhandled 'error' would crash the process.
-        logger.warn({ event: 'pki-watch-failed', dir, reason: e.code ?? e.message }, 'folder watch stopped');
-        w.close();
-      });
-      this.watchers.push(w);
-    }
-  }
-
-  private event(dir: string, name: string | null): void {
-    if (this.closed) return;
-    if (name !== null && !name.startsWith('..data') && !this.match(dir, name)) return;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = undefined;
-      if (!this.closed) this.onChange();
-    }, this.debounceMs);
-    this.timer.unref();
-  }
-
-  close(): void {
-    this.closed = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = undefined;
-    for (const w of this.watchers.splice(0)) w.close();
-  }
-}
-
-/** Folder → names to watch in it, for a list of files. */
-function foldersOf(files: readonly string[]): Map<string, Set<string>> {
-  const byDir = new Map<string, Set<string>>();
-  for (const f of files) {
-    const abs = path.resolve(f);
-    const dir = path.dirname(abs);
-    let names = byDir.get(dir);
-    if (!names) byDir.set(dir, (names = new Set()));
-    names.add(path.basename(abs));
-  }
-  return byDir;
-}
-
 // ---------------------------------------------------------------------------------------
 // Signing key
 // ---------------------------------------------------------------------------------------
@@ -205,16 +114,14 @@ export interface SigningKeyStoreOptions extends Omit<SigningKeyOptions, 'now'>, 
  * store.close();                       // at shutdown
  */
 export class SigningKeyStore extends EventEmitter<SigningKeyStoreEvents> {
-  private key: SigningKey;
+  private readonly holder: Reloadable<SigningKey>;
   private readonly source: SigningKeyOptions;
   private readonly logger: Logger;
   private readonly now: () => Date;
   private readonly thresholds: readonly number[];
-  private readonly watch: FolderWatch | undefined;
   private readonly checkTimer: NodeJS.Timeout;
   /** Thresholds already reported for the current certificate (0 = expired). */
   private warned = new Set<number>();
-  private lastFailure: DavisError | null = null;
 
   /**
    * Loads the key synchronously, so that a start with a bad key is refused before anything
@@ -230,15 +137,24 @@ export class SigningKeyStore extends EventEmitter<SigningKeyStoreEvents> {
     this.logger = logger;
     this.now = now ?? (() => new Date());
     this.thresholds = [...(expiryWarningDays ?? DEFAULT_EXPIRY_WARNING_DAYS)].sort((a, b) => b - a);
-    this.key = this.load();
+    const byDir = foldersOf(this.files());
+    this.holder = new Reloadable<SigningKey>({
+      logger, ...(watch !== undefined ? { watch } : {}), ...(debounceMs !== undefined ? { debounceMs } : {}),
+      load: () => loadSigningKey({ ...this.source, now: this.now() }),
+      failCode: 'DAVIS_ERR_PKI_KEY',
+      files: { dirs: byDir.keys(), match: (dir, name) => byDir.get(dir)?.has(name) ?? false },
+      onReloaded: (previous, next) => this.reloaded(previous, next),
+      onFailed: (err, kept) => {
+        this.logger.warn({
+          event: 'signing-key-reload-failed', code: err.code, detail: err.message,
+          kept: summarizeCertificate(kept.certificate),
+        }, 'signing key reload failed; keeping the current key');
+        this.emit('reload-failed', err);
+      },
+    });
     this.checkExpiry();
     this.checkTimer = setInterval(() => this.checkExpiry(), checkIntervalMs ?? 3_600_000);
     this.checkTimer.unref();
-    if (watch ?? true) {
-      const byDir = foldersOf(this.files());
-      this.watch = new FolderWatch(byDir.keys(), (dir, name) => byDir.get(dir)?.has(name) ?? false,
-        debounceMs ?? 500, () => this.reload(), logger);
-    }
   }
 
   /** The files the key is read from. */
@@ -248,22 +164,14 @@ export class SigningKeyStore extends EventEmitter<SigningKeyStoreEvents> {
     return [...main, ...(s.chainFiles ?? [])];
   }
 
-  private load(): SigningKey {
-    try {
-      return loadSigningKey({ ...this.source, now: this.now() });
-    } catch (e) {
-      throw asDavisError(e, 'DAVIS_ERR_PKI_KEY', 'Cannot load the signing key');
-    }
-  }
-
   /** The key to sign with now. Fetch it once per message and keep it for that message. */
   current(): SigningKey {
-    return this.key;
+    return this.holder.current();
   }
 
   /** The error of the last reload, or null when it succeeded (or none failed yet); for readiness reports. */
   get lastReloadError(): DavisError | null {
-    return this.lastFailure;
+    return this.holder.lastReloadError;
   }
 
   /**
@@ -274,26 +182,14 @@ export class SigningKeyStore extends EventEmitter<SigningKeyStoreEvents> {
    * @returns whether the new files were loaded
    */
   reload(): boolean {
-    let next: SigningKey;
-    try {
-      next = this.load();
-    } catch (e) {
-      const err = e as DavisError;
-      this.lastFailure = err;
-      this.logger.warn({
-        event: 'signing-key-reload-failed', code: err.code, detail: err.message,
-        kept: summarizeCertificate(this.key.certificate),
-      }, 'signing key reload failed; keeping the current key');
-      this.emit('reload-failed', err);
-      return false;
-    }
-    const previous = this.key;
+    return this.holder.reload();
+  }
+
+  private reloaded(previous: SigningKey, next: SigningKey): void {
     const changed = previous.certificate.fingerprint256 !== next.certificate.fingerprint256 ||
       !previous.privateKey.equals(next.privateKey) ||
       previous.chain.length !== next.chain.length ||
       previous.chain.some((c, k) => c.fingerprint256 !== next.chain[k].fingerprint256);
-    this.key = next;
-    this.lastFailure = null;
     if (previous.certificate.fingerprint256 !== next.certificate.fingerprint256) this.warned = new Set();
     const current = summarizeCertificate(next.certificate);
     this.logger.info({
@@ -301,12 +197,11 @@ export class SigningKeyStore extends EventEmitter<SigningKeyStoreEvents> {
     }, 'signing key reloaded');
     this.emit('reloaded', { previous: summarizeCertificate(previous.certificate), current, changed });
     this.checkExpiry();
-    return true;
   }
 
   /** Seconds until the current certificate expires (negative once expired), by the store's clock. */
   secondsUntilExpiry(): number {
-    return secondsUntilExpiry(this.key.certificate, this.now());
+    return secondsUntilExpiry(this.current().certificate, this.now());
   }
 
   /**
@@ -317,7 +212,7 @@ export class SigningKeyStore extends EventEmitter<SigningKeyStoreEvents> {
    */
   checkExpiry(): void {
     const secondsLeft = this.secondsUntilExpiry();
-    const certificate = summarizeCertificate(this.key.certificate);
+    const certificate = summarizeCertificate(this.current().certificate);
     if (secondsLeft <= 0) {
       if (this.warned.has(0)) return;
       this.warned.add(0);
@@ -337,7 +232,7 @@ export class SigningKeyStore extends EventEmitter<SigningKeyStoreEvents> {
 
   /** Stops the folder watch and the expiry timer. The current key stays usable. */
   close(): void {
-    this.watch?.close();
+    this.holder.close();
     clearInterval(this.checkTimer);
   }
 }
@@ -352,7 +247,7 @@ export interface TrustStoreHolderOptions extends ReloadOptions {
   readonly paths: string | readonly string[];
 }
 
-const TRUST_FILE = /\.(pem|crt)$/i;
+const TRUST_FILE = /\.(pem|crt|crl)$/i;
 
 /**
  * Holds the trust anchors for verifying central's signatures and keeps them current: a CA
@@ -365,54 +260,58 @@ const TRUST_FILE = /\.(pem|crt)$/i;
  * @throws DavisError DAVIS_ERR_PKI_TRUST from the constructor when nothing can be loaded
  */
 export class TrustStoreHolder extends EventEmitter<TrustStoreHolderEvents> {
-  private trust: TrustStore;
-  private readonly paths: readonly string[];
-  private readonly logger: Logger;
-  private readonly watch: FolderWatch | undefined;
-  private lastFailure: DavisError | null = null;
+  private readonly holder: Reloadable<TrustStore>;
 
   constructor(opts: TrustStoreHolderOptions) {
     super();
-    this.paths = typeof opts.paths === 'string' ? [opts.paths] : [...opts.paths];
-    this.logger = opts.logger;
-    this.trust = this.load();
-    if (opts.watch ?? true) {
-      const folders = new Set<string>(); // watched whole: any PEM/CRT name counts
-      const files: string[] = [];
-      for (const p of this.paths) {
-        let isDir = false;
-        try {
-          isDir = fs.statSync(p).isDirectory();
-        } catch {
-          // loaded above, so it exists; a race with a removal just means no watch on it
-        }
-        if (isDir) folders.add(path.resolve(p));
-        else files.push(p);
+    const paths = typeof opts.paths === 'string' ? [opts.paths] : [...opts.paths];
+    const folders = new Set<string>(); // watched whole: any PEM/CRT name counts
+    const files: string[] = [];
+    for (const p of paths) {
+      let isDir = false;
+      try {
+        isDir = fs.statSync(p).isDirectory();
+      } catch {
+        // the load below reports a missing path; a race with a removal just means no watch on it
       }
-      const byDir = foldersOf(files);
-      for (const d of folders) if (!byDir.has(d)) byDir.set(d, new Set());
-      this.watch = new FolderWatch(byDir.keys(),
-        (dir, name) => (folders.has(dir) && TRUST_FILE.test(name)) || (byDir.get(dir)?.has(name) ?? false),
-        opts.debounceMs ?? 500, () => this.reload(), opts.logger);
+      if (isDir) folders.add(path.resolve(p));
+      else files.push(p);
     }
-  }
-
-  private load(): TrustStore {
-    try {
-      return loadTrustStore(this.paths);
-    } catch (e) {
-      throw asDavisError(e, 'DAVIS_ERR_PKI_TRUST', 'Cannot load the trust store');
-    }
+    const byDir = foldersOf(files);
+    for (const d of folders) if (!byDir.has(d)) byDir.set(d, new Set());
+    this.holder = new Reloadable<TrustStore>({
+      logger: opts.logger, ...(opts.watch !== undefined ? { watch: opts.watch } : {}),
+      ...(opts.debounceMs !== undefined ? { debounceMs: opts.debounceMs } : {}),
+      load: () => loadTrustStore(paths),
+      failCode: 'DAVIS_ERR_PKI_TRUST',
+      files: {
+        dirs: byDir.keys(),
+        match: (dir, name) => (folders.has(dir) && TRUST_FILE.test(name)) || (byDir.get(dir)?.has(name) ?? false),
+      },
+      onReloaded: (previous, next) => {
+        const before = new Set(previous.anchors.map((c) => c.fingerprint256));
+        const after = new Set(next.anchors.map((c) => c.fingerprint256));
+        const added = [...after].filter((f) => !before.has(f));
+        const removed = [...before].filter((f) => !after.has(f));
+        opts.logger.info({ event: 'trust-store-reloaded', anchors: next.anchors.length, added, removed }, 'trust store reloaded');
+        this.emit('reloaded', { anchors: next.anchors.length, added, removed });
+      },
+      onFailed: (err, kept) => {
+        opts.logger.warn({ event: 'trust-store-reload-failed', code: err.code, detail: err.message, kept: kept.anchors.length },
+          'trust store reload failed; keeping the current anchors');
+        this.emit('reload-failed', err);
+      },
+    });
   }
 
   /** The anchors to verify with now. Fetch once per verification. */
   current(): TrustStore {
-    return this.trust;
+    return this.holder.current();
   }
 
   /** The error of the last reload, or null when it succeeded (or none failed yet). */
   get lastReloadError(): DavisError | null {
-    return this.lastFailure;
+    return this.holder.lastReloadError;
   }
 
   /**
@@ -422,30 +321,11 @@ export class TrustStoreHolder extends EventEmitter<TrustStoreHolderEvents> {
    * @returns whether the new anchors were loaded
    */
   reload(): boolean {
-    let next: TrustStore;
-    try {
-      next = this.load();
-    } catch (e) {
-      const err = e as DavisError;
-      this.lastFailure = err;
-      this.logger.warn({ event: 'trust-store-reload-failed', code: err.code, detail: err.message, kept: this.trust.anchors.length },
-        'trust store reload failed; keeping the current anchors');
-      this.emit('reload-failed', err);
-      return false;
-    }
-    const before = new Set(this.trust.anchors.map((c) => c.fingerprint256));
-    const after = new Set(next.anchors.map((c) => c.fingerprint256));
-    const added = [...after].filter((f) => !before.has(f));
-    const removed = [...before].filter((f) => !after.has(f));
-    this.trust = next;
-    this.lastFailure = null;
-    this.logger.info({ event: 'trust-store-reloaded', anchors: next.anchors.length, added, removed }, 'trust store reloaded');
-    this.emit('reloaded', { anchors: next.anchors.length, added, removed });
-    return true;
+    return this.holder.reload();
   }
 
   /** Stops the folder watch. The current anchors stay usable. */
   close(): void {
-    this.watch?.close();
+    this.holder.close();
   }
 }
