@@ -1,4 +1,5 @@
 import type { KeyObject, X509Certificate } from 'node:crypto';
+import type { CrlInfo } from './path-validation';
 
 /** Signature algorithms the signing profile allows for our own signatures. */
 export type SignatureAlgorithm = 'rsa-sha256' | 'rsa-sha384' | 'rsa-sha512' | 'ecdsa-sha256' | 'ecdsa-sha384';
@@ -18,6 +19,8 @@ export interface SigningKey {
 /** The certificates a verifier trusts as anchors (root or intermediate CAs). */
 export interface TrustStore {
   readonly anchors: readonly X509Certificate[];
+  /** CRLs found beside the anchors; a certificate whose issuer has one is checked against it. @default [] */
+  readonly crls?: readonly CrlInfo[];
 }
 
 /** What a successful verification yields. */

@@ -227,7 +227,7 @@ describe('the strict verification profile', () => {
     it('refuses an intermediate that is not a CA', () => {
       const notCa = makeSigner(fx.ca, { subject: { commonName: 'Not a CA' } });
       const leaf = makeSigner({ certificate: notCa.certificate, privateKey: notCa.privateKey }, {});
-      expect(verify(signEnveloped(DOC, { ...leaf, chain: [notCa.certificate] }))).toBe('DAVIS_ERR_SIG_CERT_UNTRUSTED');
+      expect(verify(signEnveloped(DOC, { ...leaf, chain: [notCa.certificate] }))).toBe('DAVIS_ERR_SIG_CERT_CONSTRAINTS');
     });
 
     it('refuses an expired certificate and one not yet valid', () => {
