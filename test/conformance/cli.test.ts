@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { CONFORMANCE_HELP, conformanceCommand } from '../../src/cli/conformance-command';
+import { CONFORMANCE_HELP, conformanceCommand } from '../../src/cli/commands/conformance';
 import { conformance, freePort, SUITE_DIR } from './helpers';
 
 const dir = mkdtempSync(path.join(os.tmpdir(), 'davis-conformance-cli-'));

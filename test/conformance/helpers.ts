@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { conformanceCommand } from '../../src/cli/conformance-command';
+import { conformanceCommand } from '../../src/cli/commands/conformance';
 
 /** The bundled suite folder. */
 export const SUITE_DIR = path.join(__dirname, '..', '..', 'conformance', 'suites');

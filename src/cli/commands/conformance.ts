@@ -1,24 +1,24 @@
 /**
  * `davis conformance run|record`: the tester's entry point to the conformance runner
- * (src/conformance). Registered in `main.ts` like every other command.
+ * (src/conformance).
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import type { ParseArgsConfig } from 'node:util';
-import { loadConfig, sqliteFile } from '../config/config';
-import { isDavisError } from '../errors/errors';
-import { SqliteJournal } from '../journal/journal-sqlite';
-import { openJournal } from '../journal/open-journal';
-import type { Journal } from '../journal/journal';
-import { loadSigningKey } from '../signing/pki';
-import type { SigningKey } from '../signing/types';
-import { loadSuites, SuiteLoadError } from '../conformance/loader';
-import { parseTime, recordSuite, RecordError } from '../conformance/recorder';
-import { consoleHooks, summaryText } from '../conformance/report-console';
-import { htmlReport } from '../conformance/report-html';
-import { junitXml } from '../conformance/report-junit';
-import { DEFAULT_GATEWAY_URL, DEFAULT_MOCK_CONTROL_URL, runSuites } from '../conformance/runner';
-import { buildStatement, signStatement } from '../conformance/statement';
+import { loadConfig, sqliteFile } from '../../config/config';
+import { isDavisError } from '../../errors/errors';
+import { SqliteJournal } from '../../journal/journal-sqlite';
+import { openJournal } from '../../journal/open-journal';
+import type { Journal } from '../../journal/journal';
+import { loadSigningKey } from '../../signing/pki';
+import type { SigningKey } from '../../signing/types';
+import { loadSuites, SuiteLoadError } from '../../conformance/loader';
+import { parseTime, recordSuite, RecordError } from '../../conformance/recorder';
+import { consoleHooks, summaryText } from '../../conformance/report-console';
+import { htmlReport } from '../../conformance/report-html';
+import { junitXml } from '../../conformance/report-junit';
+import { DEFAULT_GATEWAY_URL, DEFAULT_MOCK_CONTROL_URL, runSuites } from '../../conformance/runner';
+import { buildStatement, signStatement } from '../../conformance/statement';
+import type { Command, Io, Values } from '../command';
 
 /** `davis conformance --help`. */
 export const CONFORMANCE_HELP = `Usage: davis conformance run FILE|DIR... [options]
@@ -64,20 +64,6 @@ record: turns journaled traffic into a suite whose expectations are the observed
   --config FILE          configuration file
 Exit codes: 0 written, 2 cannot (no journal, bad time, a payload that cannot be pseudonymised).
 `;
-
-/** Output channels (the CLI's stdout and stderr). */
-export interface CommandIo {
-  out(s: string): void;
-  err(s: string): void;
-}
-
-type Values = Record<string, string | boolean | string[] | undefined>;
-
-/** The `conformance` command, in the shape of the commands in `main.ts`. */
-export interface ConformanceCommand {
-  readonly options: ParseArgsConfig['options'];
-  run(values: Values, positionals: string[], io: CommandIo): Promise<number>;
-}
 
 /** Thrown for a usage problem; the command prints it and exits 2. */
 class UsageError extends Error {}
@@ -128,7 +114,7 @@ function statementKey(v: Values): SigningKey {
   throw new UsageError(`--statement needs a signing key: --key K --cert C, --p12 F, signing.* in the configuration, or the dev PKI (${path.dirname(devKey)})`);
 }
 
-async function runCommand(v: Values, files: string[], io: CommandIo): Promise<number> {
+async function runCommand(v: Values, files: string[], io: Io): Promise<number> {
   if (!files.length) throw new UsageError('name the suite files or folders to run');
   const seed = intOption(v, 'seed', 2 ** 31 - 1);
   const webhookPort = intOption(v, 'webhook-port', 65535);
@@ -177,7 +163,7 @@ async function runCommand(v: Values, files: string[], io: CommandIo): Promise<nu
   return run.verdict === 'passed' ? 0 : 1;
 }
 
-async function recordCommand(v: Values, io: CommandIo): Promise<number> {
+async function recordCommand(v: Values, io: Io): Promise<number> {
   const sinceArg = str(v, 'since');
   const out = str(v, 'out');
   if (!sinceArg || !out) throw new UsageError('record needs --since and --out');
@@ -212,8 +198,9 @@ async function recordCommand(v: Values, io: CommandIo): Promise<number> {
   }
 }
 
-/** The `conformance` command for `main.ts`'s command table. */
-export const conformanceCommand: ConformanceCommand = {
+/** The `conformance` command. */
+export const conformanceCommand: Command = {
+  help: CONFORMANCE_HELP,
   options: {
     gateway: { type: 'string' }, 'mock-control': { type: 'string' }, seed: { type: 'string' }, 'run-id': { type: 'string' },
     grep: { type: 'string' }, 'keep-going': { type: 'boolean' }, timeout: { type: 'string' }, token: { type: 'string' },
