@@ -10,52 +10,83 @@
 
 /** One unit of outbound work. */
 export interface OutboundWork {
+  /** The journaled message this work is about; the journal holds its wire XML. */
   readonly messageId: string;
+  /** Catalogue id of the message type. */
   readonly type: string;
   /** Messages with the same key go to the same shard. */
   readonly orderingKey: string;
+  /** Correlation id of the request that created it, for the log lines of every attempt. */
   readonly correlationId: string;
 }
 
 /** A callback to UMA about one message. */
 export interface WebhookJob {
+  /** The message the callback is about. */
   readonly messageId: string;
   /** e.g. `message.delivered`, `message.rejected`, `message.failed`, `notification.received`. */
   readonly event: string;
+  /** Correlation id of the request (or notification) that led to the callback. */
   readonly correlationId: string;
 }
 
+/** A lane of work: `outbound` to central, `webhook` to UMA. */
 export type Lane = 'outbound' | 'webhook';
+/** The work item a lane carries. */
 export type WorkOf<L extends Lane> = L extends 'outbound' ? OutboundWork : WebhookJob;
 
 /** A delivered unit of work, to be settled exactly once. */
 export interface Delivery<T> {
+  /** The work item, as published. */
   readonly work: T;
   /** True when the broker says this may have been delivered before (after a crash or reconnect). */
   readonly redelivered: boolean;
   /** Done: removes it from the queue. */
   ack(): void;
-  /** Gives it back to the queue (e.g. during shutdown). */
+  /**
+   * Gives it back to the queue (e.g. during shutdown), to be delivered again with `redelivered`
+   * set. Quorum queues put it behind what is already waiting in its shard, so the queue alone
+   * does not keep order: the dispatcher's journal check does. A second settle is ignored.
+   */
   requeue(): void;
 }
 
+/**
+ * The broker the use cases see. Every publish is persistent and resolves only once the broker
+ * has confirmed it, so a caller that got `resolve` may answer its client: the work survives a
+ * crash. A delivery that is neither acked nor requeued when its consumer's connection ends is
+ * delivered again (`redelivered`). A handler that throws has its delivery requeued.
+ */
 export interface Broker {
   /** True while a connection and a confirm channel are open. */
   readonly connected: boolean;
-  /** Messages waiting in the outbound and delay queues, as last sampled. */
+  /**
+   * Messages waiting in the outbound and delay queues (not those being handled), as last
+   * sampled: ingest refuses new work above a limit, so a slow sample only delays that refusal.
+   */
   readonly backlog: number;
   /** Publishes persistently; resolves when the broker has confirmed it. @throws DavisError DAVIS_ERR_BROKER_UNAVAILABLE */
   publish<L extends Lane>(lane: L, work: WorkOf<L>): Promise<void>;
-  /** Publishes into a delay queue; after `ms` it returns to its lane (and shard). Confirmed. */
+  /**
+   * Publishes into a delay queue; after `ms` it returns to the tail of its lane (and shard), so a
+   * retry frees the shard for other work meanwhile. Confirmed. @throws DavisError DAVIS_ERR_BROKER_UNAVAILABLE
+   */
   delay<L extends Lane>(lane: L, work: WorkOf<L>, ms: number): Promise<void>;
-  /** Parks a message that exhausted its attempts, with the reason. Confirmed. */
+  /** Parks a message that exhausted its attempts, with the reason, where operators find it; nothing consumes it. Confirmed. @throws DavisError DAVIS_ERR_BROKER_UNAVAILABLE */
   park(work: OutboundWork, reason: string): Promise<void>;
-  /** Starts consuming a lane; outbound: one delivery at a time per shard. Survives reconnects. */
+  /**
+   * Starts consuming a lane (one handler per lane; a second call replaces it). Outbound: one
+   * delivery at a time per shard, and one active consumer per shard across every gateway sharing
+   * the broker, so one application's messages are handled in order. Webhook: several at once.
+   * Survives reconnects: consumption resumes by itself.
+   */
   consume<L extends Lane>(lane: L, handler: (d: Delivery<WorkOf<L>>) => Promise<void>): Promise<void>;
   /** Stops taking new deliveries of a lane for now (in-flight ones finish); `resume` starts again. */
   pause(lane: Lane): Promise<void>;
+  /** Starts delivering a paused lane again; a lane that is not paused is left as it is. */
   resume(lane: Lane): Promise<void>;
   /** Stops consuming every lane and waits for in-flight handlers. */
   stopConsuming(): Promise<void>;
+  /** Stops consuming, waits for in-flight handlers and disconnects; `connected` is false after it and publishes reject. */
   close(): Promise<void>;
 }
