@@ -32,6 +32,7 @@ export const ERRORS = {
   DAVIS_ERR_XML_DOCTYPE: { status: 400, retryable: false, title: 'XML with a DOCTYPE or entity declaration is refused' },
   DAVIS_ERR_XML_TOO_LARGE: { status: 413, retryable: false, title: 'XML document exceeds the size cap' },
   DAVIS_ERR_XML_TOO_DEEP: { status: 400, retryable: false, title: 'XML document exceeds the nesting depth cap' },
+  DAVIS_ERR_XML_LIMIT: { status: 400, retryable: false, title: 'XML document exceeds a structural cap (attributes, namespace declarations, children or nodes)' },
   DAVIS_ERR_XML_MALFORMED: { status: 400, retryable: false, title: 'XML document is not well-formed' },
   DAVIS_ERR_WIRE_SCHEMA: { status: 422, retryable: false, title: 'Wire XML violates the XSD' },
   DAVIS_ERR_WIRE_MAPPING: { status: 422, retryable: false, title: 'Wire XML does not map to a catalogue message' },

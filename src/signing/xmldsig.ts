@@ -26,11 +26,12 @@
  */
 import { createHash, hash as oneShotHash, sign as cryptoSign, timingSafeEqual, verify as cryptoVerify, type KeyObject, type SignKeyObjectInput } from 'node:crypto';
 import { DavisError, type ErrorCode } from '../errors/errors';
-import { DEFAULT_SCREEN_LIMITS, screenDeclarations, type ScreenLimits } from '../xml/screen';
+import { DEFAULT_SCREEN_LIMITS, screenAndParse, type ScreenLimits } from '../xml/screen';
 import { EXC_C14N, EXC_C14N_WITH_COMMENTS, canonicalize, escapeAttr } from '../xml/c14n';
-import { certificateInfoFromBase64, knownCertificateInfo, verifyCertificatePath, type CertificateInfo } from './pki';
+import { certificateInfoFromBase64, knownCertificateInfo, type CertificateInfo } from './certificates';
+import { verifyCertificatePath } from './path-validation';
 import type { SignatureAlgorithm, SigningKey, TrustStore, VerifiedDocument } from './types';
-import { getAttribute, parseXml, type XmlDocument, type XmlElement } from '../xml/parser';
+import { getAttribute, type XmlDocument, type XmlElement } from '../xml/parser';
 
 /** The XML-DSig namespace. */
 export const DSIG_NS = 'http://www.w3.org/2000/09/xmldsig#';
@@ -132,7 +133,7 @@ function signatureElement(key: SigningKey, digest: string): string {
 
 /** Options of `signEnveloped`. */
 export interface SignOptions {
-  /** Caps applied to the input document. @default DEFAULT_SCREEN_LIMITS (1 MiB, depth 32) */
+  /** Caps applied to the input document. @default DEFAULT_SCREEN_LIMITS (8 MiB, depth 32) */
   readonly limits?: ScreenLimits;
 }
 
@@ -148,10 +149,8 @@ export interface SignOptions {
  *   DAVIS_ERR_SIG_MULTIPLE when the document already holds a signature
  */
 export function signEnveloped(xml: string, key: SigningKey, opts: SignOptions = {}): string {
-  // Size and declarations first; our own parser caps the depth as it goes (no recursion).
-  const limits = opts.limits ?? DEFAULT_SCREEN_LIMITS;
-  const src = screenDeclarations(xml, limits);
-  const doc = parseXml(src, { maxDepth: limits.maxDepth });
+  const doc = screenAndParse(xml, opts.limits ?? DEFAULT_SCREEN_LIMITS);
+  const src = doc.source;
   const root = doc.root;
   const comments: { start: number; end: number }[] = [];
   const stack: XmlElement[] = [root];
@@ -220,7 +219,7 @@ export function signCanonical(xml: string, key: SigningKey): string {
 export interface VerifyOptions {
   /** The time certificates must be valid at. @default new Date() */
   readonly now?: Date;
-  /** Caps applied before parsing. @default DEFAULT_SCREEN_LIMITS (1 MiB, depth 32) */
+  /** Caps applied before parsing. @default DEFAULT_SCREEN_LIMITS (8 MiB, depth 32) */
   readonly limits?: ScreenLimits;
 }
 
@@ -403,16 +402,25 @@ function chooseLeaf(certs: CertificateInfo[]): CertificateInfo {
 }
 
 /**
- * Verifies an enveloped signature under the strict profile (see the module comment) and
- * returns the tree that was verified: act on `root`, not on a re-parse of the string.
+ * Screens and parses `xml`, then verifies it as `verifyDocument` does. For callers that have
+ * only the text (`davis verify`, evidence files); readers of wire XML use
+ * `src/wire/read-wire.ts`, which parses once and verifies that tree.
  *
  * @throws DavisError DAVIS_ERR_XML_* from screening and parsing, DAVIS_ERR_SIG_* per rule
  */
 export function verifyAndParse(xml: string, trust: TrustStore, opts: VerifyOptions = {}): VerifiedTree {
-  // Size and declarations first; our own parser caps the depth as it goes (no recursion).
-  const limits = opts.limits ?? DEFAULT_SCREEN_LIMITS;
-  const src = screenDeclarations(xml, limits);
-  const doc = parseXml(src, { maxDepth: limits.maxDepth });
+  return verifyDocument(screenAndParse(xml, opts.limits ?? DEFAULT_SCREEN_LIMITS), trust, opts);
+}
+
+/**
+ * Verifies the enveloped signature of an already parsed (and screened) document under the
+ * strict profile (see the module comment). The digest is computed over this very tree, so
+ * whatever the caller then reads from `doc` is what was signed: act on it, never on a second
+ * parse of the same text. `opts.limits` is not used here (the document is parsed already).
+ *
+ * @throws DavisError DAVIS_ERR_SIG_* per rule
+ */
+export function verifyDocument(doc: XmlDocument, trust: TrustStore, opts: Omit<VerifyOptions, 'limits'> = {}): VerifiedTree {
   const root = doc.root;
 
   let signature: XmlElement | undefined;

@@ -1,15 +1,22 @@
 /**
- * A small non-validating XML 1.0 + Namespaces parser for documents that have already
- * been screened (`screenXml`): it builds the light tree the canonicaliser and the
- * signature verifier walk. It is strict about well-formedness (a signature verifier
- * that guesses is a signature verifier that can be fooled) and knows no DTD: only the
- * five predefined entities and numeric character references exist.
+ * THE XML parser of the product: every XML document the gateway, the mock and the CLI read
+ * goes through it (wire requests and answers, notifications, signatures, conformance
+ * reports). A small non-validating XML 1.0 + Namespaces parser that builds the light tree
+ * the canonicaliser, the signature verifier and the wire mapping walk. It is strict about
+ * well-formedness (a signature verifier that guesses is a signature verifier that can be
+ * fooled) and knows no DTD: only the five predefined entities and numeric character
+ * references exist; a DOCTYPE or entity declaration is DAVIS_ERR_XML_DOCTYPE.
+ *
+ * Its work is linear in the input: one forward scan, no look-ahead that rescans the rest of
+ * the document, hashed duplicate-attribute checks, and caps (`ParseOptions`) on depth,
+ * attributes, namespace declarations, children and nodes, so that a hostile document is
+ * refused after at most one pass, before any slower XML library (libxml2) sees it.
  *
  * Values in the tree are the XML information-set values: line ends normalised, attribute
  * whitespace normalised (every attribute is CDATA without a DTD), references decoded,
  * CDATA sections merged into the surrounding text.
  */
-import { DavisError } from '../errors/errors';
+import { DavisError, type ErrorCode } from '../errors/errors';
 
 /** The namespace bound to the `xml` prefix by the Namespaces recommendation. */
 export const XML_NAMESPACE = 'http://www.w3.org/XML/1998/namespace';
@@ -116,17 +123,40 @@ export interface XmlDocument {
   readonly source: string;
 }
 
-/** Parser options. */
+/**
+ * Structural caps of one parse; each is refused with a coded DavisError as soon as it is
+ * crossed. The wire profile's values are `WIRE_XML_LIMITS` (src/wire/limits.ts).
+ */
 export interface ParseOptions {
   /**
-   * Deepest element nesting accepted. Screened input is already capped far lower; this only
-   * keeps a direct caller's input from exhausting the stack of the recursive walkers.
-   * @default 1000
+   * Deepest element nesting accepted (also keeps the recursive walkers off the stack limit).
+   * Refused with DAVIS_ERR_XML_TOO_DEEP. @default 64
    */
   readonly maxDepth?: number;
+  /** Most ordinary attributes on one element. DAVIS_ERR_XML_LIMIT. @default 256 */
+  readonly maxAttributes?: number;
+  /** Most namespace declarations (`xmlns`, `xmlns:p`) on one element. DAVIS_ERR_XML_LIMIT. @default 64 */
+  readonly maxNamespaceDeclarations?: number;
+  /**
+   * Most namespace declarations in the whole document. Each declaring element copies its
+   * in-scope bindings, so this also bounds that copying. DAVIS_ERR_XML_LIMIT. @default 1024
+   */
+  readonly maxTotalNamespaceDeclarations?: number;
+  /** Most child nodes (elements, text runs, comments, PIs) of one element. DAVIS_ERR_XML_LIMIT. @default 10000 */
+  readonly maxChildren?: number;
+  /** Most nodes (elements, text runs, comments, PIs) in the document. DAVIS_ERR_XML_LIMIT. @default 200000 */
+  readonly maxNodes?: number;
 }
 
-const DEFAULT_MAX_DEPTH = 1000;
+/** The caps `parseXml` applies when a caller gives none: generous for any XML the product handles. */
+export const DEFAULT_PARSE_LIMITS: Readonly<Required<ParseOptions>> = Object.freeze({
+  maxDepth: 64,
+  maxAttributes: 256,
+  maxNamespaceDeclarations: 64,
+  maxTotalNamespaceDeclarations: 1024,
+  maxChildren: 10_000,
+  maxNodes: 200_000,
+});
 
 /** Bindings every element starts with. */
 const INITIAL_SCOPE: NamespaceScope = new Map([['xml', XML_NAMESPACE]]);
@@ -154,8 +184,41 @@ interface QName {
 const qnameCache = new Map<string, QName>();
 const QNAME_CACHE_MAX = 4096;
 
-function malformed(detail: string, at?: number): DavisError {
-  return new DavisError('DAVIS_ERR_XML_MALFORMED', at === undefined ? detail : `${detail} at offset ${at}`);
+/**
+ * A refusal inside the parse, with its offset; `parseXml` turns it into a DavisError with the
+ * line number, counted then (once, in one pass) rather than tracked on the hot path.
+ */
+class XmlFault {
+  constructor(readonly code: ErrorCode, readonly detail: string, readonly at: number | undefined) {}
+}
+
+function malformed(detail: string, at?: number): XmlFault {
+  return new XmlFault('DAVIS_ERR_XML_MALFORMED', detail, at);
+}
+
+function limit(detail: string, at: number): XmlFault {
+  return new XmlFault('DAVIS_ERR_XML_LIMIT', detail, at);
+}
+
+/**
+ * 1-based line of offset `at` in `src`, counting LF, CRLF and a lone CR as one line end each
+ * (as XML's line-end normalisation does, and as libxml2 numbers lines). Linear; call it only
+ * when reporting an error.
+ */
+export function lineAt(src: string, at: number): number {
+  let line = 1;
+  const end = Math.min(at, src.length);
+  for (let i = 0; i < end; i++) {
+    const c = src.charCodeAt(i);
+    if (c === 0x0a || (c === 0x0d && src.charCodeAt(i + 1) !== 0x0a)) line++;
+  }
+  return line;
+}
+
+function toDavisError(f: XmlFault, src: string): DavisError {
+  const at = f.at ?? src.length;
+  const line = lineAt(src, at);
+  return new DavisError(f.code, `line ${line}: ${f.detail} (offset ${at})`, { errors: [{ pointer: `line ${line}`, message: f.detail }] });
 }
 
 function parseQName(name: string, at: number): QName {
@@ -264,41 +327,99 @@ interface MutableElement {
   selfClosing: boolean;
 }
 
+// Version 1.0 only and, when declared, UTF-8 only: the document reaches the parser as a
+// decoded string, so any other declared encoding would be a lie about the bytes it came from.
 const XML_DECL =
-  /^<\?xml[ \t\r\n]+version[ \t\r\n]*=[ \t\r\n]*(["'])1\.[0-9]+\1(?:[ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*(["'])[A-Za-z][A-Za-z0-9._-]*\2)?(?:[ \t\r\n]+standalone[ \t\r\n]*=[ \t\r\n]*(["'])(?:yes|no)\3)?[ \t\r\n]*\?>/;
+  /<\?xml[ \t\r\n]+version[ \t\r\n]*=[ \t\r\n]*(["'])([^"']*)\1(?:[ \t\r\n]+encoding[ \t\r\n]*=[ \t\r\n]*(["'])([A-Za-z][A-Za-z0-9._-]*)\3)?(?:[ \t\r\n]+standalone[ \t\r\n]*=[ \t\r\n]*(["'])(?:yes|no)\5)?[ \t\r\n]*\?>/y;
+const UTF8 = /^utf-?8$/i;
+/** Markup declarations of a DTD: refused with their own code wherever they appear. */
+const DECLARATION = /<!(?:DOCTYPE|ENTITY|ELEMENT|ATTLIST|NOTATION)/iy;
+
+/** Internal, mutable view of the caps. */
+interface Caps {
+  maxDepth: number;
+  maxAttributes: number;
+  maxNamespaceDeclarations: number;
+  maxTotalNamespaceDeclarations: number;
+  maxChildren: number;
+  maxNodes: number;
+}
+
+/** Running counts for the document-wide caps. */
+interface Budget {
+  nodes: number;
+  namespaces: number;
+}
 
 /**
- * Parses an XML document into the light tree. Call `screenXml` first on anything from
- * outside: this parser refuses a DOCTYPE as malformed, but the screen gives the specific
- * code and applies the size cap.
+ * Parses an XML document into the light tree. Anything from outside goes through
+ * `screenAndParse` (src/xml/screen.ts), which adds the byte cap; this function alone is
+ * enough for XML the product made itself.
  *
  * @throws DavisError DAVIS_ERR_XML_MALFORMED on any well-formedness or namespace error,
- *   DAVIS_ERR_XML_TOO_DEEP beyond `maxDepth`.
+ *   DAVIS_ERR_XML_DOCTYPE on a DOCTYPE or other DTD declaration, DAVIS_ERR_XML_TOO_DEEP beyond
+ *   `maxDepth`, DAVIS_ERR_XML_LIMIT beyond any other cap; each with `line N (offset O)` in the
+ *   message and `line N` as `errors[0].pointer`.
  */
 export function parseXml(xml: string, opts: ParseOptions = {}): XmlDocument {
-  const maxDepth = opts.maxDepth ?? DEFAULT_MAX_DEPTH;
+  const caps: Caps = { ...DEFAULT_PARSE_LIMITS, ...stripUndefined(opts) };
+  try {
+    return parse(xml, caps);
+  } catch (err) {
+    if (err instanceof XmlFault) throw toDavisError(err, xml);
+    throw err;
+  }
+}
+
+/** The caps `opts` sets (it may be a wider object, such as screening limits). */
+function stripUndefined(opts: ParseOptions): Partial<Caps> {
+  const out: Partial<Caps> = {};
+  for (const k of Object.keys(DEFAULT_PARSE_LIMITS) as (keyof Caps)[]) {
+    const v = opts[k];
+    if (typeof v === 'number') out[k] = v;
+  }
+  return out;
+}
+
+function parse(xml: string, caps: Caps): XmlDocument {
+  const maxDepth = caps.maxDepth;
   const bad = MAYBE_INVALID_CHAR.test(xml) ? INVALID_CHAR.exec(xml) : null;
   if (bad) throw malformed('character XML does not allow', bad.index);
 
   const n = xml.length;
-  let i = 0;
+  // A byte order mark is not part of the document (the offsets still count it).
+  let i = xml.charCodeAt(0) === 0xfeff ? 1 : 0;
   const top: (XmlElement | XmlComment | XmlProcessingInstruction)[] = [];
   let root: MutableElement | null = null;
   const stack: MutableElement[] = [];
   let current: MutableElement | null = null;
+  const budget: Budget = { nodes: 0, namespaces: 0 };
   // Pending character data of the current element, merged across CDATA sections.
   let text = '';
   let textStart = -1;
   let textEnd = -1;
 
+  XML_DECL.lastIndex = i;
   const m = XML_DECL.exec(xml);
-  if (m) i = m[0].length;
-  else if (/^<\?xml[ \t\r\n?]/.test(xml)) throw malformed('invalid XML declaration', 0);
+  if (m) {
+    if (m[2] !== '1.0') throw malformed(`XML version ${m[2]!.slice(0, 10)} not supported (1.0 only)`, i);
+    if (m[4] !== undefined && !UTF8.test(m[4])) throw malformed(`encoding ${m[4].slice(0, 40)} not supported (UTF-8 only)`, i);
+    i = XML_DECL.lastIndex;
+  } else if (xml.startsWith('<?xml', i) && /[ \t\r\n?]/.test(xml.charAt(i + 5))) {
+    throw malformed('invalid XML declaration', i);
+  }
 
-  const flushText = (): void => {
-    if (textStart >= 0 && current) {
-      current.children.push({ type: 'text', value: text, start: textStart, end: textEnd });
+  const addNode = (parent: MutableElement | null, node: XmlNode, at: number): void => {
+    if (++budget.nodes > caps.maxNodes) throw limit(`more than ${caps.maxNodes} nodes`, at);
+    if (parent) {
+      if (parent.children.length >= caps.maxChildren) throw limit(`more than ${caps.maxChildren} children in <${parent.qname}>`, at);
+      parent.children.push(node);
+    } else {
+      top.push(node as XmlElement | XmlComment | XmlProcessingInstruction);
     }
+  };
+  const flushText = (): void => {
+    if (textStart >= 0 && current) addNode(current, { type: 'text', value: text, start: textStart, end: textEnd }, textStart);
     text = '';
     textStart = -1;
   };
@@ -307,6 +428,8 @@ export function parseXml(xml: string, opts: ParseOptions = {}): XmlDocument {
     text += value;
     textEnd = end;
   };
+  // Most raw attributes one start tag may hold before its namespace declarations are told apart.
+  const maxRawAttributes = caps.maxAttributes + caps.maxNamespaceDeclarations;
 
   while (i < n) {
     const lt = xml.indexOf('<', i);
@@ -314,7 +437,8 @@ export function parseXml(xml: string, opts: ParseOptions = {}): XmlDocument {
     if (stop > i) {
       const raw = xml.slice(i, stop);
       if (current) {
-        if (raw.indexOf(']]>') >= 0) throw malformed('"]]>" in character data', i);
+        const cdataEnd = raw.indexOf(']]>');
+        if (cdataEnd >= 0) throw malformed('"]]>" in character data', i + cdataEnd);
         addText(decodeText(raw, i), i, stop);
       } else if (!/^[ \t\r\n]*$/.test(raw)) {
         throw malformed('text outside the document element', i);
@@ -328,9 +452,7 @@ export function parseXml(xml: string, opts: ParseOptions = {}): XmlDocument {
         const close = xml.indexOf('--', lt + 4);
         if (close < 0 || xml.charCodeAt(close + 2) !== 0x3e) throw malformed('"--" inside a comment or unterminated comment', lt);
         flushText();
-        const node: XmlComment = { type: 'comment', value: normaliseLineEnds(xml.slice(lt + 4, close)), start: lt, end: close + 3 };
-        if (current) current.children.push(node);
-        else top.push(node);
+        addNode(current, { type: 'comment', value: normaliseLineEnds(xml.slice(lt + 4, close)), start: lt, end: close + 3 }, lt);
         i = close + 3;
         continue;
       }
@@ -342,7 +464,8 @@ export function parseXml(xml: string, opts: ParseOptions = {}): XmlDocument {
         i = close + 3;
         continue;
       }
-      // DOCTYPE and the other declarations: there is no DTD in this profile.
+      DECLARATION.lastIndex = lt;
+      if (DECLARATION.test(xml)) throw new XmlFault('DAVIS_ERR_XML_DOCTYPE', 'DOCTYPE and entity declarations are refused', lt);
       throw malformed('markup declaration not allowed', lt);
     }
 
@@ -357,11 +480,7 @@ export function parseXml(xml: string, opts: ParseOptions = {}): XmlDocument {
       if (j < close && !isSpace(xml.charCodeAt(j))) throw malformed('processing instruction target not followed by space', lt);
       while (j < close && isSpace(xml.charCodeAt(j))) j++;
       flushText();
-      const node: XmlProcessingInstruction = {
-        type: 'pi', target, data: normaliseLineEnds(xml.slice(j, close)), start: lt, end: close + 2,
-      };
-      if (current) current.children.push(node);
-      else top.push(node);
+      addNode(current, { type: 'pi', target, data: normaliseLineEnds(xml.slice(j, close)), start: lt, end: close + 2 }, lt);
       i = close + 2;
       continue;
     }
@@ -404,6 +523,7 @@ export function parseXml(xml: string, opts: ParseOptions = {}): XmlDocument {
       }
       if (j >= n) throw malformed('unterminated start tag', lt);
       if (j === before) throw malformed('attributes must be separated by whitespace', j);
+      if (attrs.length >= maxRawAttributes) throw limit(`more than ${maxRawAttributes} attributes and namespace declarations on <${qname.slice(0, 40)}>`, j);
       const nameStart = j;
       while (!endsName(xml.charCodeAt(j))) j++;
       const aname = xml.slice(nameStart, j);
@@ -422,18 +542,15 @@ export function parseXml(xml: string, opts: ParseOptions = {}): XmlDocument {
 
     flushText();
     const parent: MutableElement | null = current;
-    const el = buildElement(qname, attrs, parent, lt, j);
+    const el = buildElement(qname, attrs, parent, lt, j, caps, budget);
     el.selfClosing = selfClosing;
-    if (parent) parent.children.push(el);
-    else {
-      root = el;
-      top.push(el);
-    }
+    addNode(parent, el, lt);
+    if (!parent) root = el;
     if (selfClosing) {
       el.endTagStart = j;
       el.end = j;
     } else {
-      if (stack.length >= maxDepth) throw new DavisError('DAVIS_ERR_XML_TOO_DEEP', `XML nesting exceeds ${maxDepth} levels`);
+      if (stack.length >= maxDepth) throw new XmlFault('DAVIS_ERR_XML_TOO_DEEP', `XML nesting exceeds ${maxDepth} levels`, lt);
       stack.push(el);
       current = el;
     }
@@ -445,17 +562,28 @@ export function parseXml(xml: string, opts: ParseOptions = {}): XmlDocument {
   return { type: 'document', children: top, root, source: xml };
 }
 
-function buildElement(qname: string, raw: RawAttr[], parent: MutableElement | null, start: number, startTagEnd: number): MutableElement {
+/** Up to this many attributes, pairwise comparison is cheaper than a Set (and still O(k)). */
+const SMALL_ATTRIBUTE_COUNT = 8;
+
+function buildElement(
+  qname: string, raw: RawAttr[], parent: MutableElement | null, start: number, startTagEnd: number, caps: Caps, budget: Budget,
+): MutableElement {
   const q = parseQName(qname, start);
   let scope: NamespaceScope = parent ? parent.scope : INITIAL_SCOPE;
   const namespaces: XmlNamespaceDecl[] = [];
   const ordinary: { q: QName; name: string; value: string; at: number }[] = [];
   let writable: Map<string, string> | null = null;
+  const names = raw.length > SMALL_ATTRIBUTE_COUNT ? new Set<string>() : null;
 
   for (let k = 0; k < raw.length; k++) {
     const a = raw[k];
-    for (let l = 0; l < k; l++) {
-      if (raw[l].name === a.name) throw malformed(`duplicate attribute "${a.name}"`, a.at);
+    if (names) {
+      if (names.has(a.name)) throw malformed(`duplicate attribute "${a.name}"`, a.at);
+      names.add(a.name);
+    } else {
+      for (let l = 0; l < k; l++) {
+        if (raw[l].name === a.name) throw malformed(`duplicate attribute "${a.name}"`, a.at);
+      }
     }
     const aq = parseQName(a.name, a.at);
     const value = decodeAttribute(a.value, a.at);
@@ -471,6 +599,12 @@ function buildElement(qname: string, raw: RawAttr[], parent: MutableElement | nu
       if (value === XMLNS_NAMESPACE) throw malformed('the xmlns namespace cannot be bound', a.at);
     }
     if (declared !== null) {
+      if (namespaces.length >= caps.maxNamespaceDeclarations) {
+        throw limit(`more than ${caps.maxNamespaceDeclarations} namespace declarations on <${qname}>`, a.at);
+      }
+      if (++budget.namespaces > caps.maxTotalNamespaceDeclarations) {
+        throw limit(`more than ${caps.maxTotalNamespaceDeclarations} namespace declarations in the document`, a.at);
+      }
       namespaces.push({ prefix: declared, uri: value });
       if (declared !== 'xml') {
         if (!writable) {
@@ -480,6 +614,7 @@ function buildElement(qname: string, raw: RawAttr[], parent: MutableElement | nu
         writable.set(declared, value);
       }
     } else {
+      if (ordinary.length >= caps.maxAttributes) throw limit(`more than ${caps.maxAttributes} attributes on <${qname}>`, a.at);
       ordinary.push({ q: aq, name: a.name, value, at: a.at });
     }
   }
@@ -494,6 +629,8 @@ function buildElement(qname: string, raw: RawAttr[], parent: MutableElement | nu
   }
 
   const attributes: XmlAttribute[] = new Array(ordinary.length);
+  // Expanded names of the prefixed attributes: two prefixes may name one namespace.
+  const expanded = ordinary.length > SMALL_ATTRIBUTE_COUNT ? new Set<string>() : null;
   for (let k = 0; k < ordinary.length; k++) {
     const o = ordinary[k];
     let ns = '';
@@ -501,10 +638,15 @@ function buildElement(qname: string, raw: RawAttr[], parent: MutableElement | nu
       const uri = scope.get(o.q.prefix);
       if (uri === undefined) throw malformed(`undeclared namespace prefix "${o.q.prefix}"`, o.at);
       ns = uri;
-      // Two attributes with the same expanded name under different prefixes.
-      for (let l = 0; l < k; l++) {
-        const p = attributes[l];
-        if (p.namespaceURI === ns && p.localName === o.q.local) throw malformed(`duplicate attribute {${ns}}${o.q.local}`, o.at);
+      if (expanded) {
+        const key = `${ns} ${o.q.local}`;
+        if (expanded.has(key)) throw malformed(`duplicate attribute {${ns}}${o.q.local}`, o.at);
+        expanded.add(key);
+      } else {
+        for (let l = 0; l < k; l++) {
+          const p = attributes[l];
+          if (p.namespaceURI === ns && p.localName === o.q.local) throw malformed(`duplicate attribute {${ns}}${o.q.local}`, o.at);
+        }
       }
     }
     attributes[k] = { qname: o.name, prefix: o.q.prefix, localName: o.q.local, namespaceURI: ns, value: o.value };

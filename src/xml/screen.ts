@@ -1,112 +1,78 @@
+/**
+ * The screen every XML document from outside passes before anything reads it: the byte cap
+ * and the refusal of DTD declarations (entity expansion and external entities live there),
+ * then THE parser (`parseXml`) with its structural caps. One linear pass each; the tree it
+ * returns is the one the caller acts on, and only a document it accepted may be handed to
+ * another XML library (libxml2 for XSD validation).
+ */
 import { DavisError } from '../errors/errors';
+import { parseXml, type ParseOptions, type XmlDocument } from './parser';
 
-/** Caps applied to every XML document that comes from outside, before any parser sees it. */
-export interface ScreenLimits {
+/** Caps applied to every XML document that comes from outside, before and while it is parsed. */
+export interface ScreenLimits extends ParseOptions {
   /** Largest document accepted, in bytes (UTF-8). @default 8388608 (8 MiB: a message with a facial image, fingerprints and a document scan at their caps is about 6.1 MiB) */
   readonly maxBytes: number;
   /** Deepest element nesting accepted. @default 32 */
   readonly maxDepth: number;
 }
 
+/** Screening limits for XML that is not wire XML; the other parser caps keep `DEFAULT_PARSE_LIMITS`. */
 export const DEFAULT_SCREEN_LIMITS: ScreenLimits = Object.freeze({ maxBytes: 8 * 1024 * 1024, maxDepth: 32 });
 
 /**
- * Screens an XML document from outside: refuses DOCTYPE and ENTITY declarations
- * (the entity-expansion and external-entity attacks live there), caps size and nesting
- * depth. It does not parse; it scans markup boundaries, so it is cheap and cannot be
- * tricked by the features it refuses. Returns the document as a string.
+ * Screens and parses an XML document from outside: the size cap, the refusal of DOCTYPE and
+ * ENTITY declarations, then `parseXml` with the caps in `limits`. Returns the tree; read
+ * everything from it rather than parsing the text again.
  *
  * @throws DavisError DAVIS_ERR_XML_TOO_LARGE, DAVIS_ERR_XML_DOCTYPE, DAVIS_ERR_XML_TOO_DEEP,
- *   DAVIS_ERR_XML_MALFORMED
+ *   DAVIS_ERR_XML_LIMIT, DAVIS_ERR_XML_MALFORMED
+ */
+export function screenAndParse(input: string | Buffer, limits: ScreenLimits = DEFAULT_SCREEN_LIMITS): XmlDocument {
+  return parseXml(screenDeclarations(input, limits), limits);
+}
+
+/**
+ * Screens an XML document from outside (see `screenAndParse`) and returns its text, for a
+ * caller that only needs the verdict before handing the text on. Prefer `screenAndParse`
+ * when the content is read afterwards.
+ *
+ * @throws DavisError as `screenAndParse`
  */
 export function screenXml(input: string | Buffer, limits: ScreenLimits = DEFAULT_SCREEN_LIMITS): string {
-  const xml = screenDeclarations(input, limits);
-  let depth = 0;
-  let i = 0;
-  const n = xml.length;
-  while (i < n) {
-    const lt = xml.indexOf('<', i);
-    if (lt < 0) break;
-    const next = xml.charCodeAt(lt + 1);
-    if (next === 0x21 /* ! */) {
-      if (xml.startsWith('<!--', lt)) {
-        const end = xml.indexOf('-->', lt + 4);
-        if (end < 0) throw new DavisError('DAVIS_ERR_XML_MALFORMED', 'unterminated comment');
-        i = end + 3;
-      } else if (xml.startsWith('<![CDATA[', lt)) {
-        const end = xml.indexOf(']]>', lt + 9);
-        if (end < 0) throw new DavisError('DAVIS_ERR_XML_MALFORMED', 'unterminated CDATA section');
-        i = end + 3;
-      } else {
-        throw new DavisError('DAVIS_ERR_XML_MALFORMED', 'unexpected markup declaration');
-      }
-      continue;
-    }
-    if (next === 0x3f /* ? */) {
-      const end = xml.indexOf('?>', lt + 2);
-      if (end < 0) throw new DavisError('DAVIS_ERR_XML_MALFORMED', 'unterminated processing instruction');
-      i = end + 2;
-      continue;
-    }
-    const gt = findTagEnd(xml, lt + 1);
-    if (gt < 0) throw new DavisError('DAVIS_ERR_XML_MALFORMED', 'unterminated tag');
-    if (next === 0x2f /* / */) {
-      depth--;
-      if (depth < 0) throw new DavisError('DAVIS_ERR_XML_MALFORMED', 'unbalanced end tag');
-    } else if (xml.charCodeAt(gt - 1) !== 0x2f) {
-      depth++;
-      if (depth > limits.maxDepth) {
-        throw new DavisError('DAVIS_ERR_XML_TOO_DEEP', `XML nesting exceeds ${limits.maxDepth} levels`);
-      }
-    }
-    i = gt + 1;
+  return screenAndParse(input, limits).source;
+}
+
+// Bytes that are not UTF-8 are refused, never patched with U+FFFD (a name would change silently).
+const UTF8_DECODER = new TextDecoder('utf-8', { fatal: true });
+
+function decodeUtf8(bytes: Buffer): string {
+  try {
+    return UTF8_DECODER.decode(bytes);
+  } catch {
+    throw new DavisError('DAVIS_ERR_XML_MALFORMED', 'the document is not valid UTF-8');
   }
-  return xml;
 }
 
 const DECLARATION = /^<!\s*(DOCTYPE|ENTITY|ELEMENT|ATTLIST|NOTATION)/i;
 
 /**
- * The part of {@link screenXml} that no parser can do safely for itself: the size cap and
- * the refusal of DOCTYPE and entity declarations. For the gateway's own parser
- * (`src/signing/xml-tree.ts`), which caps depth itself without recursion and knows no DTD,
- * this is the whole screen; every other parser gets the full {@link screenXml}.
+ * The part of the screen that comes before any parser: the size cap and the refusal of
+ * DOCTYPE and entity declarations anywhere in the text (inside comments and CDATA too: a
+ * parser must never be the one to decide). Returns the document as a string, without a
+ * leading byte order mark.
  *
  * @throws DavisError DAVIS_ERR_XML_TOO_LARGE, DAVIS_ERR_XML_DOCTYPE
  */
-export function screenDeclarations(input: string | Buffer, limits: ScreenLimits = DEFAULT_SCREEN_LIMITS): string {
+export function screenDeclarations(input: string | Buffer, limits: Pick<ScreenLimits, 'maxBytes'> = DEFAULT_SCREEN_LIMITS): string {
   const bytes = typeof input === 'string' ? (input.length * 3 <= limits.maxBytes ? input.length : Buffer.byteLength(input, 'utf8')) : input.length;
   if (bytes > limits.maxBytes) {
     throw new DavisError('DAVIS_ERR_XML_TOO_LARGE', `XML document is ${bytes} bytes; the limit is ${limits.maxBytes}`);
   }
-  let xml = typeof input === 'string' ? input : input.toString('utf8');
+  let xml = typeof input === 'string' ? input : decodeUtf8(input);
   if (xml.charCodeAt(0) === 0xfeff) xml = xml.slice(1);
-  // Refuse the declarations anywhere, case-insensitively: a parser must never see them.
-  // Only the (rare) places where `<!` occurs are examined.
+  // Only the (rare) places where `<!` occurs are examined, each over a bounded window.
   for (let at = xml.indexOf('<!'); at >= 0; at = xml.indexOf('<!', at + 2)) {
     if (DECLARATION.test(xml.slice(at, at + 64))) throw new DavisError('DAVIS_ERR_XML_DOCTYPE');
   }
   return xml;
-}
-
-/** Index of the `>` that closes the tag starting before `from`, skipping quoted attribute values. */
-function findTagEnd(xml: string, from: number): number {
-  // Fast path: no quote before the first `>` means no attribute value can hide one.
-  const gt = xml.indexOf('>', from);
-  if (gt < 0) return -1;
-  const q1 = xml.indexOf('"', from);
-  const q2 = xml.indexOf("'", from);
-  if ((q1 < 0 || q1 > gt) && (q2 < 0 || q2 > gt)) return gt;
-  let quote = 0;
-  for (let j = from; j < xml.length; j++) {
-    const c = xml.charCodeAt(j);
-    if (quote) {
-      if (c === quote) quote = 0;
-    } else if (c === 0x22 || c === 0x27) {
-      quote = c;
-    } else if (c === 0x3e) {
-      return j;
-    }
-  }
-  return -1;
 }
