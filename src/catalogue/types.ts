@@ -99,6 +99,6 @@ export interface MessageTypeSpec {
 
 /**
  * Schema keyword marking a name property whose ICAO 9303 transliteration travels beside it on
- * the wire (see `src/wire/mapping.ts`); ajv knows it as an annotation.
+ * the wire (see `src/wire/shape.ts`); ajv knows it as an annotation.
  */
 export const TRANSLITERATION_KEYWORD = 'x-icao-transliteration';

@@ -1,34 +1,28 @@
 /**
  * The wire documents (request and response) of the DAVIS wire profile, namespace
- * `urn:davis-gateway:wire:1`, and the strict XML parser that reads them.
+ * `urn:davis-gateway:wire:1`: their builders and the readers of their envelopes.
  *
  * Builders write Exclusive XML Canonical form directly (no XML declaration, no whitespace
  * between elements, the one namespace declaration on the root, C14N escaping, start/end tag
  * pairs), so the signer digests the builder's bytes without re-parsing or canonicalising.
  * The signature (`ds:Signature`) is appended by the signing module as the root's last child.
  *
- * The parser is a small hand-written XML 1.0 + Namespaces parser rather than fast-xml-parser:
- * it is strict where fast-xml-parser is lenient (undefined entities, `&` in text, numeric
- * references only with `htmlEntities`, which also decodes HTML names that XML does not
- * define; no line-end or attribute-value normalisation; no namespace resolution), and it
- * gives line numbers for error locations. It expects SCREENED input (no DOCTYPE, so the
- * only entities are the five predefined ones); the parse functions below screen first.
+ * Readers walk the tree of THE XML parser (`src/xml/parser.ts`): `requestFromDocument` and
+ * `responseFromDocument` take an already parsed (and, by `read-wire.ts`, verified) document,
+ * so what is mapped is what was verified; `parseRequestXml`/`parseResponseXml` screen and
+ * parse text first, for callers that verify nothing (the gateway's own journaled XML).
  */
 import { DavisError } from '../errors/errors';
 import { getType, getTypeByAnswerXmlName } from '../catalogue/catalogue';
 import type { MessageTypeSpec } from '../catalogue/types';
-import { screenXml, type ScreenLimits } from '../xml/screen';
+import { screenAndParse } from '../xml/screen';
+import type { XmlDocument, XmlElement } from '../xml/parser';
 import type { CentralAnswer, WireHeader } from './types';
-import {
-  compileShape,
-  escapeCanonicalAttr,
-  escapeCanonicalText,
-  mappingError,
-  payloadToXml,
-  xmlToPayload,
-  type XmlAttribute,
-  type XmlElement,
-} from './mapping';
+import { WIRE_XML_LIMITS } from './limits';
+import { mappingError } from './mapping-error';
+import { payloadToXml, xmlToPayload } from './payload-codec';
+import { compileShape } from './shape';
+import { escapeCanonicalAttr, escapeCanonicalText } from './wire-text';
 
 /** Namespace URI of every wire element. */
 export const WIRE_NS = 'urn:davis-gateway:wire:1';
@@ -37,14 +31,8 @@ export const WIRE_PREFIX = 'w';
 /** XML-DSig namespace: a `ds:Signature` may be the last child of the root. */
 export const DSIG_NS = 'http://www.w3.org/2000/09/xmldsig#';
 
-/**
- * Screening limits for wire documents. The default 1 MiB of `screenXml` is too small: a
- * request may embed a facial image (≤ 1 MiB of base64), fingerprints (≤ 4 MiB) and a
- * document scan (≤ 1 MiB), plus text and a signature. Every reader of wire XML (API XML
- * bodies, the mock central, the dispatcher reading answers) should screen with these.
- * maxBytes 8 MiB; maxDepth 32.
- */
-export const WIRE_SCREEN_LIMITS: ScreenLimits = Object.freeze({ maxBytes: 8 * 1024 * 1024, maxDepth: 32 });
+/** The wire caps (see `WIRE_XML_LIMITS` in `limits.ts`, where each value is argued). */
+export const WIRE_SCREEN_LIMITS = WIRE_XML_LIMITS;
 
 /**
  * Message and response ids: letters, digits, `.`, `_`, `-` (a UUID fits). Restricted so
@@ -130,9 +118,20 @@ export function buildRequestXml(header: WireHeader, payload: unknown, options: B
  *   DAVIS_ERR_WIRE_MAPPING with an XPath-like pointer for anything else.
  */
 export function parseRequestXml(xml: string): { header: WireHeader; payload: unknown } {
-  const root = parseXmlDocument(screenXml(xml, WIRE_SCREEN_LIMITS));
+  return requestFromDocument(screenAndParse(xml, WIRE_XML_LIMITS));
+}
+
+/**
+ * Reads the request in a parsed document, as `parseRequestXml` does with text: the envelope
+ * checks, then the body mapped from this very tree.
+ *
+ * @throws DavisError DAVIS_ERR_CATALOGUE_UNKNOWN_TYPE; DAVIS_ERR_WIRE_MAPPING with an
+ *   XPath-like pointer.
+ */
+export function requestFromDocument(doc: XmlDocument): { header: WireHeader; payload: unknown } {
+  const root = doc.root;
   const rootPath = `/${root.qname}`;
-  if (root.ns !== WIRE_NS || root.local !== 'Request') throw mappingError(rootPath, `expected {${WIRE_NS}}Request`);
+  if (root.namespaceURI !== WIRE_NS || root.localName !== 'Request') throw mappingError(rootPath, `expected {${WIRE_NS}}Request`);
   const id = onlyIdAttribute(root, rootPath);
   const [headerEl, bodyEl] = envelopeChildren(root, rootPath, ['Header', 'Body']);
   const h = readFields(headerEl!, `${rootPath}/${headerEl!.qname}`, ['MessageId', 'MessageType', 'Sender', 'Created']);
@@ -155,7 +154,7 @@ export function parseRequestXml(xml: string): { header: WireHeader; payload: unk
   if (items.length !== 1) throw mappingError(bodyPath, 'the body holds exactly one message element');
   const msg = items[0]!;
   const msgPath = `${bodyPath}/${msg.qname}`;
-  if (msg.ns !== WIRE_NS || msg.local !== spec.xmlName) {
+  if (msg.namespaceURI !== WIRE_NS || msg.localName !== spec.xmlName) {
     throw mappingError(msgPath, `MessageType ${spec.id} needs the body element ${spec.xmlName}`);
   }
   return { header, payload: xmlToPayload(compileShape(spec.schema), msg, WIRE_NS, msgPath) };
@@ -234,9 +233,18 @@ function dataXml(data: Readonly<Record<string, unknown>>): string {
  *   an XPath-like pointer for anything else.
  */
 export function parseResponseXml(xml: string): CentralAnswer {
-  const root = parseXmlDocument(screenXml(xml, WIRE_SCREEN_LIMITS));
+  return responseFromDocument(screenAndParse(xml, WIRE_XML_LIMITS));
+}
+
+/**
+ * Reads the answer in a parsed document, as `parseResponseXml` does with text.
+ *
+ * @throws DavisError DAVIS_ERR_WIRE_MAPPING with an XPath-like pointer.
+ */
+export function responseFromDocument(doc: XmlDocument): CentralAnswer {
+  const root = doc.root;
   const rootPath = `/${root.qname}`;
-  if (root.ns !== WIRE_NS || root.local !== 'Response') throw mappingError(rootPath, `expected {${WIRE_NS}}Response`);
+  if (root.namespaceURI !== WIRE_NS || root.localName !== 'Response') throw mappingError(rootPath, `expected {${WIRE_NS}}Response`);
   const id = onlyIdAttribute(root, rootPath);
   const [headerEl, resultEl, dataEl] = envelopeChildren(root, rootPath, ['Header', 'Result'], ['Data']);
   const h = readFields(headerEl!, `${rootPath}/${headerEl!.qname}`, ['MessageId', 'InReplyTo', 'Created']);
@@ -265,7 +273,7 @@ function readData(dataEl: XmlElement, path: string): Record<string, unknown> {
   if (items.length !== 1) throw mappingError(path, 'Data holds exactly one answer element');
   const item = items[0]!;
   const itemPath = `${path}/${item.qname}`;
-  const spec = item.ns === WIRE_NS ? getTypeByAnswerXmlName(item.local) : undefined;
+  const spec = item.namespaceURI === WIRE_NS ? getTypeByAnswerXmlName(item.localName) : undefined;
   if (!spec?.answer) throw mappingError(itemPath, 'not the answer element of a catalogue type');
   return xmlToPayload(compileShape(spec.answer.schema), item, WIRE_NS, itemPath);
 }
@@ -300,8 +308,8 @@ function checkHeaderField(pointer: string, value: unknown, re: RegExp): void {
 
 function onlyIdAttribute(root: XmlElement, path: string): string {
   let id: string | undefined;
-  for (const a of root.attrs) {
-    if (a.ns === undefined && a.local === 'Id') id = a.value;
+  for (const a of root.attributes) {
+    if (a.namespaceURI === '' && a.localName === 'Id') id = a.value;
     else throw mappingError(`${path}/@${a.qname}`, 'attribute not allowed');
   }
   if (id === undefined) throw mappingError(`${path}/@Id`, 'missing Id attribute');
@@ -318,7 +326,7 @@ function envelopeChildren(root: XmlElement, path: string, names: readonly string
   let i = 0;
   for (const name of names) {
     const k = kids[i];
-    if (!k || k.ns !== WIRE_NS || k.local !== name) {
+    if (!k || k.namespaceURI !== WIRE_NS || k.localName !== name) {
       throw mappingError(k ? `${path}/${k.qname}` : path, `expected {${WIRE_NS}}${name}${k ? '' : ' (missing)'}`);
     }
     out.push(k);
@@ -326,7 +334,7 @@ function envelopeChildren(root: XmlElement, path: string, names: readonly string
   }
   for (const name of optional) {
     const k = kids[i];
-    if (k && k.ns === WIRE_NS && k.local === name) {
+    if (k && k.namespaceURI === WIRE_NS && k.localName === name) {
       out.push(k);
       i++;
     } else {
@@ -334,7 +342,7 @@ function envelopeChildren(root: XmlElement, path: string, names: readonly string
     }
   }
   const rest = kids.slice(i);
-  if (rest.length > 1 || (rest.length === 1 && !(rest[0]!.ns === DSIG_NS && rest[0]!.local === 'Signature'))) {
+  if (rest.length > 1 || (rest.length === 1 && !(rest[0]!.namespaceURI === DSIG_NS && rest[0]!.localName === 'Signature'))) {
     throw mappingError(`${path}/${rest[0]!.qname}`, 'only one ds:Signature may follow');
   }
   return out;
@@ -343,17 +351,14 @@ function envelopeChildren(root: XmlElement, path: string, names: readonly string
 function elementChildren(parent: XmlElement, path: string): XmlElement[] {
   const out: XmlElement[] = [];
   for (const c of parent.children) {
-    if (typeof c === 'string') {
-      if (!/^[ \t\r\n]*$/.test(c)) throw mappingError(path, 'text is not allowed here');
-    } else {
-      out.push(c);
-    }
+    if (c.type === 'element') out.push(c);
+    else if (c.type === 'text' && !/^[ \t\r\n]*$/.test(c.value)) throw mappingError(path, 'text is not allowed here');
   }
   return out;
 }
 
 function rejectAttributes(e: XmlElement, path: string): void {
-  if (e.attrs.length > 0) throw mappingError(`${path}/@${e.attrs[0]!.qname}`, 'attribute not allowed');
+  if (e.attributes.length > 0) throw mappingError(`${path}/@${e.attributes[0]!.qname}`, 'attribute not allowed');
 }
 
 /** Reads a sequence of simple text children: `required` in order, then `optional` in order. */
@@ -364,13 +369,13 @@ function readFields(parent: XmlElement, path: string, required: readonly string[
   let i = 0;
   for (const name of [...required, ...optional]) {
     const k = kids[i];
-    if (k && k.ns === WIRE_NS && k.local === name) {
+    if (k && k.namespaceURI === WIRE_NS && k.localName === name) {
       const kPath = `${path}/${k.qname}`;
       rejectAttributes(k, kPath);
       let text = '';
       for (const c of k.children) {
-        if (typeof c !== 'string') throw mappingError(`${kPath}/${c.qname}`, 'element not allowed in a simple value');
-        text += c;
+        if (c.type === 'element') throw mappingError(`${kPath}/${c.qname}`, 'element not allowed in a simple value');
+        if (c.type === 'text') text += c.value;
       }
       out[name] = text;
       i++;
@@ -380,332 +385,4 @@ function readFields(parent: XmlElement, path: string, required: readonly string[
   }
   if (i < kids.length) throw mappingError(`${path}/${kids[i]!.qname}`, 'element not expected here');
   return out;
-}
-
-// ---------------------------------------------------------------------------------------
-// strict XML 1.0 + Namespaces parser (screened input: no DTD)
-
-const XML_NS = 'http://www.w3.org/XML/1998/namespace';
-const XMLNS_NS = 'http://www.w3.org/2000/xmlns/';
-const NAME_START = ':A-Z_a-z\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF\\u200C-\\u200D\\u2070-\\u218F\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD\\u{10000}-\\u{EFFFF}';
-const NAME_CHAR = `${NAME_START}\\-.0-9\\u00B7\\u0300-\\u036F\\u203F-\\u2040`;
-const NAME_RE = new RegExp(`[${NAME_START}][${NAME_CHAR}]*`, 'uy');
-const WS_RE = /[ \t\n]+/y;
-const NON_XML_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
-const PREDEFINED: Record<string, string> = { amp: '&', lt: '<', gt: '>', apos: "'", quot: '"' };
-
-interface RawAttr {
-  readonly qname: string;
-  readonly value: string;
-}
-
-interface OpenElement {
-  readonly qname: string;
-  readonly rawAttrs: readonly RawAttr[];
-  readonly scope: ReadonlyMap<string, string>;
-  readonly children: (XmlElement | string)[];
-  readonly line: number;
-  element?: XmlElement;
-}
-
-/**
- * Parses a SCREENED XML document (see `screenXml`) into a namespace-resolved element tree.
- * Enforces XML 1.0 well-formedness as far as a DTD-less document needs it: legal characters,
- * names, matching tags, unique attributes, only the five predefined entities, legal character
- * references, `]]>` not in text, comments and PIs well-formed; line ends and attribute values
- * normalised as XML 1.0 §2.11 and §3.3.3 require; Namespaces in XML 1.0 prefixes resolved.
- * Comments and processing instructions are dropped; CDATA becomes text.
- *
- * @throws DavisError DAVIS_ERR_XML_MALFORMED with the line in the message and pointer
- *   (`line N`); DAVIS_ERR_XML_DOCTYPE if a DOCTYPE reached it unscreened.
- */
-export function parseXmlDocument(input: string): XmlElement {
-  // §2.11: CRLF and lone CR become LF before parsing (a CR written as &#xD; survives).
-  const xml = (input.charCodeAt(0) === 0xfeff ? input.slice(1) : input).replace(/\r\n?/g, '\n');
-  const n = xml.length;
-  let pos = 0;
-  let lineAtPos = 1;
-  let linePos = 0;
-  const lineOf = (at: number): number => {
-    // Positions only move forward, so counting incrementally keeps the parser linear.
-    if (at < linePos) {
-      linePos = 0;
-      lineAtPos = 1;
-    }
-    for (let i = xml.indexOf('\n', linePos); i !== -1 && i < at; i = xml.indexOf('\n', i + 1)) lineAtPos++;
-    linePos = at;
-    return lineAtPos;
-  };
-  const fail = (msg: string, at = pos): never => {
-    const line = lineOf(Math.min(at, n));
-    throw new DavisError('DAVIS_ERR_XML_MALFORMED', `line ${line}: ${msg}`, { errors: [{ pointer: `line ${line}`, message: msg }] });
-  };
-  {
-    const bad = NON_XML_CHAR.exec(xml);
-    if (bad) fail('character not allowed in XML', bad.index);
-  }
-
-  const skipWs = (): boolean => {
-    WS_RE.lastIndex = pos;
-    if (WS_RE.test(xml)) {
-      pos = WS_RE.lastIndex;
-      return true;
-    }
-    return false;
-  };
-  const readName = (): string => {
-    NAME_RE.lastIndex = pos;
-    const m = NAME_RE.exec(xml);
-    if (!m) return fail('name expected');
-    pos = NAME_RE.lastIndex;
-    return m[0];
-  };
-  const expect = (s: string): void => {
-    if (!xml.startsWith(s, pos)) fail(`"${s}" expected`);
-    pos += s.length;
-  };
-
-  /** A reference starting at `pos` (on '&'); returns its replacement text. */
-  const readReference = (): string => {
-    const end = xml.indexOf(';', pos);
-    if (end < 0 || end - pos > 40) return fail('"&" must start a reference (escape it as &amp;)');
-    const body = xml.slice(pos + 1, end);
-    let out: string;
-    if (body.startsWith('#x')) {
-      if (!/^#x[0-9A-Fa-f]+$/.test(body)) return fail(`bad character reference &${body};`);
-      out = codePoint(parseInt(body.slice(2), 16));
-    } else if (body.startsWith('#')) {
-      if (!/^#[0-9]+$/.test(body)) return fail(`bad character reference &${body};`);
-      out = codePoint(parseInt(body.slice(1), 10));
-    } else {
-      const v = PREDEFINED[body];
-      if (v === undefined) return fail(`undefined entity &${body}; (no DTD: only amp, lt, gt, apos, quot)`);
-      out = v;
-    }
-    pos = end + 1;
-    return out;
-  };
-  const codePoint = (cp: number): string => {
-    const ok =
-      cp === 0x9 || cp === 0xa || cp === 0xd || (cp >= 0x20 && cp <= 0xd7ff) || (cp >= 0xe000 && cp <= 0xfffd) || (cp >= 0x10000 && cp <= 0x10ffff);
-    if (!ok) return fail('character reference to a character not allowed in XML');
-    return String.fromCodePoint(cp);
-  };
-
-  const readAttrValue = (): string => {
-    const q = xml[pos];
-    if (q !== '"' && q !== "'") return fail('quoted attribute value expected');
-    pos++;
-    let out = '';
-    for (;;) {
-      const c = xml[pos];
-      if (c === undefined) return fail('unterminated attribute value');
-      if (c === q) {
-        pos++;
-        return out;
-      }
-      if (c === '<') return fail('"<" not allowed in an attribute value');
-      if (c === '&') out += readReference();
-      else {
-        // §3.3.3: literal white space in an attribute value becomes a space.
-        out += c === '\t' || c === '\n' ? ' ' : c;
-        pos++;
-      }
-    }
-  };
-
-  const skipComment = (): void => {
-    const end = xml.indexOf('--', pos + 4);
-    if (end < 0) fail('unterminated comment');
-    if (xml[end + 2] !== '>') fail('"--" not allowed inside a comment', end);
-    pos = end + 3;
-  };
-  const skipPI = (): void => {
-    pos += 2;
-    const target = readName();
-    if (target.toLowerCase() === 'xml') fail('XML declaration only allowed at the very start');
-    if (target.includes(':')) fail('processing instruction targets cannot contain ":"');
-    const end = xml.indexOf('?>', pos);
-    if (end < 0) fail('unterminated processing instruction');
-    if (end > pos && !skipWs()) fail('space expected after the processing instruction target');
-    pos = end + 2;
-  };
-  const skipMisc = (): void => {
-    for (;;) {
-      skipWs();
-      if (xml.startsWith('<!--', pos)) skipComment();
-      else if (xml.startsWith('<?', pos)) skipPI();
-      else return;
-    }
-  };
-
-  // XML declaration
-  if (xml.startsWith('<?xml', 0) && /[ \t\n?]/.test(xml[5] ?? '')) {
-    const end = xml.indexOf('?>');
-    if (end < 0) fail('unterminated XML declaration');
-    const decl = xml.slice(5, end);
-    const m = /^[ \t\n]+version[ \t\n]*=[ \t\n]*(["'])1\.0\1(?:[ \t\n]+encoding[ \t\n]*=[ \t\n]*(["'])([A-Za-z][A-Za-z0-9._-]*)\2)?(?:[ \t\n]+standalone[ \t\n]*=[ \t\n]*(["'])(yes|no)\4)?[ \t\n]*$/.exec(decl);
-    if (!m) fail('bad XML declaration (version 1.0 required)');
-    const enc = m![3];
-    // The document reached us as a decoded string; only a UTF-8 declaration is truthful.
-    if (enc !== undefined && !/^utf-?8$/i.test(enc)) fail(`encoding ${enc} not supported (UTF-8 only)`);
-    pos = end + 2;
-  }
-  skipMisc();
-  if (xml.startsWith('<!DOCTYPE', pos)) throw new DavisError('DAVIS_ERR_XML_DOCTYPE');
-  if (xml[pos] !== '<') fail('root element expected');
-
-  const stack: OpenElement[] = [];
-  let root: XmlElement | undefined;
-  const rootScope: ReadonlyMap<string, string> = new Map([['xml', XML_NS]]);
-
-  const resolve = (qname: string, scope: ReadonlyMap<string, string>, isAttr: boolean, at: number): { ns: string | undefined; local: string } => {
-    const colon = qname.indexOf(':');
-    if (colon < 0) return { ns: isAttr ? undefined : scope.get(''), local: qname };
-    const prefix = qname.slice(0, colon);
-    const local = qname.slice(colon + 1);
-    if (prefix === '' || local === '' || local.includes(':')) return fail(`"${qname}" is not a qualified name`, at);
-    const ns = scope.get(prefix);
-    if (ns === undefined) return fail(`namespace prefix "${prefix}" is not declared`, at);
-    return { ns, local };
-  };
-
-  const finish = (open: OpenElement, at: number): XmlElement => {
-    const { ns, local } = resolve(open.qname, open.scope, false, at);
-    const attrs: XmlAttribute[] = [];
-    const seen = new Set<string>();
-    for (const a of open.rawAttrs) {
-      if (a.qname === 'xmlns' || a.qname.startsWith('xmlns:')) continue;
-      const r = resolve(a.qname, open.scope, true, at);
-      const key = `${r.ns ?? ''}\u0000${r.local}`;
-      if (seen.has(key)) fail(`attribute {${r.ns ?? ''}}${r.local} repeated`, at);
-      seen.add(key);
-      attrs.push({ ns: r.ns, local: r.local, qname: a.qname, value: a.value });
-    }
-    return { ns, local, qname: open.qname, attrs, children: open.children, line: open.line };
-  };
-
-  while (pos < n) {
-    if (stack.length === 0 && root) break;
-    const lt = xml.indexOf('<', pos);
-    const parent = stack[stack.length - 1];
-    // character data up to the next markup
-    const textEnd = lt < 0 ? n : lt;
-    if (textEnd > pos) {
-      if (!parent) fail('text outside the root element');
-      let seg = xml.slice(pos, textEnd);
-      if (seg.includes(']]>')) fail('"]]>" not allowed in text', pos + seg.indexOf(']]>'));
-      if (seg.includes('&')) {
-        let out = '';
-        const segStart = pos;
-        let i = 0;
-        for (let amp = seg.indexOf('&'); amp >= 0; amp = seg.indexOf('&', i)) {
-          out += seg.slice(i, amp);
-          pos = segStart + amp;
-          out += readReference();
-          i = pos - segStart;
-        }
-        out += seg.slice(i);
-        seg = out;
-      }
-      pushText(parent!.children, seg);
-      pos = textEnd;
-    }
-    if (lt < 0) break;
-    pos = lt;
-    if (xml.startsWith('<!--', pos)) {
-      skipComment();
-    } else if (xml.startsWith('<![CDATA[', pos)) {
-      if (!parent) fail('CDATA outside the root element');
-      const end = xml.indexOf(']]>', pos + 9);
-      if (end < 0) fail('unterminated CDATA section');
-      pushText(parent!.children, xml.slice(pos + 9, end));
-      pos = end + 3;
-    } else if (xml.startsWith('<?', pos)) {
-      skipPI();
-    } else if (xml.startsWith('<!', pos)) {
-      if (xml.startsWith('<!DOCTYPE', pos)) throw new DavisError('DAVIS_ERR_XML_DOCTYPE');
-      fail('markup declaration not allowed');
-    } else if (xml[pos + 1] === '/') {
-      const at = pos;
-      pos += 2;
-      const name = readName();
-      skipWs();
-      expect('>');
-      const open = stack.pop();
-      if (!open) return fail('end tag without a start tag', at);
-      if (open.qname !== name) fail(`end tag </${name}> does not match <${open.qname}>`, at);
-      const done = finish(open, at);
-      if (stack.length > 0) stack[stack.length - 1]!.children.push(done);
-      else root = done;
-    } else {
-      if (!parent && root) fail('only one root element is allowed');
-      const at = pos;
-      const line = lineOf(at);
-      pos++;
-      const qname = readName();
-      const rawAttrs: RawAttr[] = [];
-      const names = new Set<string>();
-      let selfClosing = false;
-      for (;;) {
-        const hadWs = skipWs();
-        if (xml.startsWith('/>', pos)) {
-          pos += 2;
-          selfClosing = true;
-          break;
-        }
-        if (xml[pos] === '>') {
-          pos++;
-          break;
-        }
-        if (!hadWs) fail('space expected between attributes');
-        const aName = readName();
-        skipWs();
-        expect('=');
-        skipWs();
-        const value = readAttrValue();
-        if (names.has(aName)) fail(`attribute ${aName} repeated`);
-        names.add(aName);
-        rawAttrs.push({ qname: aName, value });
-      }
-      // namespace declarations of this element
-      let scope = parent ? parent.scope : rootScope;
-      for (const a of rawAttrs) {
-        if (a.qname === 'xmlns' || a.qname.startsWith('xmlns:')) {
-          const prefix = a.qname === 'xmlns' ? '' : a.qname.slice(6);
-          if (prefix === 'xmlns') fail('the xmlns prefix cannot be declared', at);
-          if (prefix === 'xml' ? a.value !== XML_NS : a.value === XML_NS || a.value === XMLNS_NS) {
-            fail('reserved namespace misused', at);
-          }
-          if (prefix !== '' && a.value === '') fail(`prefix "${prefix}" cannot be undeclared in XML 1.0`, at);
-          if (prefix === '' && a.qname !== 'xmlns') fail(`"${a.qname}" is not a namespace declaration`, at);
-          if (prefix.includes(':')) fail(`"${a.qname}" is not a namespace declaration`, at);
-          if (scope === (parent ? parent.scope : rootScope)) scope = new Map(scope);
-          (scope as Map<string, string>).set(prefix, a.value);
-          if (prefix === '' && a.value === '') (scope as Map<string, string>).delete('');
-        }
-      }
-      const open: OpenElement = { qname, rawAttrs, scope, children: [], line };
-      if (selfClosing) {
-        const done = finish(open, at);
-        if (parent) parent.children.push(done);
-        else root = done;
-      } else {
-        stack.push(open);
-      }
-    }
-  }
-  if (stack.length > 0) fail(`element <${stack[stack.length - 1]!.qname}> is not closed`, n);
-  if (!root) fail('no root element', n);
-  skipMisc();
-  if (pos < n) fail('content after the root element');
-  return root!;
-}
-
-/** Appends text, merging with a preceding text node (CDATA and references split text otherwise). */
-function pushText(children: (XmlElement | string)[], s: string): void {
-  if (s === '') return;
-  const last = children.length - 1;
-  if (last >= 0 && typeof children[last] === 'string') children[last] = (children[last] as string) + s;
-  else children.push(s);
 }

@@ -23,7 +23,7 @@ import type { MessageTypeSpec } from '../catalogue/types';
 import { packageRoot } from '../catalogue/schema-file';
 import { escapeAttr, escapeText } from '../xml/c14n';
 import { ICAO_TRANSLITERATION_MAX_LENGTH, ICAO_TRANSLITERATION_PATTERN, TRANSLITERATED_SUFFIX } from './icao-transliteration';
-import { compileShape, type ArrayShape, type ObjectShape, type PropShape, type Shape, type StringShape } from './mapping';
+import { compileShape, type ArrayShape, type ObjectShape, type PropShape, type Shape, type StringShape } from './shape';
 import {
   DSIG_NS,
   WIRE_CODE_PATTERN,

@@ -6,7 +6,7 @@ import { defineType } from '../../src/catalogue/define';
 import { packageRoot } from '../../src/catalogue/schema-file';
 import { CLIENT_ROLES } from '../../src/catalogue/types';
 import { createAjv } from '../../src/validation/validate';
-import { compileShape } from '../../src/wire/mapping';
+import { compileShape } from '../../src/wire/shape';
 import { loadAnswerExamples, loadExamples } from '../validation/examples';
 
 /** The types the catalogue issue asks for, by family. */

@@ -5,7 +5,8 @@
  * Schema validation, which also applies the validation-only rules (if/then/else).
  */
 import fc from 'fast-check';
-import { isXmlText, type Shape } from '../../src/wire/mapping';
+import type { Shape } from '../../src/wire/shape';
+import { isXmlText } from '../../src/wire/wire-text';
 
 /** Characters that stress XML escaping and Unicode handling, mixed into free text. */
 const TRICKY = ['\r', '\n', '\t', '\r\n', '&', '<', '>', '"', "'", ']]>', ' ', 'a', 'Z', 'ä', 'Ö', 'ß', '𝔗', '\u00A0', '\u2028', '\u200D', 'Ω', '中', 'ك', '-', '/', '~'];

@@ -2,8 +2,12 @@ import fc from 'fast-check';
 import { isDavisError } from '../../src/errors/errors';
 import { getType, listTypes } from '../../src/catalogue/catalogue';
 import { validatePayload } from '../../src/validation/validate';
-import { compileShape, payloadToXml, xmlToPayload } from '../../src/wire/mapping';
-import { buildRequestXml, buildResponseXml, parseRequestXml, parseResponseXml, parseXmlDocument, WIRE_NS } from '../../src/wire/envelope';
+import { compileShape } from '../../src/wire/shape';
+import { payloadToXml, xmlToPayload } from '../../src/wire/payload-codec';
+import { buildRequestXml, buildResponseXml, parseRequestXml, parseResponseXml, WIRE_NS } from '../../src/wire/envelope';
+import { parseXml } from '../../src/xml/parser';
+
+const parseXmlDocument = (xml: string) => parseXml(xml).root;
 import { validateAnswer } from '../../src/validation/validate';
 import { createXsdValidator } from '../../src/wire/xsd';
 import { loadAnswerExamples, loadExamples } from '../validation/examples';

@@ -1,5 +1,7 @@
 /**
- * Schema-driven JSON ⇄ XML mapping of message payloads. There is no per-type code: the
+ * The wire profile of a JSON Schema, and the compiler that turns a catalogue schema into the
+ * shape the payload codec (`payload-codec.ts`) and the XSD generator walk. Schema-driven
+ * JSON ⇄ XML mapping of message payloads. There is no per-type code: the
  * catalogue JSON Schema of a type decides the element names, their order and how text is
  * turned back into JSON types.
  *
@@ -26,10 +28,7 @@
  */
 // The one definition of C14N escaping, so built documents are canonical by construction.
 import { TRANSLITERATION_KEYWORD } from '../catalogue/types';
-import { escapeAttr, escapeText } from '../xml/c14n';
-import { DavisError } from '../errors/errors';
-import { escapePointerToken } from '../util/json-pointer';
-import { TRANSLITERATED_SUFFIX, transliterateIcao } from './icao-transliteration';
+import { TRANSLITERATED_SUFFIX } from './icao-transliteration';
 
 /** Annotations carried from the JSON Schema into the XSD documentation. */
 interface Annotated {
@@ -135,34 +134,6 @@ export interface BooleanShape extends Annotated {
 /** The mapping view of a JSON Schema node. */
 export type Shape = ObjectShape | ArrayShape | StringShape | IntegerShape | NumberShape | BooleanShape;
 
-/** A parsed XML element, namespace-resolved (produced by the wire parser). */
-export interface XmlElement {
-  /** Namespace URI, or undefined for no namespace. */
-  readonly ns: string | undefined;
-  /** Local name. */
-  readonly local: string;
-  /** Name as written (prefix:local), for error locations. */
-  readonly qname: string;
-  /** Attributes other than namespace declarations. */
-  readonly attrs: readonly XmlAttribute[];
-  /** Child elements and text (CDATA merged into text), in document order. */
-  readonly children: readonly (XmlElement | string)[];
-  /** 1-based line of the start tag. */
-  readonly line: number;
-}
-
-/** A parsed attribute (namespace declarations excluded). */
-export interface XmlAttribute {
-  /** Namespace URI; undefined for an unprefixed attribute (never the default namespace). */
-  readonly ns: string | undefined;
-  /** Local name. */
-  readonly local: string;
-  /** Name as written. */
-  readonly qname: string;
-  /** Value after reference expansion and attribute-value normalisation. */
-  readonly value: string;
-}
-
 const ANNOTATIONS = new Set(['title', 'description', '$comment', 'examples']);
 const ROOT_ONLY = new Set(['$schema', '$id', '$defs']);
 /** Validation-only keywords: checked by ajv, invisible to the mapping and the XSD. */
@@ -175,8 +146,8 @@ const ALLOWED: Record<Shape['kind'], ReadonlySet<string>> = {
   number: new Set(['type', 'minimum', 'maximum', 'exclusiveMinimum', 'exclusiveMaximum']),
   boolean: new Set(['type']),
 };
-/** Element names must be NCNames not reserved by XML. */
-const NCNAME = /^(?!xml)[A-Za-z_][A-Za-z0-9._-]*$/i;
+/** Element names must be NCNames not reserved by XML (also the names the lenient codec writes). */
+export const WIRE_ELEMENT_NAME = /^(?!xml)[A-Za-z_][A-Za-z0-9._-]*$/i;
 
 type Json = Record<string, unknown>;
 
@@ -360,7 +331,7 @@ export function compileShape(schema: Readonly<Record<string, unknown>>): ObjectS
     if (choice && required.length > 0) throw profileError(path, 'a choice object (minProperties = maxProperties = 1) cannot have required properties');
     const props: PropShape[] = [];
     for (const [name, sub] of Object.entries(properties)) {
-      if (!NCNAME.test(name)) throw profileError(`${path}/properties/${name}`, 'property names must be XML NCNames');
+      if (!WIRE_ELEMENT_NAME.test(name)) throw profileError(`${path}/properties/${name}`, 'property names must be XML NCNames');
       const v = propValueShape(sub as Json, `${path}/properties/${name}`);
       if (choice && v.shape.kind === 'array') throw profileError(`${path}/properties/${name}`, 'choice members cannot be arrays');
       const p: { -readonly [K in keyof PropShape]?: PropShape[K] } = { name, required: required.includes(name), shape: v.shape };
@@ -422,282 +393,4 @@ function boundOf(node: Json, incl: string, excl: string, path: string, step: 1 |
   }
   if (vals.length === 0) return undefined;
   return step === 1 ? Math.max(...vals) : Math.min(...vals);
-}
-
-// ---------------------------------------------------------------------------------------
-// Canonical escaping (Exclusive XML Canonicalization 1.0, which uses the C14N 1.0 rules)
-
-/** Characters XML 1.0 cannot carry at all (not even as references). Lone surrogates included. */
-const NON_XML_CHAR = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
-
-/** True when every character of `s` is an XML 1.0 `Char`. */
-export function isXmlText(s: string): boolean {
-  return !NON_XML_CHAR.test(s);
-}
-
-/**
- * Escapes character data exactly as C14N does (`&amp; &lt; &gt; &#xD;`), so the builder's
- * output is already canonical.
- *
- * @throws DavisError DAVIS_ERR_WIRE_MAPPING when `s` holds a character XML cannot carry.
- */
-export function escapeCanonicalText(s: string, where = ''): string {
-  if (NON_XML_CHAR.test(s)) throw mappingError(where, 'text holds a character that XML 1.0 cannot carry');
-  return escapeText(s);
-}
-
-/**
- * Escapes an attribute value exactly as C14N does (`&amp; &lt; &quot; &#x9; &#xA; &#xD;`).
- *
- * @throws DavisError DAVIS_ERR_WIRE_MAPPING when `s` holds a character XML cannot carry.
- */
-export function escapeCanonicalAttr(s: string, where = ''): string {
-  if (NON_XML_CHAR.test(s)) throw mappingError(where, 'attribute holds a character that XML 1.0 cannot carry');
-  return escapeAttr(s);
-}
-
-/** A DAVIS_ERR_WIRE_MAPPING error naming one location. */
-export function mappingError(pointer: string, message: string): DavisError {
-  return new DavisError('DAVIS_ERR_WIRE_MAPPING', `${pointer || '/'}: ${message}`, { errors: [{ pointer: pointer || '/', message }] });
-}
-
-// ---------------------------------------------------------------------------------------
-// JSON → XML
-
-/** Options of `payloadToXml`. */
-export interface ToXmlOptions {
-  /** Namespace prefix of every element (declared by the enclosing document). @default 'w' */
-  readonly prefix?: string;
-  /**
-   * Force any JSON to XML, for negative tests and conformance cases: unknown properties
-   * become elements after the known ones, values of the wrong type are written as text,
-   * empty arrays are dropped. Never used on the production path, where payloads are
-   * schema-valid. @default false
-   */
-  readonly lenient?: boolean;
-}
-
-/**
- * Maps a (schema-valid) payload to the canonical XML of its children: one element per
- * present property, in schema order, no whitespace between elements, C14N escaping.
- * Required properties are not checked here (that is JSON Schema validation's job).
- *
- * @throws DavisError DAVIS_ERR_WIRE_MAPPING when the value cannot be represented (unknown
- *   property, wrong JSON type, empty array, non-finite number, character XML cannot carry),
- *   unless `lenient`; `errors[0].pointer` is the JSON pointer of the offending value.
- */
-export function payloadToXml(shape: ObjectShape, payload: unknown, options: ToXmlOptions = {}): string {
-  const prefix = options.prefix ?? 'w';
-  const lenient = options.lenient ?? false;
-  const out: string[] = [];
-
-  const open = (name: string): string => `<${prefix}:${name}>`;
-  const close = (name: string): string => `</${prefix}:${name}>`;
-
-  const emitObjectChildren = (s: ObjectShape, value: unknown, ptr: string): void => {
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      if (lenient) {
-        emitScalarText(value, ptr);
-        return;
-      }
-      throw mappingError(ptr, 'expected an object');
-    }
-    const obj = value as Record<string, unknown>;
-    const known = new Set<string>();
-    for (const p of s.props) {
-      known.add(p.name);
-      if (!Object.prototype.hasOwnProperty.call(obj, p.name)) continue;
-      const v = obj[p.name];
-      if (v === undefined) continue;
-      emitProperty(p.name, p.shape, v, `${ptr}/${escapePointerToken(p.name)}`);
-      if (p.transliterated && typeof v === 'string') {
-        const t = transliterateIcao(v);
-        if (t !== undefined) out.push(open(p.name + TRANSLITERATED_SUFFIX), t, close(p.name + TRANSLITERATED_SUFFIX));
-      }
-    }
-    for (const key of Object.keys(obj)) {
-      if (known.has(key) || obj[key] === undefined) continue;
-      if (!lenient) throw mappingError(`${ptr}/${escapePointerToken(key)}`, 'property not in the schema');
-      if (NCNAME.test(key)) emitLoose(key, obj[key]);
-    }
-  };
-
-  const emitProperty = (name: string, s: Shape, v: unknown, ptr: string): void => {
-    if (s.kind === 'array') {
-      if (!Array.isArray(v)) {
-        if (!lenient) throw mappingError(ptr, 'expected an array');
-        emitElement(name, s.item, v, ptr);
-        return;
-      }
-      if (v.length === 0 && !lenient) throw mappingError(ptr, 'empty arrays have no wire form (absent the property instead)');
-      v.forEach((item, i) => emitElement(name, s.item, item, `${ptr}/${i}`));
-      return;
-    }
-    emitElement(name, s, v, ptr);
-  };
-
-  const emitElement = (name: string, s: Shape, v: unknown, ptr: string): void => {
-    out.push(open(name));
-    if (s.kind === 'object') emitObjectChildren(s, v, ptr);
-    else if (s.kind === 'array') emitScalarText(v, ptr); // unreachable: arrays of arrays are refused
-    else out.push(escapeCanonicalText(scalarText(s, v, ptr), ptr));
-    out.push(close(name));
-  };
-
-  const scalarText = (s: StringShape | IntegerShape | NumberShape | BooleanShape, v: unknown, ptr: string): string => {
-    switch (s.kind) {
-      case 'string':
-        if (typeof v === 'string') return v;
-        break;
-      case 'boolean':
-        if (typeof v === 'boolean') return v ? 'true' : 'false';
-        break;
-      case 'integer':
-        if (typeof v === 'number' && Number.isSafeInteger(v)) return numberText(v);
-        break;
-      case 'number':
-        if (typeof v === 'number' && Number.isFinite(v)) return numberText(v);
-        break;
-    }
-    if (lenient) return looseText(v);
-    throw mappingError(ptr, `expected ${s.kind === 'integer' ? 'a safe integer' : s.kind === 'number' ? 'a finite number' : `a ${s.kind}`}`);
-  };
-
-  const emitScalarText = (v: unknown, ptr: string): void => {
-    out.push(escapeCanonicalText(looseText(v), ptr));
-  };
-
-  /** Lenient only: a value with no schema, written structurally so negative cases reach the XSD. */
-  const emitLoose = (name: string, v: unknown): void => {
-    if (Array.isArray(v)) {
-      for (const item of v) emitLoose(name, item);
-      return;
-    }
-    out.push(open(name));
-    if (v !== null && typeof v === 'object') {
-      for (const [k, sub] of Object.entries(v)) if (NCNAME.test(k)) emitLoose(k, sub);
-    } else {
-      out.push(escapeCanonicalText(looseText(v), ''));
-    }
-    out.push(close(name));
-  };
-
-  emitObjectChildren(shape, payload, '');
-  return out.join('');
-}
-
-/** XML Schema lexical form of a finite number that `Number()` reads back to the same value (−0 included). */
-function numberText(v: number): string {
-  return Object.is(v, -0) ? '-0' : String(v);
-}
-
-function looseText(v: unknown): string {
-  if (typeof v === 'string') return v;
-  if (v === null || v === undefined) return '';
-  if (typeof v === 'object') return JSON.stringify(v);
-  return String(v);
-}
-
-
-// ---------------------------------------------------------------------------------------
-// XML → JSON
-
-const XS_INTEGER = /^[+-]?[0-9]+$/;
-const XS_DOUBLE = /^[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([Ee][+-]?[0-9]+)?$/;
-const XML_WS = /^[ \t\r\n]*$/;
-
-/**
- * Maps the children of `element` back to JSON using `shape`: element names select the
- * properties, repeated elements rebuild arrays, text becomes the schema's JSON type.
- * Structure is checked (unknown or misplaced elements, text where elements belong,
- * attributes, repeated non-array elements); values keep XSD value semantics (whitespace
- * is collapsed for dates, numbers, booleans and base64, as XSD does before checking them).
- * Required properties and facets are not checked: validate the result with the JSON Schema.
- *
- * @param ns namespace URI every data element must be in
- * @param path XPath-like location of `element`, used in error pointers
- * @throws DavisError DAVIS_ERR_WIRE_MAPPING with `errors[0].pointer` the XPath-like
- *   location of the offending element
- */
-export function xmlToPayload(shape: ObjectShape, element: XmlElement, ns: string, path: string): Record<string, unknown> {
-  return readObject(shape, element, ns, path);
-}
-
-function readObject(shape: ObjectShape, el: XmlElement, ns: string, path: string): Record<string, unknown> {
-  rejectAttributes(el, path);
-  const byName = new Map<string, PropShape>(shape.props.map((p) => [p.name, p]));
-  const derivedOf = new Map<string, PropShape>(shape.props.filter((p) => p.transliterated).map((p) => [p.name + TRANSLITERATED_SUFFIX, p]));
-  const collected = new Map<string, unknown>();
-  const counts = new Map<string, number>();
-  const derivedSeen = new Set<string>();
-  for (const child of el.children) {
-    if (typeof child === 'string') {
-      if (!XML_WS.test(child)) throw mappingError(path, 'text is not allowed in an element that holds other elements');
-      continue;
-    }
-    const n = (counts.get(child.qname) ?? 0) + 1;
-    counts.set(child.qname, n);
-    const childPath = `${path}/${child.qname}${n > 1 ? `[${n}]` : ''}`;
-    const base = child.ns === ns ? derivedOf.get(child.local) : undefined;
-    if (base) {
-      // The gateway-computed transliteration: checked for shape, then dropped (UMA never sent it).
-      if (!collected.has(base.name) || derivedSeen.has(base.name)) throw mappingError(childPath, 'element not expected here');
-      derivedSeen.add(base.name);
-      readValue({ kind: 'string', base64: false }, child, ns, childPath);
-      continue;
-    }
-    const prop = child.ns === ns ? byName.get(child.local) : undefined;
-    if (!prop) throw mappingError(childPath, 'element not expected here');
-    if (prop.shape.kind === 'array') {
-      const item = readValue(prop.shape.item, child, ns, childPath);
-      const list = (collected.get(prop.name) as unknown[] | undefined) ?? [];
-      list.push(item);
-      collected.set(prop.name, list);
-    } else {
-      if (collected.has(prop.name)) throw mappingError(childPath, 'element repeated');
-      collected.set(prop.name, readValue(prop.shape, child, ns, childPath));
-    }
-  }
-  // Insert keys in schema order, so the object looks like what UMA sent.
-  const out: Record<string, unknown> = {};
-  for (const p of shape.props) if (collected.has(p.name)) out[p.name] = collected.get(p.name);
-  return out;
-}
-
-function readValue(shape: Shape, el: XmlElement, ns: string, path: string): unknown {
-  if (shape.kind === 'object') return readObject(shape, el, ns, path);
-  if (shape.kind === 'array') throw mappingError(path, 'arrays of arrays have no wire form');
-  rejectAttributes(el, path);
-  let text = '';
-  for (const child of el.children) {
-    if (typeof child !== 'string') throw mappingError(`${path}/${child.qname}`, 'element not allowed in a simple value');
-    text += child;
-  }
-  switch (shape.kind) {
-    case 'string':
-      if (shape.base64) return text.replace(/[ \t\r\n]/g, '');
-      return shape.format === 'date' ? text.replace(/^[ \t\r\n]+|[ \t\r\n]+$/g, '') : text;
-    case 'boolean': {
-      const t = text.trim();
-      if (t === 'true' || t === '1') return true;
-      if (t === 'false' || t === '0') return false;
-      throw mappingError(path, 'not an xs:boolean');
-    }
-    case 'integer': {
-      const t = text.trim();
-      if (!XS_INTEGER.test(t)) throw mappingError(path, 'not an xs:integer');
-      const v = Number(t);
-      if (!Number.isSafeInteger(v)) throw mappingError(path, 'integer outside ±(2^53 − 1)');
-      return v;
-    }
-    case 'number': {
-      const t = text.trim();
-      if (!XS_DOUBLE.test(t)) throw mappingError(path, 'not a finite xs:double');
-      return Number(t);
-    }
-  }
-}
-
-function rejectAttributes(el: XmlElement, path: string): void {
-  if (el.attrs.length > 0) throw mappingError(`${path}/@${el.attrs[0]!.qname}`, 'attributes are not allowed on data elements');
 }
