@@ -4,7 +4,7 @@
  * xml-crypto as the XML-DSig baseline). Prints a table with ratios and writes
  * bench/results/latest.json. `npm run bench -- --only signing` runs the signing part alone.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { createPrivateKey, randomUUID, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -115,7 +115,8 @@ async function benchSigning(pki: DevPkiFiles, dir: string, out: Results): Promis
   const xcVerify = (doc: string) => () => {
     const sx = new SignedXml({ publicCert: certPem });
     const m = /<ds:Signature[\s\S]*<\/ds:Signature>/.exec(doc);
-    sx.loadSignature(m![0]);
+    if (!m) throw new Error('the signed document has no ds:Signature');
+    sx.loadSignature(m[0]);
     if (!sx.checkSignature(doc)) throw new Error('xml-crypto did not verify the signature');
   };
   const ec = ecdsaIdentity(dir, pki).key;
@@ -151,7 +152,7 @@ async function benchPublish(out: Results): Promise<void> {
   const n = 20000;
   const t0 = process.hrtime.bigint();
   await Promise.all(Array.from({ length: n }, () => new Promise<void>((res, rej) => {
-    ch.publish('', q, body, { persistent: true }, (err) => (err ? rej(err) : res()));
+    ch.publish('', q, body, { persistent: true }, (err: unknown) => (err ? rej(err instanceof Error ? err : new Error('the broker refused the message')) : res()));
   })));
   out.raw_publish_confirm_per_s = n / (Number(process.hrtime.bigint() - t0) / 1e9);
   await ch.deleteQueue(q);
@@ -162,7 +163,8 @@ function quantile(sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
 }
 
-function rssMb(pid: number): number {
+function rssMb(pid: number | undefined): number {
+  if (pid === undefined) return NaN;
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) / 1024 : NaN;
 }
@@ -183,11 +185,11 @@ async function benchGateway(pki: DevPkiFiles, dir: string, out: Results, total: 
     central: { url: centralUrl, caFile: pki.caCert, certFile: pki.gatewayCert, keyFile: pki.gatewayKey },
     log: { level: 'warn' },
   }));
-  const child: ChildProcess = spawn(process.execPath, [...(process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean), path.join(ROOT, 'bin', 'davis.js'), 'serve', '--config', cfgFile], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, DAVIS_PORT: String(port) } });
+  const child = spawn(process.execPath, [...(process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean), path.join(ROOT, 'bin', 'davis.js'), 'serve', '--config', cfgFile], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, DAVIS_PORT: String(port) } });
   try {
     await new Promise<void>((resolve, reject) => {
       child.once('exit', (code) => reject(new Error(`gateway exited with ${code}`)));
-      child.stdout!.on('data', (d: Buffer) => { if (d.toString().includes('listening')) resolve(); });
+      child.stdout.on('data', (d: Buffer) => { if (d.toString().includes('listening')) resolve(); });
     });
     const base = `http://127.0.0.1:${port}`;
     const payload = examplePayload();
@@ -219,13 +221,14 @@ async function benchGateway(pki: DevPkiFiles, dir: string, out: Results, total: 
     latencies.sort((a, b) => a - b);
     out.load_messages = total;
     out.load_concurrency = concurrency;
-    out.accepted_per_s = total / acceptSecs;
+    const acceptedPerS = total / acceptSecs;
+    out.accepted_per_s = acceptedPerS;
     out.delivered_per_s = delivered / deliverSecs;
     out.delivered_count = delivered;
     out.accept_p50_ms = quantile(latencies, 0.5);
     out.accept_p99_ms = quantile(latencies, 0.99);
-    out.gateway_rss_mb = rssMb(child.pid!);
-    out.accepted_vs_raw_publish = Number(out.accepted_per_s) / Number(out.raw_publish_confirm_per_s ?? NaN);
+    out.gateway_rss_mb = rssMb(child.pid);
+    out.accepted_vs_raw_publish = acceptedPerS / Number(out.raw_publish_confirm_per_s);
   } finally {
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
@@ -265,7 +268,7 @@ async function main(): Promise<void> {
   process.stdout.write(`\nwritten to ${path.relative(process.cwd(), file)}\n`);
 }
 
-main().catch((err) => {
-  process.stderr.write(`bench failed: ${(err as Error).stack ?? err}\n`);
+main().catch((err: unknown) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
   process.exit(1);
 });

@@ -133,9 +133,10 @@ export interface ListTypesOptions {
  * `{ direction: 'inbound' }` for the notifications alone.
  */
 export function listTypes(options: ListTypesOptions = {}): readonly MessageTypeSpec[] {
-  const list = BY_DIRECTION[options.direction ?? 'outbound'];
-  if (!list) throw new Error(`listTypes: unknown direction ${String(options.direction)}`);
-  return list;
+  const direction: string = options.direction ?? 'outbound';
+  // A JavaScript caller may pass anything: only the table's own keys are directions.
+  if (!Object.hasOwn(BY_DIRECTION, direction)) throw new Error(`listTypes: unknown direction ${direction}`);
+  return BY_DIRECTION[direction as Direction | 'all'];
 }
 
 /** The catalogue entry whose wire body element is named `xmlName`, or `undefined`. */

@@ -50,7 +50,7 @@ export function defineType(def: TypeDefinition): MessageTypeSpec {
   const answerSchema = def.answerXmlName ? readJsonSchemaFile(`${def.id}.answer.schema.json`) : undefined;
   if (answerSchema) {
     // The data names its own schema (AnswerSpec): its first property is answerTo = this id.
-    const props = (answerSchema.properties ?? {}) as Record<string, { const?: unknown }>;
+    const props = (answerSchema.properties ?? {}) as Partial<Record<string, { const?: unknown }>>;
     if (Object.keys(props)[0] !== 'answerTo' || props.answerTo?.const !== def.id) {
       throw new Error(`schemas/json/${def.id}.answer.schema.json: the first property must be answerTo with const "${def.id}"`);
     }

@@ -75,13 +75,13 @@ CREATE INDEX IF NOT EXISTS events_message ON ${s}.events (message_id, seq);
 /** Every table and index `ddl` creates. */
 const RELATIONS = ['messages', 'events', 'messages_created', 'messages_state', 'messages_idem', 'messages_order', 'events_message'];
 
-type Row = {
+interface Row {
   id: string; type: string; direction: 'outbound' | 'inbound'; state: MessageState; ordering_key: string; client_id: string;
   idempotency_key: string | null; body_hash: string; correlation_id: string; created_at: string; updated_at: string;
   attempts: number; last_error: string | null; next_attempt_at: string | null;
   answer_json: CentralAnswer | null; webhook_json: WebhookStatus | null;
   events: { state: MessageState; at: string; attempt: number | null; detail: string | null }[];
-};
+}
 
 /** SQL of every statement, for one schema (an identifier checked by `open`). */
 function statements(s: string) {
@@ -241,16 +241,16 @@ export class PostgresJournal implements Journal {
   }
 
   async get(id: string): Promise<MessageRecord | undefined> {
-    const row = (await this.pool.query<Row>(this.sql.get, [id])).rows[0];
+    const row = (await this.pool.query<Row>(this.sql.get, [id])).rows.at(0);
     return row ? toRecord(row) : undefined;
   }
 
   async getWireXml(id: string): Promise<string | undefined> {
-    return (await this.pool.query<{ wire_xml: string }>(this.sql.wire, [id])).rows[0]?.wire_xml;
+    return (await this.pool.query<{ wire_xml: string }>(this.sql.wire, [id])).rows.at(0)?.wire_xml;
   }
 
   async findByIdempotencyKey(clientId: string, key: string): Promise<MessageRecord | undefined> {
-    const row = (await this.pool.query<Row>(this.sql.idem, [clientId, key])).rows[0];
+    const row = (await this.pool.query<Row>(this.sql.idem, [clientId, key])).rows.at(0);
     return row ? toRecord(row) : undefined;
   }
 
@@ -273,7 +273,7 @@ export class PostgresJournal implements Journal {
       ORDER BY m.created_at DESC, m.id DESC LIMIT ${arg(limit + 1)}`, args)).rows;
     const page = rows.slice(0, limit);
     const items = page.map(toRecord);
-    const last = page[page.length - 1];
+    const last = page.at(-1);
     return rows.length > limit && last ? { items, nextCursor: encodeCursor(last.created_at, last.id) } : { items };
   }
 
@@ -296,13 +296,13 @@ export class PostgresJournal implements Journal {
 /** Runs `fn` in a transaction on one pooled connection; a connection that failed is not reused. */
 async function inTransaction(pool: Pool, fn: (c: PoolClient) => Promise<void>): Promise<void> {
   const c = await pool.connect();
-  let broken: Error | undefined;
+  let broken: Error | true | undefined;
   try {
     await c.query('BEGIN');
     await fn(c);
     await c.query('COMMIT');
   } catch (err) {
-    await c.query('ROLLBACK').catch((e: Error) => { broken = e; });
+    await c.query('ROLLBACK').catch((e: unknown) => { broken = e instanceof Error ? e : true; });
     throw err;
   } finally {
     c.release(broken);

@@ -140,7 +140,7 @@ export class SqliteJournal implements Journal {
       for (const b of batch) b.reject(err);
       return;
     } finally {
-      if (this.db.open) this.db.pragma('synchronous = NORMAL');
+      this.db.pragma('synchronous = NORMAL');
     }
     batch.forEach((b, i) => (failed.has(i) ? b.reject(failed.get(i)) : b.resolve()));
   }
@@ -229,7 +229,7 @@ export class SqliteJournal implements Journal {
       ORDER BY created_at DESC, id DESC LIMIT ?`).all(...args, limit + 1) as Row[];
     const page = rows.slice(0, limit);
     const items = page.map((r) => this.toRecord(r));
-    const last = page[page.length - 1];
+    const last = page.at(-1);
     return rows.length > limit && last ? { items, nextCursor: encodeCursor(last.created_at, last.id) } : { items };
   }
 

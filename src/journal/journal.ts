@@ -179,7 +179,7 @@ export function toMessageRecord(row: MessageRow, events: readonly EventRow[]): M
       state: e.state, at: e.at,
       ...(e.attempt !== null ? { attempt: e.attempt } : {}),
       ...(e.detail !== null ? { detail: e.detail } : {}),
-    }) as StateEvent),
+    })),
     ...(row.idempotency_key !== null ? { idempotencyKey: row.idempotency_key } : {}),
     ...(row.last_error !== null ? { lastError: row.last_error } : {}),
     ...(row.next_attempt_at !== null ? { nextAttemptAt: row.next_attempt_at } : {}),

@@ -7,7 +7,7 @@ type Labels = Readonly<Record<string, string>>;
 
 function labelKey(labels: Labels): string {
   const keys = Object.keys(labels).sort();
-  return keys.length ? `{${keys.map((k) => `${k}="${String(labels[k]).replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`).join(',')}}` : '';
+  return keys.length ? `{${keys.map((k) => `${k}="${labels[k].replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`).join(',')}}` : '';
 }
 
 interface Metric {
@@ -93,7 +93,7 @@ export class Metrics {
 
   /** The exposition text. */
   async render(): Promise<string> {
-    const parts = await Promise.all(this.metrics.map((m) => m.render()));
+    const parts = await Promise.all(this.metrics.map(async (m) => m.render()));
     return parts.flat().join('\n') + '\n';
   }
 }

@@ -13,5 +13,6 @@ export function escapeMarkup(s: string): string {
 
 /** Removes the characters XML 1.0 cannot carry at all (most C0 controls, U+FFFE, U+FFFF). */
 export function stripNonXmlChars(s: string): string {
+  // eslint-disable-next-line no-control-regex -- matching these control characters is the point
   return s.replace(/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]/g, '');
 }

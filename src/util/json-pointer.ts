@@ -104,6 +104,6 @@ export function removePointer(target: unknown, pointer: string): void {
   if (Array.isArray(parent)) {
     if (INDEX.test(t) && Number(t) < parent.length) parent.splice(Number(t), 1);
   } else if (parent && typeof parent === 'object' && Object.prototype.hasOwnProperty.call(parent, t)) {
-    delete (parent as Record<string, unknown>)[t];
+    Reflect.deleteProperty(parent, t);
   }
 }

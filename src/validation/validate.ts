@@ -21,7 +21,7 @@ import Ajv2020, { type ErrorObject, type ValidateFunction } from 'ajv/dist/2020'
 import addFormats from 'ajv-formats';
 import { DavisError, type FieldError } from '../errors/errors';
 import { getType, isInbound, listTypes } from '../catalogue/catalogue';
-import { TRANSLITERATION_KEYWORD } from '../catalogue/types';
+import { TRANSLITERATION_KEYWORD, type MessageTypeSpec } from '../catalogue/types';
 import { escapePointerToken } from '../util/json-pointer';
 
 let ajv: Ajv2020 | undefined;
@@ -42,21 +42,27 @@ export function createAjv(options: { verbose?: boolean } = {}): Ajv2020 {
 
 function getAjv(): Ajv2020 {
   // verbose: errors carry their schema, so messages can name the allowed values.
-  if (!ajv) ajv = createAjv({ verbose: true });
+  ajv ??= createAjv({ verbose: true });
   return ajv;
 }
 
-function validatorFor(typeId: string): ValidateFunction {
-  const done = compiled.get(typeId);
-  if (done) return done;
+/** @throws DavisError DAVIS_ERR_CATALOGUE_UNKNOWN_TYPE (errors at `/type`) */
+function specFor(typeId: string): MessageTypeSpec {
   const spec = getType(typeId);
   if (!spec) {
     throw new DavisError('DAVIS_ERR_CATALOGUE_UNKNOWN_TYPE', `unknown message type "${typeId}"`, {
       errors: [{ pointer: '/type', message: `unknown message type "${typeId}"` }],
     });
   }
-  const fn = getAjv().compile(spec.schema as Record<string, unknown>);
-  compiled.set(typeId, fn);
+  return spec;
+}
+
+function validatorFor(spec: MessageTypeSpec): ValidateFunction {
+  let fn = compiled.get(spec.id);
+  if (!fn) {
+    fn = getAjv().compile(spec.schema as Record<string, unknown>);
+    compiled.set(spec.id, fn);
+  }
   return fn;
 }
 
@@ -66,15 +72,15 @@ function validatorFor(typeId: string): ValidateFunction {
  */
 export function compileAll(): void {
   for (const t of listTypes({ direction: 'all' })) {
-    validatorFor(t.id);
-    if (t.answer) answerValidatorFor(t.id);
+    validatorFor(t);
+    if (t.answer) answerValidatorFor(t.id, t.answer.schema);
   }
 }
 
-function answerValidatorFor(typeId: string): ValidateFunction {
+function answerValidatorFor(typeId: string, schema: object): ValidateFunction {
   let fn = compiledAnswers.get(typeId);
   if (!fn) {
-    fn = getAjv().compile(getType(typeId)!.answer!.schema as Record<string, unknown>);
+    fn = getAjv().compile(schema);
     compiledAnswers.set(typeId, fn);
   }
   return fn;
@@ -88,9 +94,10 @@ function answerValidatorFor(typeId: string): ValidateFunction {
  *   (its `errors` point at `/type`).
  */
 export function validatePayload(typeId: string, payload: unknown): FieldError[] {
-  const fn = validatorFor(typeId);
+  const spec = specFor(typeId);
+  const fn = validatorFor(spec);
   if (!fn(payload)) return toFieldErrors(fn.errors ?? []);
-  const rules = getType(typeId)!.rules ?? [];
+  const rules = spec.rules ?? [];
   return rules.flatMap((r) => r.check(payload as Record<string, unknown>));
 }
 
@@ -104,7 +111,7 @@ export function validateAnswer(data: unknown): FieldError[] {
   const answerTo = data !== null && typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>).answerTo : undefined;
   const spec = typeof answerTo === 'string' ? getType(answerTo) : undefined;
   if (!spec?.answer) return [{ pointer: '/answerTo', message: 'must name a catalogue type that has answer data' }];
-  const fn = answerValidatorFor(spec.id);
+  const fn = answerValidatorFor(spec.id, spec.answer.schema);
   return fn(data) ? [] : toFieldErrors(fn.errors ?? []);
 }
 
@@ -187,10 +194,10 @@ function toFieldError(e: ErrorObject): FieldError {
       return { pointer: e.instancePath, message: 'must be absent here' };
     case 'minProperties':
     case 'maxProperties': {
-      const parent = e.parentSchema as Record<string, unknown> | undefined;
+      const parent = e.parentSchema;
       const props = (parent?.properties ?? {}) as Record<string, unknown>;
       const names = Object.keys(props);
-      if (p.limit === 1 && parent?.minProperties === 1 && parent?.maxProperties === 1) {
+      if (p.limit === 1 && parent?.minProperties === 1 && parent.maxProperties === 1) {
         return { pointer: e.instancePath, message: `must have exactly one of: ${names.join(', ')}` };
       }
       if (e.keyword === 'minProperties' && parent?.maxProperties === undefined) {

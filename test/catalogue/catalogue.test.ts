@@ -77,6 +77,8 @@ describe('catalogue', () => {
     expect(ALL.map((t) => t.id)).toEqual([...EXPECTED_TYPES, ...EXPECTED_INBOUND]);
     for (const list of [listTypes(), listTypes({ direction: 'inbound' }), ALL]) expect(Object.isFrozen(list)).toBe(true);
     expect(() => listTypes({ direction: 'sideways' as 'all' })).toThrow(/unknown direction/);
+    // Names every object inherits are not directions either.
+    for (const inherited of ['constructor', '__proto__', 'toString']) expect(() => listTypes({ direction: inherited as 'all' })).toThrow(/unknown direction/);
   });
 
   it('finds inbound types by id and wire name, and tells them apart with isInbound', () => {
@@ -171,8 +173,8 @@ describe('catalogue', () => {
     const lines = doc.split('\n');
     for (const t of ALL) {
       const index = lines.findIndex((l) => l.startsWith(`| \`${t.id}\` |`));
+      expect([t.id, index >= 0]).toEqual([t.id, true]);
       const row = lines[index];
-      expect([t.id, row !== undefined]).toEqual([t.id, true]);
       expect(row).toContain(`\`${t.orderingKey}\``);
       for (const r of t.roles) expect(row).toContain(r);
       if (t.replyType) expect(row).toContain(`\`${t.replyType}\``);
@@ -184,7 +186,7 @@ describe('catalogue', () => {
   it('freezes the list, the entries and their schemas deeply', () => {
     const types = listTypes();
     expect(Object.isFrozen(types)).toBe(true);
-    const t = types[0]!;
+    const t = types[0];
     expect(Object.isFrozen(t)).toBe(true);
     expect(Object.isFrozen(t.schema)).toBe(true);
     expect(Object.isFrozen(t.roles)).toBe(true);
@@ -233,7 +235,7 @@ describe('catalogue', () => {
       });
 
       it('has an answer schema that names its request type first (answerTo) and whose $id names its file', () => {
-        const props = spec.answer!.schema.properties as Record<string, { const?: string }>;
+        const props = spec.answer!.schema.properties as Partial<Record<string, { const?: string }>>;
         expect(Object.keys(props)[0]).toBe('answerTo');
         expect(props.answerTo!.const).toBe(id);
         expect(String(spec.answer!.schema.$id)).toMatch(new RegExp(`/${id.replace(/\./g, '\\.')}\\.answer\\.schema\\.json$`));

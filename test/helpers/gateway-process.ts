@@ -39,12 +39,12 @@ export class GatewayProcess {
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('DAVIS_') && k !== 'AMQP_URL'));
     const child = spawn(process.execPath, [BIN, 'serve', '--config', this.configFile], { stdio: ['ignore', 'pipe', 'pipe'], env });
     this.child = child;
-    child.stderr!.pipe(log);
+    child.stderr.pipe(log);
     await new Promise<void>((resolve, reject) => {
       const onExit = (code: number | null) => reject(new Error(`gateway exited with ${code} before listening (log: ${this.logFile})`));
       child.once('exit', onExit);
       let buf = '';
-      child.stdout!.on('data', (d: Buffer) => {
+      child.stdout.on('data', (d: Buffer) => {
         log.write(d);
         buf += d.toString();
         if (buf.includes('listening on')) {
@@ -58,7 +58,8 @@ export class GatewayProcess {
   /** Sends a signal and resolves with the exit code (or the signal's name). */
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | string> {
     const child = this.child;
-    if (!child || child.exitCode !== null || child.signalCode !== null) return child?.exitCode ?? 'not running';
+    if (!child) return 'not running';
+    if (child.exitCode !== null || child.signalCode !== null) return child.exitCode ?? 'not running';
     const done = new Promise<number | string>((resolve) => child.once('exit', (code, sig) => resolve(code ?? sig ?? 'unknown')));
     child.kill(signal);
     const res = await done;

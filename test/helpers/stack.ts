@@ -115,7 +115,7 @@ export async function waitFor<T>(fn: () => Promise<T | undefined | false>, timeo
   while (Date.now() < end) {
     try {
       const v = await fn();
-      if (v) return v as T;
+      if (v) return v;
     } catch (err) {
       last = err;
     }

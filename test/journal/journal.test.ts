@@ -323,7 +323,7 @@ describe.each(adapters)('journal (%s): several gateways on one store', (_name, o
     const [a, b, watcher] = [await store.open(), await store.open(), await store.open()];
     const future = new Date(Date.now() + 600000).toISOString();
     const seen: string[][] = [];
-    let done = false;
+    let done = false as boolean;
     const watching = (async () => {
       while (!done) {
         seen.push(await watcher.unpublished(future));

@@ -181,7 +181,7 @@ describe('validateEnvelope', () => {
   });
 
   it('throws DAVIS_ERR_CATALOGUE_UNKNOWN_TYPE for an inbound type (a central notification UMA never sends), pointing at /type', () => {
-    const payload = loadExamples('vis.notification.hit').valid[0]!.payload;
+    const payload = loadExamples('vis.notification.hit').valid[0].payload;
     expect(validatePayload('vis.notification.hit', payload)).toEqual([]);
     let caught: unknown;
     try {
@@ -233,7 +233,7 @@ describe('business rules', () => {
   });
 
   it('name the optional members of an "at least one of" object', () => {
-    const p = clone(loadExamples('io.esp.search').valid[0]!.payload) as Record<string, any>;
+    const p = clone(loadExamples('io.esp.search').valid[0].payload) as Record<string, any>;
     p.query = {};
     expect(validatePayload('io.esp.search', p)).toEqual([{ pointer: '/query', message: 'must have at least one of: identity, travelDocument' }]);
   });

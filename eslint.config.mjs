@@ -1,0 +1,103 @@
+// @ts-check
+import eslint from '@eslint/js';
+import { defineConfig } from 'eslint/config';
+import { createNodeResolver, importX } from 'eslint-plugin-import-x';
+import tseslint from 'typescript-eslint';
+
+const TS = ['**/*.ts'];
+
+export default defineConfig(
+  { ignores: ['dist/**', 'coverage/**', 'node_modules/**', 'bench/results/**'] },
+  {
+    files: TS,
+    extends: [eslint.configs.recommended, tseslint.configs.strictTypeChecked, tseslint.configs.stylisticTypeChecked],
+    languageOptions: {
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    linterOptions: { reportUnusedDisableDirectives: 'error' },
+    rules: {
+      // Counts, sizes and durations are interpolated all over messages and logs; they print unambiguously.
+      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
+      // An async function without await still turns a throw into a rejection: port adapters over synchronous
+      // drivers (better-sqlite3, the memory broker) and fastify plugins rely on exactly that.
+      '@typescript-eslint/require-await': 'off',
+      // `(err) => reject(err)` and `() => resolve()` are the idiom of promise wrappers; braces would add only noise.
+      '@typescript-eslint/no-confusing-void-expression': ['error', { ignoreArrowShorthand: true }],
+    },
+  },
+  {
+    files: ['test/**/*.ts', 'test-chaos/**/*.ts'],
+    rules: {
+      // A wrong `!` in a test throws and fails that test, which is what an assertion would do.
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      // Tests forge ill-typed payloads on purpose (refusing them is the subject) and read JSON answers field by
+      // field; a wrong field fails the expectation, so `any` here cannot hide a fault in the product.
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-return': 'off',
+    },
+  },
+  {
+    files: TS,
+    plugins: { 'import-x': importX },
+    settings: {
+      'import-x/extensions': ['.ts', '.js'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts'] },
+      'import-x/resolver-next': [createNodeResolver({ extensions: ['.ts', '.js', '.json', '.node'] })],
+    },
+    rules: {
+      // Cycles make load order matter and hide which module owns a concept (issue: one floor plan).
+      'import-x/no-cycle': ['error', { ignoreExternal: true }],
+      'import-x/no-restricted-paths': ['error', {
+        zones: [
+          // The runtime never imports its tools: the mock, the dev PKI and conformance are reached from the CLI only.
+          {
+            target: ['./src/*.ts', './src/!(cli)/**/*'],
+            from: ['./mocks/**/*', './bench/**/*', './test/**/*', './test-chaos/**/*'],
+            message: 'production code never imports mocks, bench or tests',
+          },
+          {
+            target: ['./src/*.ts', './src/!(cli|dev)/**/*'],
+            from: ['./src/dev/**/*'],
+            message: 'dev tools are reached from the CLI only',
+          },
+          {
+            target: ['./src/*.ts', './src/!(cli|conformance)/**/*'],
+            from: ['./src/conformance/**/*'],
+            message: 'the conformance runner is reached from the CLI only',
+          },
+          // Use cases depend on ports only; adapters are wired in src/app.
+          {
+            target: ['./src/exchange/**/*'],
+            from: [
+              './src/queue/amqp-broker.*',
+              './src/journal/journal-sqlite.*',
+              './src/journal/journal-postgres.*',
+              './src/journal/open-journal.*',
+              './src/central/central-https.*',
+              './src/api/**/*',
+            ],
+            message: 'use cases know adapters by their ports only',
+          },
+        ],
+      }],
+    },
+  },
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/queue/amqp-broker.ts', 'src/journal/journal-postgres.ts', 'src/journal/journal-sqlite.ts'],
+    rules: {
+      // No driver type leaks past its adapter (STYLE 2).
+      'no-restricted-imports': ['error', {
+        paths: [
+          { name: 'amqplib', message: 'only src/queue/amqp-broker.ts talks to amqplib' },
+          { name: 'pg', message: 'only src/journal/journal-postgres.ts talks to pg' },
+          { name: 'better-sqlite3', message: 'only src/journal/journal-sqlite.ts talks to better-sqlite3' },
+        ],
+      }],
+    },
+  },
+);
