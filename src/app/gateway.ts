@@ -93,7 +93,7 @@ export function createGateway(config: Config, logger: Logger, givenJournal?: Jou
   const w = config.webhook;
   const webhooks = new Webhooks({
     ...(w.url ? { url: w.url } : {}), ...(w.secret ? { secret: w.secret } : {}),
-    maxAttempts: w.maxAttempts, retryBaseMs: w.retryBaseMs, timeoutMs: w.timeoutMs,
+    maxAttempts: w.maxAttempts, retryBaseMs: w.retryBaseMs, retryMaxMs: w.retryMaxMs, timeoutMs: w.timeoutMs,
   }, journal, broker, logger.child({ component: 'webhooks' }), metrics);
   const dispatcher = new Dispatcher({
     journal, broker, central, webhooks, logger: logger.child({ component: 'dispatcher' }),

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import http from 'node:http';
-import { DavisError } from '../errors/errors';
+import { DavisError, reasonOf } from '../errors/errors';
 
 /** What central answered at the HTTP level. */
 export interface CentralHttpAnswer {
@@ -102,5 +102,5 @@ export class HttpsCentralClient implements CentralClient {
 }
 
 function transportError(err: Error & { code?: string }): DavisError {
-  return new DavisError('DAVIS_ERR_CENTRAL_TRANSPORT', `central transport: ${err.code ?? err.message}`, { cause: err });
+  return new DavisError('DAVIS_ERR_CENTRAL_TRANSPORT', { reason: reasonOf(err) }, { cause: err });
 }

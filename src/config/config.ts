@@ -110,6 +110,8 @@ export interface Config {
     readonly maxAttempts: number;
     /** @default 1000 */
     readonly retryBaseMs: number;
+    /** @default 300000 */
+    readonly retryMaxMs: number;
     /** @default 5000 */
     readonly timeoutMs: number;
   };
@@ -192,10 +194,10 @@ export const CONFIG_SCHEMA = {
       },
     },
     webhook: {
-      type: 'object', additionalProperties: false, required: ['maxAttempts', 'retryBaseMs', 'timeoutMs'],
+      type: 'object', additionalProperties: false, required: ['maxAttempts', 'retryBaseMs', 'retryMaxMs', 'timeoutMs'],
       properties: {
         url: { type: 'string', pattern: '^https?://' }, secret: { type: 'string', minLength: 16 },
-        maxAttempts: { type: 'integer', minimum: 1, maximum: 1000 }, retryBaseMs: posInt, timeoutMs: posInt,
+        maxAttempts: { type: 'integer', minimum: 1, maximum: 1000 }, retryBaseMs: posInt, retryMaxMs: posInt, timeoutMs: posInt,
       },
     },
     mock: {
@@ -223,7 +225,7 @@ export function defaultConfig(): Record<string, unknown> {
       url: 'https://127.0.0.1:8443/vis/v1/messages', timeoutMs: 10000, maxAttempts: 12, maxAgeMs: 86400000,
       retryBaseMs: 1000, retryMaxMs: 300000, breakerThreshold: 5, breakerCooldownMs: 1000,
     },
-    webhook: { maxAttempts: 10, retryBaseMs: 1000, timeoutMs: 5000 },
+    webhook: { maxAttempts: 10, retryBaseMs: 1000, retryMaxMs: 300000, timeoutMs: 5000 },
     relayIntervalMs: 10000,
     shutdownTimeoutMs: 30000,
     mock: { host: '127.0.0.1', port: 8443, controlPort: 8444 },

@@ -1,9 +1,10 @@
 import type { Logger } from 'pino';
-import { DavisError, isDavisError } from '../errors/errors';
+import { DavisError, isDavisError, isTransportError, reachesAtLeast } from '../errors/errors';
 import { TERMINAL_STATES, type Journal, type MessageState } from '../journal/journal';
 import type { Broker, Delivery, OutboundWork } from '../queue/queue';
 import type { CentralAnswer } from '../wire/types';
 import type { CentralClient } from '../central/central-https';
+import { backoffDelay } from './backoff';
 import { CircuitBreaker } from './circuit-breaker';
 import type { Webhooks } from './uma-webhooks';
 import type { Metrics } from '../ops/metrics';
@@ -103,41 +104,68 @@ export class Dispatcher {
     const xml = await journal.getWireXml(id);
     const attempt = rec.attempts + 1;
     await journal.transition(id, 'sending', { attempt });
-    const started = performance.now();
+    let exchange: { answer: CentralAnswer; body: string };
     try {
-      const res = await this.opts.central.send(xml!, id).finally(() => this.opts.metrics?.centralSeconds.observe((performance.now() - started) / 1000));
-      if (res.status >= 500 || res.status === 429) {
-        throw new DavisError('DAVIS_ERR_CENTRAL_TRANSPORT', `central answered HTTP ${res.status}`);
-      }
-      this.breaker.success();
-      let answer: CentralAnswer;
-      try {
-        answer = this.opts.readAnswer(res.body);
-      } catch (err) {
-        throw new DavisError('DAVIS_ERR_CENTRAL_ANSWER', `central answer refused: ${isDavisError(err) ? err.code : 'unreadable'}`, { cause: err });
-      }
-      if (answer.inReplyTo !== id) throw new DavisError('DAVIS_ERR_CENTRAL_ANSWER', 'central answer is for another message');
-      const state = await journal.recordAnswer(id, answer, res.body);
-      log.info({ state, attempt, centralCode: answer.code }, 'central answered');
-      this.opts.metrics?.outcomes.inc({ outcome: state });
-      await this.opts.webhooks.enqueue(id, `message.${state}`, d.work.correlationId);
-      d.ack();
+      exchange = await this.exchange(xml!, id);
     } catch (err) {
-      if (!isDavisError(err) || (err.code !== 'DAVIS_ERR_CENTRAL_TRANSPORT' && err.code !== 'DAVIS_ERR_CENTRAL_ANSWER')) throw err;
-      if (err.code === 'DAVIS_ERR_CENTRAL_TRANSPORT') this.breaker.failure();
-      const cause = err.cause && isDavisError(err.cause) ? `${err.cause.code}` : undefined;
-      const detail = `${err.code}: ${cause ?? err.message}`;
-      if (attempt >= this.opts.maxAttempts) {
-        await this.fail(d, attempt, detail, log);
-        return;
-      }
-      this.opts.metrics?.outcomes.inc({ outcome: 'retry', code: err.code });
-      const wait = this.backoff(attempt);
-      await journal.transition(id, 'retrying', { attempt, detail, nextAttemptAt: new Date(Date.now() + wait).toISOString() });
-      await broker.delay('outbound', d.work, wait);
-      log.warn({ attempt, code: err.code, waitMs: Math.round(wait) }, 'delivery attempt failed; will retry');
-      d.ack();
+      // Only a transport failure is retried; anything else is a fault here, and the delivery goes back to its queue.
+      if (!isTransportError(err)) throw err;
+      await this.retryLater(d, attempt, err, log);
+      return;
     }
+    const { answer, body } = exchange;
+    const state = await journal.recordAnswer(id, answer, body);
+    log.info({ state, attempt, centralCode: answer.code }, 'central answered');
+    this.opts.metrics?.outcomes.inc({ outcome: state });
+    await this.opts.webhooks.enqueue(id, `message.${state}`, d.work.correlationId);
+    d.ack();
+  }
+
+  /**
+   * One round trip to central: send, check the HTTP status, verify and map the answer.
+   *
+   * @throws DavisError with a severity: `connection` when central cannot be reached or
+   *   answers 5xx/429 (counts towards the circuit breaker), `message` when its answer is refused
+   */
+  private async exchange(xml: string, id: string): Promise<{ answer: CentralAnswer; body: string }> {
+    const started = performance.now();
+    let res;
+    try {
+      res = await this.opts.central.send(xml, id).finally(() => this.opts.metrics?.centralSeconds.observe((performance.now() - started) / 1000));
+      if (res.status >= 500 || res.status === 429) {
+        throw new DavisError('DAVIS_ERR_CENTRAL_TRANSPORT', { reason: `HTTP ${res.status}` });
+      }
+    } catch (err) {
+      if (reachesAtLeast(err, 'connection')) this.breaker.failure();
+      throw err;
+    }
+    this.breaker.success();
+    let answer: CentralAnswer;
+    try {
+      answer = this.opts.readAnswer(res.body);
+    } catch (err) {
+      throw new DavisError('DAVIS_ERR_CENTRAL_ANSWER', { reason: isDavisError(err) ? err.code : 'unreadable' }, { cause: err });
+    }
+    if (answer.inReplyTo !== id) throw new DavisError('DAVIS_ERR_CENTRAL_ANSWER', { reason: 'the answer is for another message' });
+    return { answer, body: res.body };
+  }
+
+  /** A failed attempt: into a delay queue with backoff, or `failed` and parked once attempts are spent. */
+  private async retryLater(d: Delivery<OutboundWork>, attempt: number, err: DavisError, log: Logger): Promise<void> {
+    const { journal, broker } = this.opts;
+    const id = d.work.messageId;
+    const cause = err.cause && isDavisError(err.cause) ? `${err.cause.code}` : undefined;
+    const detail = `${err.code}: ${cause ?? err.message}`;
+    if (attempt >= this.opts.maxAttempts) {
+      await this.fail(d, attempt, detail, log);
+      return;
+    }
+    this.opts.metrics?.outcomes.inc({ outcome: 'retry', code: err.code });
+    const wait = backoffDelay(attempt, { baseMs: this.opts.retryBaseMs, maxMs: this.opts.retryMaxMs });
+    await journal.transition(id, 'retrying', { attempt, detail, nextAttemptAt: new Date(Date.now() + wait).toISOString() });
+    await broker.delay('outbound', d.work, wait);
+    log.warn({ attempt, code: err.code, severity: err.severity, waitMs: Math.round(wait) }, 'delivery attempt failed; will retry');
+    d.ack();
   }
 
   private async fail(d: Delivery<OutboundWork>, attempt: number, detail: string, log: Logger): Promise<void> {
@@ -148,10 +176,5 @@ export class Dispatcher {
     this.opts.metrics?.outcomes.inc({ outcome: 'failed' });
     await this.opts.webhooks.enqueue(d.work.messageId, 'message.failed', d.work.correlationId);
     d.ack();
-  }
-
-  private backoff(attempt: number): number {
-    const cap = Math.min(this.opts.retryMaxMs, this.opts.retryBaseMs * 2 ** (attempt - 1));
-    return cap / 2 + Math.random() * (cap / 2);
   }
 }

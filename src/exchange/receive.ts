@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { getType, isInbound } from '../catalogue/catalogue';
-import { DavisError, isDavisError } from '../errors/errors';
+import { DavisError, isDavisError, reasonOf } from '../errors/errors';
 import type { Journal, MessageRecord } from '../journal/journal';
 import type { Webhooks } from './uma-webhooks';
 import type { SigningKey, TrustStore } from '../signing/types';
@@ -45,19 +45,19 @@ export class InboundService {
     const xml = screenXml(body, WIRE_SCREEN_LIMITS);
     verifyEnveloped(xml, this.opts.trust());
     const schemaErrors = this.opts.xsd.validate(xml);
-    if (schemaErrors.length) throw new DavisError('DAVIS_ERR_WIRE_SCHEMA', `${schemaErrors.length} schema error(s)`, { errors: schemaErrors });
+    if (schemaErrors.length) throw new DavisError('DAVIS_ERR_WIRE_SCHEMA', { count: schemaErrors.length }, { errors: schemaErrors });
     const { header, payload } = parseRequestXml(xml);
     if (!isInbound(header.type)) {
-      throw new DavisError('DAVIS_ERR_CATALOGUE_UNKNOWN_TYPE', `"${header.type}" is not a central notification type`, {
+      throw new DavisError('DAVIS_ERR_CATALOGUE_UNKNOWN_TYPE', { type: header.type, reason: 'not a central notification type' }, {
         errors: [{ pointer: '/Request/Header/MessageType', message: 'not an inbound catalogue type' }],
       });
     }
     const errors = validatePayload(header.type, payload);
-    if (errors.length) throw new DavisError('DAVIS_ERR_VALIDATION_FAILED', `${errors.length} validation error(s)`, { errors });
+    if (errors.length) throw new DavisError('DAVIS_ERR_VALIDATION_FAILED', { count: errors.length }, { errors });
 
     const earlier = await journal.get(header.messageId);
     if (earlier) {
-      if (earlier.direction !== 'inbound') throw new DavisError('DAVIS_ERR_VALIDATION_FAILED', 'message id already used', { errors: [{ pointer: '/Request/Header/MessageId', message: 'already used by another message' }] });
+      if (earlier.direction !== 'inbound') throw new DavisError('DAVIS_ERR_VALIDATION_FAILED', { count: 1 }, { errors: [{ pointer: '/Request/Header/MessageId', message: 'already used by another message' }] });
       logger.info({ messageId: header.messageId, correlationId }, 'repeated notification; same acknowledgement');
       return { record: earlier, ackXml: this.ack(header.messageId), repeat: true };
     }
@@ -71,7 +71,7 @@ export class InboundService {
       await journal.transition(header.messageId, 'delivered', { detail: 'received from central, signature verified' });
     } catch (err) {
       if (isDavisError(err)) throw err;
-      throw new DavisError('DAVIS_ERR_JOURNAL_UNAVAILABLE', 'the journal cannot be written', { cause: err });
+      throw new DavisError('DAVIS_ERR_JOURNAL_UNAVAILABLE', { action: 'write', reason: reasonOf(err) }, { cause: err });
     }
     await this.opts.webhooks.enqueue(header.messageId, 'notification.received', correlationId);
     logger.info({ messageId: header.messageId, correlationId, type: header.type }, 'central notification received');

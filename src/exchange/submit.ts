@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { getType } from '../catalogue/catalogue';
-import { DavisError, isDavisError, type FieldError } from '../errors/errors';
+import { DavisError, isDavisError, reasonOf, type FieldError } from '../errors/errors';
 import type { Journal, MessageRecord } from '../journal/journal';
 import type { Broker } from '../queue/queue';
 import type { SigningKey } from '../signing/types';
@@ -62,30 +62,30 @@ export class IngestService {
       const earlier = await this.journalCall(() => journal.findByIdempotencyKey(sub.client.id, sub.idempotencyKey!));
       if (earlier) {
         if (earlier.bodyHash !== sub.bodyHash) {
-          throw new DavisError('DAVIS_ERR_IDEMPOTENCY_CONFLICT', 'this Idempotency-Key was used with a different body');
+          throw new DavisError('DAVIS_ERR_IDEMPOTENCY_CONFLICT', {});
         }
         return { record: earlier, replay: true };
       }
     }
     const spec = getType(type);
     if (!spec) {
-      throw new DavisError('DAVIS_ERR_CATALOGUE_UNKNOWN_TYPE', `unknown message type "${type}" (see davis catalogue)`, {
+      throw new DavisError('DAVIS_ERR_CATALOGUE_UNKNOWN_TYPE', { type, reason: 'not a catalogue message type (see davis catalogue)' }, {
         errors: [{ pointer: '/type', message: 'not a catalogue message type' }],
       });
     }
     if (spec.direction === 'inbound') {
-      throw new DavisError('DAVIS_ERR_CATALOGUE_UNKNOWN_TYPE', `"${type}" is a central notification; it cannot be sent to central`, {
+      throw new DavisError('DAVIS_ERR_CATALOGUE_UNKNOWN_TYPE', { type, reason: 'a central notification; it cannot be sent to central' }, {
         errors: [{ pointer: '/type', message: 'an inbound (central → national) type' }],
       });
     }
     if (!sub.client.all && !spec.roles.some((r) => sub.client.roles.includes(r))) {
-      throw new DavisError('DAVIS_ERR_AUTH_FORBIDDEN', `client may not send ${type}`);
+      throw new DavisError('DAVIS_ERR_AUTH_FORBIDDEN', { action: `send ${type}` });
     }
     const errors = validatePayload(type, payload).map((e): FieldError => ({ pointer: `/payload${e.pointer}`, message: e.message }));
-    if (errors.length) throw new DavisError('DAVIS_ERR_VALIDATION_FAILED', `${errors.length} validation error(s)`, { errors });
-    if (!broker.connected) throw new DavisError('DAVIS_ERR_BROKER_UNAVAILABLE', 'the message broker is not reachable');
+    if (errors.length) throw new DavisError('DAVIS_ERR_VALIDATION_FAILED', { count: errors.length }, { errors });
+    if (!broker.connected) throw new DavisError('DAVIS_ERR_BROKER_UNAVAILABLE', { reason: 'not connected' });
     if (broker.backlog > this.opts.maxBacklog) {
-      throw new DavisError('DAVIS_ERR_QUEUE_FULL', `${broker.backlog} messages are waiting for central (limit ${this.opts.maxBacklog})`);
+      throw new DavisError('DAVIS_ERR_QUEUE_FULL', { backlog: broker.backlog, limit: this.opts.maxBacklog });
     }
 
     const id = randomUUID();
@@ -104,25 +104,25 @@ export class IngestService {
       const refused = await journal.transitionFrom(id, 'accepted', 'refused', { detail: code }).catch(() => false);
       if (refused) {
         this.opts.logger.warn({ messageId: id, correlationId: sub.correlationId, code }, 'broker did not confirm; message refused');
-        throw isDavisError(err) ? err : new DavisError('DAVIS_ERR_BROKER_UNAVAILABLE', undefined, { cause: err });
+        throw isDavisError(err) ? err : new DavisError('DAVIS_ERR_BROKER_UNAVAILABLE', { reason: reasonOf(err) }, { cause: err });
       }
       // The dispatcher already holds it: the broker had it after all.
     }
     await journal.transitionFrom(id, 'accepted', 'queued');
     this.opts.logger.info({ messageId: id, correlationId: sub.correlationId, type }, 'message accepted');
     const record = await journal.get(id);
-    if (!record) throw new DavisError('DAVIS_ERR_INTERNAL', 'journaled message vanished');
+    if (!record) throw new DavisError('DAVIS_ERR_INTERNAL', { reason: 'journaled message vanished' });
     return { record, replay: false };
   }
 
   /** Operator retry of a `failed` message: back to `queued` with fresh attempts, published again. */
   async retry(id: string, client: Client): Promise<MessageRecord> {
     const rec = await this.opts.journal.get(id);
-    if (!rec || (!client.all && rec.clientId !== client.id)) throw new DavisError('DAVIS_ERR_NOT_FOUND', 'no such message');
-    if (!client.all) throw new DavisError('DAVIS_ERR_AUTH_FORBIDDEN', 'retrying a failed message is for operators');
-    if (!this.opts.broker.connected) throw new DavisError('DAVIS_ERR_BROKER_UNAVAILABLE', 'the message broker is not reachable');
+    if (!rec || (!client.all && rec.clientId !== client.id)) throw new DavisError('DAVIS_ERR_NOT_FOUND', { what: 'message' });
+    if (!client.all) throw new DavisError('DAVIS_ERR_AUTH_FORBIDDEN', { action: 'retry a failed message (for operators)' });
+    if (!this.opts.broker.connected) throw new DavisError('DAVIS_ERR_BROKER_UNAVAILABLE', { reason: 'not connected' });
     if (!(await this.opts.journal.requeueFailed(id, `operator retry by ${client.id}`))) {
-      throw new DavisError('DAVIS_ERR_MESSAGE_STATE', `only a failed message can be retried; this one is ${rec.state}`);
+      throw new DavisError('DAVIS_ERR_MESSAGE_STATE', { state: rec.state });
     }
     await this.opts.broker.publish('outbound', { messageId: id, type: rec.type, orderingKey: rec.orderingKey, correlationId: rec.correlationId });
     this.opts.logger.info({ messageId: id, by: client.id }, 'failed message re-queued by an operator');
@@ -134,7 +134,7 @@ export class IngestService {
       return await fn();
     } catch (err) {
       if (isDavisError(err)) throw err;
-      throw new DavisError('DAVIS_ERR_JOURNAL_UNAVAILABLE', 'the journal cannot be written', { cause: err });
+      throw new DavisError('DAVIS_ERR_JOURNAL_UNAVAILABLE', { action: 'write', reason: reasonOf(err) }, { cause: err });
     }
   }
 }
@@ -143,12 +143,12 @@ export class IngestService {
 export function checkEnvelope(body: unknown): { type: string; payload: Record<string, unknown> } {
   const errors: FieldError[] = [];
   if (!body || typeof body !== 'object' || Array.isArray(body)) {
-    throw new DavisError('DAVIS_ERR_VALIDATION_FAILED', 'the body must be a JSON object', { errors: [{ pointer: '', message: 'must be an object with "type" and "payload"' }] });
+    throw new DavisError('DAVIS_ERR_VALIDATION_FAILED', { count: 1 }, { errors: [{ pointer: '', message: 'must be an object with "type" and "payload"' }] });
   }
   const b = body as Record<string, unknown>;
   if (typeof b.type !== 'string' || b.type.length === 0) errors.push({ pointer: '/type', message: 'must be a catalogue message type id' });
   if (!b.payload || typeof b.payload !== 'object' || Array.isArray(b.payload)) errors.push({ pointer: '/payload', message: 'must be an object' });
   for (const k of Object.keys(b)) if (k !== 'type' && k !== 'payload') errors.push({ pointer: `/${escapePointerToken(k)}`, message: 'unknown property' });
-  if (errors.length) throw new DavisError('DAVIS_ERR_VALIDATION_FAILED', `${errors.length} validation error(s)`, { errors });
+  if (errors.length) throw new DavisError('DAVIS_ERR_VALIDATION_FAILED', { count: errors.length }, { errors });
   return { type: b.type as string, payload: b.payload as Record<string, unknown> };
 }

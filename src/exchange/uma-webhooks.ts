@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import type { Logger } from 'pino';
+import { backoffDelay, DEFAULT_BACKOFF_MAX_MS } from './backoff';
 import { statusDocument } from './message-status';
 import { parseRequestXml } from '../wire/envelope';
 import type { Metrics } from '../ops/metrics';
@@ -16,6 +17,8 @@ export interface WebhookOptions {
   readonly maxAttempts: number;
   /** First retry delay, ms, doubled per attempt with jitter. @default 1000 */
   readonly retryBaseMs: number;
+  /** Longest retry delay, ms (`webhook.retryMaxMs`). @default {@link DEFAULT_BACKOFF_MAX_MS} */
+  readonly retryMaxMs?: number;
   /** Timeout of one callback, ms. @default 5000 */
   readonly timeoutMs: number;
 }
@@ -101,8 +104,7 @@ export class Webhooks {
       return;
     }
     await this.journal.recordWebhook(messageId, { event, state: 'pending', attempts, lastError: error });
-    const cap = Math.min(300000, this.opts.retryBaseMs * 2 ** (attempts - 1));
-    await this.broker.delay('webhook', d.work, cap / 2 + Math.random() * (cap / 2));
+    await this.broker.delay('webhook', d.work, backoffDelay(attempts, { baseMs: this.opts.retryBaseMs, maxMs: this.opts.retryMaxMs ?? DEFAULT_BACKOFF_MAX_MS }));
     log.warn({ attempts, error }, 'webhook failed; will retry');
     this.metrics?.webhookOutcomes.inc({ outcome: 'retry' });
     d.ack();

@@ -19,6 +19,6 @@ export async function openJournal(config: Config): Promise<Journal> {
     return new SqliteJournal(sqliteFile(config));
   } catch (err) {
     const where = driver === 'postgres' ? `PostgreSQL at ${redactUrl(postgresUrl)}` : `SQLite file ${sqliteFile(config)}`;
-    throw new DavisError('DAVIS_ERR_JOURNAL_UNAVAILABLE', `cannot open the journal (${where}): ${(err as Error).message}`, { cause: err });
+    throw new DavisError('DAVIS_ERR_JOURNAL_UNAVAILABLE', { action: 'open', reason: `${where}: ${(err as Error).message}` }, { cause: err });
   }
 }

@@ -1,7 +1,8 @@
 import { EventEmitter } from 'node:events';
 import amqp from 'amqplib';
 import type { Logger } from 'pino';
-import { DavisError } from '../errors/errors';
+import { DavisError, reachesAtLeast, reasonOf } from '../errors/errors';
+import { backoffDelay } from '../exchange/backoff';
 import type { Broker, Delivery, Lane, OutboundWork, WorkOf } from './queue';
 
 /** Options of the amqplib adapter. */
@@ -133,12 +134,25 @@ export class AmqpBroker extends EventEmitter implements Broker {
     }
   }
 
-  /** A channel closed by the broker takes the connection down with it, so one path recovers everything. */
+  /** A channel closed by the broker is a channel-level failure: recovered like any other (see `recover`). */
   private watchChannel(conn: Conn, ch: amqp.Channel, what: string): void {
     ch.on('error', (err: Error) => this.opts.logger.warn({ err: errInfo(err), channel: what }, 'broker channel error'));
     ch.on('close', () => {
-      if (!this.closing && this.conn === conn) void conn.close().catch(() => undefined);
+      if (this.conn === conn) this.recover(new DavisError('DAVIS_ERR_BROKER_UNAVAILABLE', { reason: `${what} channel closed` }, { severity: 'channel' }));
     });
+  }
+
+  /**
+   * Decides by severity what a broker failure needs. A `message` failure needs nothing here
+   * (the caller retries that item). A `channel` or `connection` failure closes the connection,
+   * so that one path (`onLost`, reconnect, declare, re-register consumers) recovers every
+   * channel: reopening only the failed one would leave consumers registered on a half-known
+   * state, and a reconnect costs little next to the confirms it makes safe.
+   */
+  private recover(fault: DavisError): void {
+    if (this.closing || !reachesAtLeast(fault, 'channel')) return;
+    const conn = this.conn;
+    if (conn) void conn.close().catch(() => undefined);
   }
 
   private onLost(conn: Conn): void {
@@ -156,7 +170,7 @@ export class AmqpBroker extends EventEmitter implements Broker {
   private scheduleReconnect(): void {
     if (this.closing || this.reconnectTimer) return;
     const max = this.opts.maxReconnectDelayMs ?? 5000;
-    const delay = Math.min(max, 200 * 2 ** Math.min(this.attempt++, 5)) * (0.5 + Math.random() / 2);
+    const delay = backoffDelay(++this.attempt, { baseMs: 200, maxMs: max });
     this.reconnectTimer = setTimeout(() => {
       this.reconnectTimer = undefined;
       this.connect().catch((err) => {
@@ -197,18 +211,23 @@ export class AmqpBroker extends EventEmitter implements Broker {
 
   private confirmed(exchange: string, key: string, body: object, props: amqp.Options.Publish): Promise<void> {
     const ch = this.pub;
-    if (!ch) return Promise.reject(new DavisError('DAVIS_ERR_BROKER_UNAVAILABLE', 'not connected to the message broker'));
+    if (!ch) return Promise.reject(new DavisError('DAVIS_ERR_BROKER_UNAVAILABLE', { reason: 'not connected' }));
     return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new DavisError('DAVIS_ERR_BROKER_UNAVAILABLE', 'publisher confirm timed out')), this.opts.confirmTimeoutMs);
+      // The fate of this one item is unknown; the channel may be fine (a slow broker under load).
+      const timer = setTimeout(() => reject(new DavisError('DAVIS_ERR_BROKER_UNAVAILABLE',
+        { reason: `no publisher confirm within ${this.opts.confirmTimeoutMs} ms` }, { severity: 'message' })), this.opts.confirmTimeoutMs);
       try {
         ch.publish(exchange, key, Buffer.from(JSON.stringify(body)), { persistent: true, contentType: 'application/json', ...props }, (err) => {
           clearTimeout(timer);
-          if (err) reject(new DavisError('DAVIS_ERR_BROKER_UNAVAILABLE', 'broker refused the message', { cause: err }));
+          // A nack: the broker refused this item (e.g. a delay queue at its limit), the channel stays open.
+          if (err) reject(new DavisError('DAVIS_ERR_BROKER_UNAVAILABLE', { reason: 'the broker refused the message' }, { cause: err, severity: 'message' }));
           else resolve();
         });
       } catch (err) {
         clearTimeout(timer);
-        reject(new DavisError('DAVIS_ERR_BROKER_UNAVAILABLE', 'publish failed', { cause: err }));
+        const fault = new DavisError('DAVIS_ERR_BROKER_UNAVAILABLE', { reason: `publish failed: ${reasonOf(err)}` }, { cause: err, severity: 'channel' });
+        this.recover(fault);
+        reject(fault);
       }
     });
   }

@@ -16,7 +16,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Logger } from 'pino';
-import { DavisError, isDavisError, type ErrorCode } from '../errors/errors';
+import { DavisError, isDavisError, reasonOf, type ErrorCode } from '../errors/errors';
 
 /** Options shared by the file-backed holders. */
 export interface ReloadOptions {
@@ -73,7 +73,7 @@ export class Reloadable<T> {
     try {
       return this.opts.load();
     } catch (e) {
-      throw isDavisError(e) ? e : new DavisError(this.opts.failCode, undefined, { cause: e });
+      throw isDavisError(e) ? e : new DavisError(this.opts.failCode, { reason: reasonOf(e) }, { cause: e });
     }
   }
 
