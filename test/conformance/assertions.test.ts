@@ -1,8 +1,8 @@
 import { compileJsonPath, getPointer, setPointer } from '../../src/conformance/jsonpath';
 import { applyMatcher, looseEqual } from '../../src/conformance/matchers';
 import { BIOMETRIC_PLACEHOLDER, classify, Pseudonymizer } from '../../src/conformance/pseudonymize';
-import { lineDiff, htmlEscape } from '../../src/conformance/report-html';
-import { xmlEscape } from '../../src/conformance/report-junit';
+import { lineDiff, htmlEscape } from '../../src/conformance/reports/html';
+import { xmlEscape } from '../../src/conformance/reports/junit';
 import { interpolate, interpolateString, randomDigits, templateProblems, uniqueLike, uniqueValue, type TemplateScope } from '../../src/conformance/template';
 import { compileXPath, evaluateXPath, xpathResultToJson, XPathError } from '../../src/xml/xpath';
 

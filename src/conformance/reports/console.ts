@@ -3,8 +3,8 @@
  * titles, message types and codes, never payload values: a failed check on the wire XML or
  * a callback body says that the value differs, not what it was (that is in the HTML report).
  */
-import type { RunHooks } from './runner';
-import type { CaseResult, PhaseResult, RunResult } from './types';
+import type { RunHooks } from '../run-options';
+import type { CaseResult, PhaseResult, RunResult } from '../types';
 
 /** Where the reporter writes. */
 export type Write = (s: string) => void;

@@ -8,10 +8,10 @@
  * project's testers and decision makers, like the suites and their test data; keep it
  * where test data is kept. Very long values (images, signatures) are shortened.
  */
-import { parseXml, type XmlElement } from '../xml/parser';
-import { escapeMarkup } from '../util/escape';
-import { isMatcher } from './matchers';
-import type { CaseResult, CheckResult, Exchange, RunResult, StepResult } from './types';
+import { parseXml, type XmlElement } from '../../xml/parser';
+import { escapeMarkup } from '../../util/escape';
+import { isMatcher } from '../matchers';
+import type { CaseResult, CheckResult, Exchange, RunResult, StepResult } from '../types';
 
 /** Escapes text for HTML content and attributes. */
 export const htmlEscape = escapeMarkup;

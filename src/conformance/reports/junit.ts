@@ -4,9 +4,9 @@
  * `<error>` or `<skipped>`; the run's seed, id and gateway as properties. Like the console,
  * it names values from the wire XML or callbacks only as "different": CI logs are widely read.
  */
-import { checkSummary } from './runner';
-import type { CaseResult, RunResult } from './types';
-import { escapeMarkup, stripNonXmlChars } from '../util/escape';
+import { checkSummary } from '../expectations';
+import type { CaseResult, RunResult } from '../types';
+import { escapeMarkup, stripNonXmlChars } from '../../util/escape';
 
 /** Escapes text for XML content and attributes; drops characters XML 1.0 cannot carry. */
 export function xmlEscape(s: string): string {

@@ -1,0 +1,18 @@
+/** The wire XML the mock received for a message, screened and parsed like any XML from outside. */
+import type { RunContext } from '../case-run';
+import { WIRE_SCREEN_LIMITS } from '../../wire/envelope';
+import { parseXml, type XmlDocument } from '../../xml/parser';
+import { screenXml } from '../../xml/screen';
+import { poll } from './poll';
+
+export async function wireXml(run: RunContext, id: string, deadline: number, every: number): Promise<{ doc?: XmlDocument; text?: string; status?: number }> {
+  let status: number | undefined;
+  const r = await poll(deadline, every, async () => {
+    const a = await run.mock('GET', `/_mock/messages/${encodeURIComponent(id)}`);
+    status = a.status;
+    return { done: a.status === 200, value: a.status === 200 ? a.text : undefined };
+  });
+  if (r.value === undefined) return { ...(status ? { status } : {}) };
+  // Whatever the mock returns is screened like any XML from outside before it is parsed.
+  return { doc: parseXml(screenXml(r.value, WIRE_SCREEN_LIMITS)), text: r.value };
+}
