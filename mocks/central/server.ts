@@ -12,7 +12,8 @@ import { screenXml } from '../../src/xml/screen';
 import type { CentralAnswer } from '../../src/wire/types';
 import { buildRequestXml, buildResponseXml, parseRequestXml, WIRE_SCREEN_LIMITS } from '../../src/wire/envelope';
 import { createXsdValidator } from '../../src/wire/xsd';
-import { CentralState, type RuleOutcome } from './state';
+import type { RuleOutcome } from './codes';
+import { CentralState } from './state';
 import { seededRandom } from '../../src/util/seeded-random';
 
 /** Options of the mock central VIS. */

@@ -1,7 +1,9 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { ALLOWED_GROUNDS, CENTRAL_CODES, CentralState } from '../../mocks/central/state';
+import { CENTRAL_CODES } from '../../mocks/central/codes';
+import { ALLOWED_GROUNDS } from '../../mocks/central/rules';
+import { CentralState } from '../../mocks/central/state';
 import { getType, listTypes } from '../../src/catalogue/catalogue';
 import { formatProblem, loadSuites, parseSuite, SuiteLoadError, type SuiteProblem } from '../../src/conformance/loader';
 import type { ExpectStep, MockStateStep, NotifyStep, SendStep } from '../../src/conformance/types';

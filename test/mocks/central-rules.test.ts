@@ -17,7 +17,10 @@ import type { SigningKey, TrustStore } from '../../src/signing/types';
 import { signCanonical, verifyEnveloped } from '../../src/signing/xmldsig';
 import { buildRequestXml, buildResponseXml, parseResponseXml } from '../../src/wire/envelope';
 import { MockCentralVis } from '../../mocks/central/server';
-import { ALLOWED_GROUNDS, CENTRAL_CODES, CentralState, MID_TRANSITIONS, type EspHitConfig, type RuleOutcome } from '../../mocks/central/state';
+import { CENTRAL_CODES, type RuleOutcome } from '../../mocks/central/codes';
+import type { EspHitConfig } from '../../mocks/central/records';
+import { ALLOWED_GROUNDS, MID_TRANSITIONS } from '../../mocks/central/rules';
+import { CentralState } from '../../mocks/central/state';
 import { loadExamples } from '../validation/examples';
 
 type P = Record<string, any>;
