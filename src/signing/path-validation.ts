@@ -71,6 +71,15 @@ function tlv(der: Buffer, at: number): { start: number; end: number } {
   return { start: p, end: p + len };
 }
 
+/** The first element of a DER SEQUENCE, byte for byte: the signed part of a CRL, certificate or OCSP response. */
+export function signedPartOf(der: Buffer): Buffer {
+  const outer = tlv(der, 0);
+  return der.subarray(outer.start, tlv(der, outer.start).end);
+}
+
+/** Signature hashes accepted below the anchor (112-bit security or more, as OpenSSL's level 2). */
+export const STRONG_HASHES: ReadonlySet<SignatureHash> = new Set(['sha224', 'sha256', 'sha384', 'sha512']);
+
 const PROCESSED_CRL_EXTENSIONS = new Set(['2.5.29.20', '2.5.29.35']); // cRLNumber, authorityKeyIdentifier
 
 function serialHex(s: string): string {
@@ -84,10 +93,7 @@ function serialHex(s: string): string {
  */
 export function readCrl(der: Buffer): CrlInfo {
   const crl = new px.X509Crl(new Uint8Array(der));
-  const outer = tlv(der, 0);
-  const tbsHeaderAt = outer.start;
-  const tbsEnd = tlv(der, tbsHeaderAt).end;
-  const tbs = der.subarray(tbsHeaderAt, tbsEnd);
+  const tbs = signedPartOf(der);
   const unknownCritical = crl.extensions.some((e) => e.critical && !PROCESSED_CRL_EXTENSIONS.has(e.type)) ||
     crl.entries.some((e) => e.extensions.some((x) => x.critical));
   return Object.freeze({
@@ -99,8 +105,6 @@ export function readCrl(der: Buffer): CrlInfo {
   });
 }
 
-/** Signature hashes accepted below the anchor (112-bit security or more, as OpenSSL's level 2). */
-const STRONG_HASHES: ReadonlySet<SignatureHash> = new Set(['sha224', 'sha256', 'sha384', 'sha512']);
 const ACCEPTED_CURVES: ReadonlySet<string> = new Set(['prime256v1', 'secp384r1']);
 const MAX_PATH_LENGTH = 8;
 const MAX_CANDIDATE_PATHS = 8;
