@@ -11,13 +11,41 @@ const FASTIFY_CODES: Record<string, ErrorCode> = {
   FST_ERR_CTP_EMPTY_TYPE: 'DAVIS_ERR_REQUEST_UNSUPPORTED_MEDIA',
   FST_ERR_CTP_INVALID_TYPE: 'DAVIS_ERR_REQUEST_UNSUPPORTED_MEDIA',
   FST_ERR_VALIDATION: 'DAVIS_ERR_VALIDATION_FAILED',
+  FST_ERR_BAD_URL: 'DAVIS_ERR_REQUEST_BAD_URL',
+  FST_ERR_MAX_PARAM_LENGTH: 'DAVIS_ERR_REQUEST_URI_TOO_LONG',
 };
+
+/** A fastify error that has no entry above is still the client's fault when its status says so. */
+function byStatus(status: number): ErrorCode | undefined {
+  if (status === 404) return 'DAVIS_ERR_NOT_FOUND';
+  if (status === 413) return 'DAVIS_ERR_REQUEST_TOO_LARGE';
+  if (status === 414) return 'DAVIS_ERR_REQUEST_URI_TOO_LONG';
+  if (status === 415) return 'DAVIS_ERR_REQUEST_UNSUPPORTED_MEDIA';
+  return status >= 400 && status < 500 ? 'DAVIS_ERR_REQUEST_MALFORMED' : undefined;
+}
+
+const CONTEXT_POINTER: Record<string, string> = { querystring: '/query', params: '/params', headers: '/headers', body: '' };
+
+/** Schema errors as `{pointer, message}`, the pointer naming the part of the request (`/query/limit`). */
+function schemaErrors(fe: FastifyError & { validation?: { instancePath: string; message?: string; params?: Record<string, unknown> }[]; validationContext?: string }): { pointer: string; message: string }[] {
+  const base = CONTEXT_POINTER[fe.validationContext ?? 'body'] ?? '';
+  return (fe.validation ?? []).map((e) => {
+    const extra = e.params?.additionalProperty ?? e.params?.missingProperty;
+    const path = typeof extra === 'string' ? `${e.instancePath}/${extra.replace(/~/g, '~0').replace(/\//g, '~1')}` : e.instancePath;
+    return { pointer: base + path, message: typeof extra === 'string' && e.params?.additionalProperty ? 'unknown parameter' : e.message ?? 'invalid' };
+  });
+}
 
 /** Converts anything thrown into a DavisError (unknown errors become DAVIS_ERR_INTERNAL). */
 export function toDavisError(err: unknown): DavisError {
   if (isDavisError(err)) return err;
   const fe = err as FastifyError;
-  const mapped = fe && typeof fe.code === 'string' ? FASTIFY_CODES[fe.code] : undefined;
+  const mapped = fe && typeof fe.code === 'string' && fe.code.startsWith('FST_')
+    ? FASTIFY_CODES[fe.code] ?? (typeof fe.statusCode === 'number' ? byStatus(fe.statusCode) : undefined) : undefined;
+  if (mapped === 'DAVIS_ERR_VALIDATION_FAILED') {
+    const errors = schemaErrors(fe);
+    return new DavisError(mapped, `${errors.length} validation error(s)`, { cause: err, errors });
+  }
   if (mapped) return new DavisError(mapped, fe.message, { cause: err });
   if (fe instanceof SyntaxError) return new DavisError('DAVIS_ERR_REQUEST_MALFORMED', 'the body is not valid JSON', { cause: err });
   return new DavisError('DAVIS_ERR_INTERNAL', undefined, { cause: err });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Config } from '../config/config';
 import { DavisError } from '../errors/errors';
@@ -42,6 +42,12 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   const app = (Fastify as unknown as (o: object) => FastifyInstance)({
     loggerInstance: deps.logger.child({ component: 'api' }) as unknown as FastifyBaseLogger,
     bodyLimit: config.gateway.bodyLimit,
+    // A slow body is cut off; an idle keep-alive connection is closed (headersTimeout is set below).
+    requestTimeout: config.gateway.requestTimeoutMs,
+    keepAliveTimeout: config.gateway.keepAliveTimeoutMs,
+    // Errors the router raises before any route (bad percent-encoding, overlong parameter) are
+    // problem documents too.
+    frameworkErrors: (err: Error, req: FastifyRequest, reply: FastifyReply) => sendProblem(reply, req, toDavisError(err)),
     genReqId: (req: import('node:http').IncomingMessage) => {
       const given = req.headers['x-correlation-id'];
       return typeof given === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(given) ? given : randomUUID();
@@ -58,9 +64,15 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     } : {}),
   });
 
+  app.server.headersTimeout = config.gateway.headersTimeoutMs;
   registerBodyParsers(app);
 
   app.setErrorHandler((err, req, reply) => {
+    if (clientAborted(err, req)) {
+      // The client went away mid-body: nobody reads the answer and nothing on our side failed.
+      req.log.info({ code: 'DAVIS_ERR_REQUEST_ABORTED' }, 'client closed the request before its body arrived');
+      return sendProblem(reply, req, new DavisError('DAVIS_ERR_REQUEST_ABORTED', 'the client closed the request', { cause: err }));
+    }
     const de = toDavisError(err);
     if (de.code === 'DAVIS_ERR_INTERNAL') req.log.error({ err: { message: (err as Error).message, stack: (err as Error).stack } }, 'internal error');
     return sendProblem(reply, req, de);
@@ -80,4 +92,10 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   void app.register(centralPlugin, { config, inbound: deps.inbound });
   void app.register(opsPlugin, { metrics: deps.metrics, summary: deps.summary, readiness: deps.readiness });
   return app;
+}
+
+/** Whether an error is the request stream ending because the client closed it (Node's "aborted"). */
+function clientAborted(err: unknown, req: FastifyRequest): boolean {
+  const e = err as NodeJS.ErrnoException;
+  return e?.code === 'ECONNRESET' && (req.raw.destroyed || req.raw.readableAborted || e.message === 'aborted');
 }

@@ -15,6 +15,7 @@ import type { Journal } from '../journal/journal';
 import { SqliteJournal } from '../journal/journal-sqlite';
 import { openJournal } from '../journal/open-journal';
 import { AmqpBroker } from '../queue/amqp-broker';
+import type { Broker } from '../queue/queue';
 import { SigningKeyStore, TrustStoreHolder } from '../signing/key-store';
 import { verifyEnveloped } from '../signing/xmldsig';
 import { parseResponseXml } from '../wire/envelope';
@@ -25,7 +26,8 @@ import { Metrics } from '../ops/metrics';
 export interface Gateway {
   readonly app: FastifyInstance;
   readonly journal: Journal;
-  readonly broker: AmqpBroker;
+  /** The queue port; the amqplib adapter behind it stays inside the wiring. */
+  readonly broker: Broker;
   readonly dispatcher: Dispatcher;
   readonly relay: OutboxRelay;
   readonly webhooks: Webhooks;

@@ -2,21 +2,7 @@ import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import http from 'node:http';
 import { DavisError, reasonOf } from '../errors/errors';
-
-/** What central answered at the HTTP level. */
-export interface CentralHttpAnswer {
-  readonly status: number;
-  readonly body: string;
-}
-
-/** The central client port: send one signed wire document, get the raw answer. */
-export interface CentralClient {
-  /** @throws DavisError DAVIS_ERR_CENTRAL_TRANSPORT on timeout, refused or reset connections, TLS failures */
-  send(xml: string, messageId: string): Promise<CentralHttpAnswer>;
-  /** A side-effect-free request (GET on the probe URL): resolves if central answers below HTTP 500. */
-  probe(): Promise<void>;
-  close(): void;
-}
+import type { CentralClient, CentralHttpAnswer } from './central';
 
 /** Options of the HTTPS (mutual TLS) central client. */
 export interface HttpsCentralOptions {

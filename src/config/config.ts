@@ -33,6 +33,12 @@ export interface Config {
     readonly port: number;
     /** Largest request body, bytes. @default 8388608 */
     readonly bodyLimit: number;
+    /** Longest time to receive a whole request (headers and body), ms; a slower client gets 408. @default 60000 */
+    readonly requestTimeoutMs: number;
+    /** Longest time to receive the request headers, ms (keep it at most `requestTimeoutMs`). @default 15000 */
+    readonly headersTimeoutMs: number;
+    /** How long an idle keep-alive connection stays open, ms. @default 72000 */
+    readonly keepAliveTimeoutMs: number;
     /** TLS for the API; with `caFile` client certificates are required and give the client id (CN) and roles (OU). */
     readonly tls?: { readonly certFile: string; readonly keyFile: string; readonly caFile?: string };
     /** Bearer tokens accepted when no client certificate is presented. @default [] */
@@ -152,6 +158,7 @@ export const CONFIG_SCHEMA = {
       type: 'object', additionalProperties: false, required: ['host', 'port', 'bodyLimit', 'tokens', 'notifyAuth'],
       properties: {
         host: str, port, bodyLimit: { type: 'integer', minimum: 1024, maximum: 67108864 },
+        requestTimeoutMs: { type: 'integer', minimum: 1 }, headersTimeoutMs: { type: 'integer', minimum: 1 }, keepAliveTimeoutMs: { type: 'integer', minimum: 1 },
         notifyAuth: { enum: ['client-cert', 'signature'] },
         tls: {
           type: 'object', additionalProperties: false, required: ['certFile', 'keyFile'],
@@ -217,7 +224,7 @@ export function defaultConfig(): Record<string, unknown> {
     mode: 'production',
     dataDir: '.davis',
     memberState: 'FI',
-    gateway: { host: '127.0.0.1', port: 8080, bodyLimit: 8 * 1024 * 1024, tokens: [], notifyAuth: 'client-cert' },
+    gateway: { host: '127.0.0.1', port: 8080, bodyLimit: 8 * 1024 * 1024, requestTimeoutMs: 60000, headersTimeoutMs: 15000, keepAliveTimeoutMs: 72000, tokens: [], notifyAuth: 'client-cert' },
     amqp: { url: 'amqp://guest:guest@127.0.0.1:5672', prefix: 'davis.', shards: 8, confirmTimeoutMs: 5000, maxBacklog: 100000 },
     journal: { driver: 'sqlite', sqlitePath: 'journal.sqlite', postgresUrl: 'postgres://postgres@127.0.0.1:5432/postgres' },
     signing: {},

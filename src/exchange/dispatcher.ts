@@ -3,7 +3,7 @@ import { DavisError, isDavisError, isTransportError, reachesAtLeast } from '../e
 import { TERMINAL_STATES, type Journal, type MessageState } from '../journal/journal';
 import type { Broker, Delivery, OutboundWork } from '../queue/queue';
 import type { CentralAnswer } from '../wire/types';
-import type { CentralClient } from '../central/central-https';
+import type { CentralClient } from '../central/central';
 import { backoffDelay } from './backoff';
 import { CircuitBreaker } from './circuit-breaker';
 import type { Webhooks } from './uma-webhooks';

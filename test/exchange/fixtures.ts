@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import pino, { type Logger } from 'pino';
-import type { CentralClient, CentralHttpAnswer } from '../../src/central/central-https';
+import type { CentralClient, CentralHttpAnswer } from '../../src/central/central';
 import { DavisError } from '../../src/errors/errors';
 import type { MessageRecord, MessageState } from '../../src/journal/journal';
 import { SqliteJournal } from '../../src/journal/journal-sqlite';

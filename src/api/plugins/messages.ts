@@ -1,4 +1,6 @@
 import { sha256Hex } from '../../util/sha256';
+import Ajv from 'ajv';
+import addFormats from 'ajv-formats';
 import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
 import { DavisError } from '../../errors/errors';
@@ -9,7 +11,7 @@ import { screenXml } from '../../xml/screen';
 import type { XsdValidator } from '../../wire/xsd';
 import { statusDocument } from '../../exchange/message-status';
 import { clientOf } from './auth';
-import { rawBodyHash } from '../body';
+import { rawBodyHash, XmlBody } from '../body';
 
 export interface MessagesOptions {
   readonly ingest: IngestService;
@@ -19,8 +21,55 @@ export interface MessagesOptions {
 }
 
 
+/** Largest page `GET /v1/messages` gives (what the journals serve). */
+export const MAX_PAGE = 1000;
+
+/**
+ * The list query. A repeated parameter, an unknown one, a limit outside 1..MAX_PAGE or a cursor
+ * the journal did not write is 422: never clamped, dropped or read as "no filter".
+ */
+const LIST_QUERY = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    type: { type: 'string', minLength: 1, maxLength: 200 },
+    status: { type: 'string', enum: [...MESSAGE_STATES] },
+    direction: { type: 'string', enum: ['inbound', 'outbound'] },
+    from: { type: 'string', anyOf: [{ format: 'date-time' }, { format: 'date' }] },
+    to: { type: 'string', anyOf: [{ format: 'date-time' }, { format: 'date' }] },
+    limit: { type: 'integer', minimum: 1, maximum: MAX_PAGE },
+    cursor: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,512}$' },
+  },
+} as const;
+
+interface ListQuery {
+  type?: string; status?: MessageState; direction?: 'inbound' | 'outbound';
+  from?: string; to?: string; limit?: number; cursor?: string;
+}
+
+/**
+ * Schemas of this group compile with an Ajv of its own: fastify's default coerces a repeated
+ * query parameter to its first value (`coerceTypes: 'array'`) and silently removes unknown ones.
+ */
+function strictAjv(): Ajv {
+  const ajv = new Ajv({ coerceTypes: true, allErrors: true, removeAdditional: false, useDefaults: false });
+  addFormats(ajv, ['date-time', 'date']);
+  return ajv;
+}
+
+/** Whether a cursor decodes to what the journals encode (`createdAt|id`, see `encodeCursor`). */
+export function isJournalCursor(cursor: string): boolean {
+  const s = Buffer.from(cursor, 'base64url').toString('utf8');
+  return Buffer.from(s).toString('base64url') === cursor
+    && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z\|[^|\s]{1,200}$/.test(s)
+    && !Number.isNaN(Date.parse(s.slice(0, s.indexOf('|'))));
+}
+
 async function messages(app: FastifyInstance, deps: MessagesOptions): Promise<void> {
-  app.addHook('preHandler', app.authenticate);
+  // onRequest runs before the content-type parsers: no byte of the body is read for an unknown client.
+  app.addHook('onRequest', app.authenticate);
+  const ajv = strictAjv();
+  app.setValidatorCompiler(({ schema }) => ajv.compile(schema));
 
   app.post('/v1/messages', async (req, reply) => {
     const key = req.headers['idempotency-key'];
@@ -31,12 +80,11 @@ async function messages(app: FastifyInstance, deps: MessagesOptions): Promise<vo
     }
     // A wire-format XML body (application/xml) is screened, checked against the XSD and mapped
     // to the same {type, payload} as JSON; the gateway still assigns the id and signs.
-    const xmlBody = typeof req.body === 'string';
-    const body = xmlBody ? wireToEnvelope(req.body as string, deps.xsd) : req.body;
+    // The XML content-type parser alone makes an XmlBody: a JSON string is a JSON string.
+    const body = req.body instanceof XmlBody ? wireToEnvelope(req.body.text, deps.xsd) : req.body;
     const result = await deps.ingest.submit({
       body,
-      bodyHash: xmlBody ? sha256Hex(req.body as string)
-        : rawBodyHash(req) ?? sha256Hex(JSON.stringify(req.body ?? null)),
+      bodyHash: rawBodyHash(req) ?? sha256Hex(JSON.stringify(req.body ?? null)),
       client: clientOf(req),
       ...(typeof key === 'string' ? { idempotencyKey: key } : {}),
       correlationId: req.id,
@@ -58,20 +106,19 @@ async function messages(app: FastifyInstance, deps: MessagesOptions): Promise<vo
     return reply.code(202).send({ id: rec.id, status: rec.state, links: { self: `/v1/messages/${rec.id}` } });
   });
 
-  app.get<{ Querystring: Record<string, string> }>('/v1/messages', async (req) => {
+  app.get<{ Querystring: ListQuery }>('/v1/messages', {
+    schema: { querystring: LIST_QUERY },
+    config: { operatorOnly: 'listing is for operators' },
+  }, async (req) => {
     const q = req.query;
-    const errors = [];
-    if (q.status !== undefined && !MESSAGE_STATES.includes(q.status as MessageState)) errors.push({ pointer: '/query/status', message: `one of ${MESSAGE_STATES.join(', ')}` });
-    if (q.direction !== undefined && q.direction !== 'inbound' && q.direction !== 'outbound') errors.push({ pointer: '/query/direction', message: 'inbound or outbound' });
-    for (const k of ['from', 'to'] as const) if (q[k] !== undefined && Number.isNaN(Date.parse(q[k]!))) errors.push({ pointer: `/query/${k}`, message: 'an ISO 8601 time' });
-    if (q.limit !== undefined && !/^\d{1,4}$/.test(q.limit)) errors.push({ pointer: '/query/limit', message: 'an integer 1-1000' });
-    if (errors.length) throw new DavisError('DAVIS_ERR_VALIDATION_FAILED', 'invalid query', { errors });
-    if (!clientOf(req).all) throw new DavisError('DAVIS_ERR_AUTH_FORBIDDEN', 'listing is for operators');
+    if (q.cursor !== undefined && !isJournalCursor(q.cursor)) {
+      throw new DavisError('DAVIS_ERR_VALIDATION_FAILED', 'invalid query', { errors: [{ pointer: '/query/cursor', message: 'not a cursor this gateway gave' }] });
+    }
     const page = await deps.journal.list({
-      ...(q.type ? { type: q.type } : {}), ...(q.status ? { state: q.status as MessageState } : {}),
-      ...(q.direction ? { direction: q.direction as 'inbound' | 'outbound' } : {}),
+      ...(q.type ? { type: q.type } : {}), ...(q.status ? { state: q.status } : {}),
+      ...(q.direction ? { direction: q.direction } : {}),
       ...(q.from ? { from: new Date(q.from).toISOString() } : {}), ...(q.to ? { to: new Date(q.to).toISOString() } : {}),
-      ...(q.limit ? { limit: Number(q.limit) } : {}), ...(q.cursor ? { cursor: q.cursor } : {}),
+      ...(q.limit !== undefined ? { limit: q.limit } : {}), ...(q.cursor ? { cursor: q.cursor } : {}),
     });
     return { items: page.items.map(statusDocument), ...(page.nextCursor ? { next: page.nextCursor } : {}) };
   });

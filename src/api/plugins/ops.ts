@@ -39,7 +39,7 @@ async function ops(app: FastifyInstance, deps: OpsOptions): Promise<void> {
   });
   // The summary is the only authenticated ops route: its own group, so the hook covers it alone.
   await app.register(async (operators) => {
-    operators.addHook('preHandler', operators.authenticate);
+    operators.addHook('onRequest', operators.authenticate);
     operators.get('/ops/summary', { config: { operatorOnly: 'the operations summary is for operators' } },
       async () => ({ version: packageVersion(), ...(await deps.summary()) }));
   });
