@@ -63,17 +63,18 @@ export function createGateway(config: Config, logger: Logger, givenJournal?: Jou
   compileAll();
   const s = config.signing;
   if (!s.p12File && !(s.keyFile && s.certFile)) {
-    throw new DavisError('DAVIS_ERR_CONFIG_INVALID', 'invalid configuration: signing.keyFile and signing.certFile (or signing.p12File) are required');
+    throw new DavisError('DAVIS_ERR_CONFIG_INVALID', { problems: 'signing.keyFile and signing.certFile (or signing.p12File) are required' },
+      { errors: [{ pointer: '/signing/keyFile', message: 'required (with certFile), or p12File' }] });
   }
-  if (!s.trust) throw new DavisError('DAVIS_ERR_CONFIG_INVALID', 'invalid configuration: signing.trust (trust anchors for central\'s signatures) is required');
+  if (!s.trust) {
+    throw new DavisError('DAVIS_ERR_CONFIG_INVALID', { problems: 'signing.trust (trust anchors for central\'s signatures) is required' },
+      { errors: [{ pointer: '/signing/trust', message: 'required' }] });
+  }
   // Key and trust anchors reload on SIGHUP and when their files change; a message being
   // signed keeps the key it fetched, so a reload loses nothing in flight.
   const pkiLog = logger.child({ component: 'pki' });
-  const keyStore = new SigningKeyStore({
-    ...(s.keyFile ? { keyFile: s.keyFile } : {}), ...(s.certFile ? { certFile: s.certFile } : {}),
-    ...(s.p12File ? { p12File: s.p12File } : {}), ...(s.passphrase !== undefined ? { passphrase: s.passphrase } : {}),
-    logger: pkiLog,
-  });
+  const { trust: _trust, ...keySource } = s;
+  const keyStore = new SigningKeyStore({ ...keySource, logger: pkiLog });
   let trustHolder: TrustStoreHolder;
   try {
     trustHolder = new TrustStoreHolder({ paths: s.trust, logger: pkiLog });
@@ -82,25 +83,17 @@ export function createGateway(config: Config, logger: Logger, givenJournal?: Jou
     throw err;
   }
   if (!givenJournal && config.journal.driver !== 'sqlite') {
-    throw new DavisError('DAVIS_ERR_CONFIG_INVALID', `invalid configuration: journal.driver "${config.journal.driver}" needs openGateway()`);
+    throw new DavisError('DAVIS_ERR_CONFIG_INVALID', { problems: `journal.driver "${config.journal.driver}" needs openGateway()` },
+      { errors: [{ pointer: '/journal/driver', message: 'needs openGateway()' }] });
   }
   const journal: Journal = givenJournal ?? new SqliteJournal(sqliteFile(config));
-  const broker = new AmqpBroker({ url: config.amqp.url, prefix: config.amqp.prefix, shards: config.amqp.shards, confirmTimeoutMs: config.amqp.confirmTimeoutMs, logger: logger.child({ component: 'broker' }) });
+  const broker = new AmqpBroker({ ...config.amqp, logger: logger.child({ component: 'broker' }) });
   const c = config.central;
-  const central = new HttpsCentralClient({
-    url: c.url, timeoutMs: c.timeoutMs, ...(c.probeUrl ? { probeUrl: c.probeUrl } : {}),
-    ...(c.caFile ? { caFile: c.caFile } : {}), ...(c.certFile ? { certFile: c.certFile } : {}), ...(c.keyFile ? { keyFile: c.keyFile } : {}),
-  });
+  const central = new HttpsCentralClient(c);
   const metrics = new Metrics();
-  const w = config.webhook;
-  const webhooks = new Webhooks({
-    ...(w.url ? { url: w.url } : {}), ...(w.secret ? { secret: w.secret } : {}),
-    maxAttempts: w.maxAttempts, retryBaseMs: w.retryBaseMs, retryMaxMs: w.retryMaxMs, timeoutMs: w.timeoutMs,
-  }, journal, broker, logger.child({ component: 'webhooks' }), metrics);
+  const webhooks = new Webhooks(config.webhook, journal, broker, logger.child({ component: 'webhooks' }), metrics);
   const dispatcher = new Dispatcher({
-    journal, broker, central, webhooks, logger: logger.child({ component: 'dispatcher' }),
-    maxAttempts: c.maxAttempts, maxAgeMs: c.maxAgeMs, retryBaseMs: c.retryBaseMs, retryMaxMs: c.retryMaxMs,
-    orderWaitMs: 1000, breakerThreshold: c.breakerThreshold, breakerCooldownMs: c.breakerCooldownMs, metrics,
+    ...c, journal, broker, central, webhooks, logger: logger.child({ component: 'dispatcher' }), orderWaitMs: 1000, metrics,
     readAnswer: (xml) => {
       verifyEnveloped(xml, trustHolder.current());
       return parseResponseXml(xml);
@@ -158,7 +151,7 @@ export function createGateway(config: Config, logger: Logger, givenJournal?: Jou
         await journal.close();
         keyStore.close();
         trustHolder.close();
-        throw new DavisError('DAVIS_ERR_BROKER_UNAVAILABLE', `cannot reach RabbitMQ at ${redactUrl(config.amqp.url)}: ${(err as Error).message}`, { cause: err });
+        throw new DavisError('DAVIS_ERR_BROKER_UNAVAILABLE', { reason: `cannot reach RabbitMQ at ${redactUrl(config.amqp.url)}: ${(err as Error).message}` }, { cause: err });
       }
       await dispatcher.start();
       await webhooks.start();

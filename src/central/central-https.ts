@@ -1,21 +1,13 @@
 import { readFileSync } from 'node:fs';
 import https from 'node:https';
 import http from 'node:http';
+import type { Config } from '../config/config';
 import { DavisError, reasonOf } from '../errors/errors';
 import type { CentralClient, CentralHttpAnswer } from './central';
 
-/** Options of the HTTPS (mutual TLS) central client. */
-export interface HttpsCentralOptions {
-  readonly url: string;
-  /** PEM CA that central's server certificate must chain to. */
-  readonly caFile?: string;
-  /** PEM client certificate and key presented to central. */
-  readonly certFile?: string;
-  readonly keyFile?: string;
-  /** Timeout of one request, ms. */
-  readonly timeoutMs: number;
-  /** URL that `probe()` GETs. @default the central URL */
-  readonly probeUrl?: string;
+
+/** Options of the HTTPS (mutual TLS) central client: the `central` configuration section's endpoint keys (see `src/config/schema.ts`). */
+export interface HttpsCentralOptions extends Pick<Config['central'], 'url' | 'caFile' | 'certFile' | 'keyFile' | 'timeoutMs' | 'probeUrl'> {
   /** Largest answer accepted, bytes. @default 4194304 */
   readonly maxAnswerBytes?: number;
 }

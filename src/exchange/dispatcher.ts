@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { Config } from '../config/config';
 import { DavisError, isDavisError, isTransportError, reachesAtLeast } from '../errors/errors';
 import { TERMINAL_STATES, type Journal, type MessageState } from '../journal/journal';
 import type { Broker, Delivery, OutboundWork } from '../queue/queue';
@@ -9,8 +10,11 @@ import { CircuitBreaker } from './circuit-breaker';
 import type { Webhooks } from './uma-webhooks';
 import type { Metrics } from '../ops/metrics';
 
-/** Options of the dispatcher. */
-export interface DispatcherOptions {
+/** The `central` configuration keys the dispatcher follows (see `src/config/schema.ts`). */
+export type DispatcherPolicy = Pick<Config['central'], 'maxAttempts' | 'maxAgeMs' | 'retryBaseMs' | 'retryMaxMs' | 'breakerThreshold' | 'breakerCooldownMs'>;
+
+/** Options of the dispatcher: its ports, and the delivery policy from the `central` section. */
+export interface DispatcherOptions extends DispatcherPolicy {
   readonly journal: Journal;
   readonly broker: Broker;
   readonly central: CentralClient;
@@ -18,20 +22,8 @@ export interface DispatcherOptions {
   /** Verifies central's signed answer and maps it; throws DavisError on anything unverifiable. */
   readonly readAnswer: (xml: string) => CentralAnswer;
   readonly logger: Logger;
-  /** Attempts before `failed`. @default 12 */
-  readonly maxAttempts: number;
-  /** Age after which a message still not delivered is `failed`, ms. @default 86400000 (24 h) */
-  readonly maxAgeMs: number;
-  /** First retry delay, ms, doubled per attempt with jitter. @default 1000 */
-  readonly retryBaseMs: number;
-  /** Longest retry delay, ms. @default 300000 */
-  readonly retryMaxMs: number;
   /** How long a message waits before checking again whether an earlier one of its application is settled, ms. @default 1000 */
   readonly orderWaitMs: number;
-  /** Consecutive transport failures that open the circuit breaker. @default 5 */
-  readonly breakerThreshold: number;
-  /** First circuit-breaker cooldown, ms. @default 1000 */
-  readonly breakerCooldownMs: number;
   readonly metrics?: Metrics;
 }
 

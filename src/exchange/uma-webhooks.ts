@@ -3,25 +3,16 @@ import type { Logger } from 'pino';
 import { backoffDelay, DEFAULT_BACKOFF_MAX_MS } from './backoff';
 import { statusDocument } from './message-status';
 import { parseRequestXml } from '../wire/envelope';
+import type { Config } from '../config/config';
 import type { Metrics } from '../ops/metrics';
 import type { Journal } from '../journal/journal';
 import type { Broker, Delivery, WebhookJob } from '../queue/queue';
 
-/** Options of the UMA webhook. */
-export interface WebhookOptions {
-  /** Where UMA receives callbacks; without it no callbacks are sent. */
-  readonly url?: string;
-  /** Shared secret of the `X-Davis-Signature` HMAC-SHA256. */
-  readonly secret?: string;
-  /** Attempts before the callback is given up (`webhook.state: failed` on the message). @default 10 */
-  readonly maxAttempts: number;
-  /** First retry delay, ms, doubled per attempt with jitter. @default 1000 */
-  readonly retryBaseMs: number;
-  /** Longest retry delay, ms (`webhook.retryMaxMs`). @default {@link DEFAULT_BACKOFF_MAX_MS} */
-  readonly retryMaxMs?: number;
-  /** Timeout of one callback, ms. @default 5000 */
-  readonly timeoutMs: number;
-}
+/**
+ * Options of the UMA webhook: the `webhook` configuration section (see `src/config/schema.ts`
+ * for each key); `retryMaxMs` may be left out, then {@link DEFAULT_BACKOFF_MAX_MS}.
+ */
+export type WebhookOptions = Omit<Config['webhook'], 'retryMaxMs'> & Partial<Pick<Config['webhook'], 'retryMaxMs'>>;
 
 /** `X-Davis-Signature` value for a body: `sha256=` + hex HMAC-SHA256 of the exact bytes sent. */
 export function webhookSignature(secret: string, body: string): string {

@@ -1,20 +1,13 @@
 import { EventEmitter } from 'node:events';
 import amqp from 'amqplib';
 import type { Logger } from 'pino';
+import type { Config } from '../config/config';
 import { DavisError, reachesAtLeast, reasonOf } from '../errors/errors';
 import { backoffDelay } from '../exchange/backoff';
 import type { Broker, Delivery, Lane, OutboundWork, WorkOf } from './queue';
 
-/** Options of the amqplib adapter. */
-export interface AmqpBrokerOptions {
-  /** Broker URL, e.g. `amqp://guest:guest@127.0.0.1:5672`. */
-  readonly url: string;
-  /** Prefix of exchange and queue names. @default "davis." */
-  readonly prefix: string;
-  /** Outbound shard count. @default 8 */
-  readonly shards: number;
-  /** Longest wait for a publisher confirm, ms. @default 5000 */
-  readonly confirmTimeoutMs: number;
+/** Options of the amqplib adapter: the `amqp` configuration section's broker keys (see `src/config/schema.ts`), and how it runs. */
+export interface AmqpBrokerOptions extends Pick<Config['amqp'], 'url' | 'prefix' | 'shards' | 'confirmTimeoutMs'> {
   readonly logger: Logger;
   /** Longest pause between reconnect attempts, ms. @default 5000 */
   readonly maxReconnectDelayMs?: number;

@@ -45,19 +45,19 @@ describe('configuration', () => {
   test('an unknown key in the file stops the start and is named', () => {
     const err = configError(() => loadConfig({ file: tmpFile(JSON.stringify({ gateway: { prot: 1 } })), env: {} }));
     expect(err.code).toBe('DAVIS_ERR_CONFIG_INVALID');
-    expect(err.message).toContain('gateway.prot');
+    expect(err.errors?.map((e) => e.pointer)).toEqual(['/gateway/prot']);
   });
 
   test('a bad value stops the start and names the key', () => {
     const err = configError(() => loadConfig({ env: { DAVIS_PORT: 'eighty' } }));
     expect(err.code).toBe('DAVIS_ERR_CONFIG_INVALID');
-    expect(err.message).toContain('gateway.port');
+    expect(err.errors?.map((e) => [e.pointer, e.variable])).toEqual([['/gateway/port', 'DAVIS_PORT']]);
   });
 
   test('an unknown DAVIS_ variable is refused (a typo would otherwise be silently ignored)', () => {
     const err = configError(() => loadConfig({ env: { DAVIS_PROT: '8080' } }));
     expect(err.code).toBe('DAVIS_ERR_CONFIG_INVALID');
-    expect(err.message).toContain('DAVIS_PROT');
+    expect(err.errors?.map((e) => [e.pointer, e.variable])).toEqual([['', 'DAVIS_PROT']]);
   });
 
   test('a file that is not JSON is a file error', () => {
@@ -68,6 +68,32 @@ describe('configuration', () => {
   test('file paths in the file are relative to the file', () => {
     const file = tmpFile(JSON.stringify({ signing: { keyFile: 'keys/k.pem' } }));
     expect(loadConfig({ file, env: {} }).signing.keyFile).toBe(path.join(path.dirname(file), 'keys/k.pem'));
+  });
+
+  test('a bad value in the file names its key; several problems are all reported', () => {
+    const file = tmpFile(JSON.stringify({ mode: 'staging', central: { maxAttempts: 0 }, amqp: { url: 'http://broker' } }));
+    const err = configError(() => loadConfig({ file, env: {} }));
+    expect(err.code).toBe('DAVIS_ERR_CONFIG_INVALID');
+    expect(err.errors?.map((e) => e.pointer).sort()).toEqual(['/amqp/url', '/central/maxAttempts', '/mode']);
+  });
+
+  test('a file holding something other than an object is a file error', () => {
+    expect(configError(() => loadConfig({ file: tmpFile('[1, 2]'), env: {} })).code).toBe('DAVIS_ERR_CONFIG_FILE');
+  });
+
+  test('the defaults come from the schema, and a missing section gets all of them', () => {
+    const c = loadConfig({ file: tmpFile(JSON.stringify({ central: { timeoutMs: 42 } })), env: {} });
+    expect(c.central.retryMaxMs).toBe(300000);
+    expect(c.webhook).toEqual({ maxAttempts: 10, retryBaseMs: 1000, retryMaxMs: 300000, timeoutMs: 5000 });
+    expect(c.central.timeoutMs).toBe(42);
+    expect(c.gateway.tokens).toEqual([]);
+    expect(Object.isFrozen(c.gateway.tokens)).toBe(true);
+  });
+
+  test('command overrides sit between the defaults and the file', () => {
+    const file = tmpFile(JSON.stringify({ log: { level: 'warn' } }));
+    const c = loadConfig({ file, env: {}, overrides: { mode: 'dev', log: { level: 'debug' } } });
+    expect([c.mode, c.log.level]).toEqual(['dev', 'warn']);
   });
 
   test('every leaf has an environment variable', () => {

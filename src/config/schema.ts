@@ -1,0 +1,110 @@
+import { Type, type Static, type TSchema, type TProperties, type ObjectOptions, type SchemaOptions } from '@sinclair/typebox';
+
+/**
+ * The configuration's one definition: its shape, its defaults and its documentation in one
+ * JSON Schema, built with TypeBox so that the TypeScript type is derived from it. ajv fills
+ * the defaults (`useDefaults`) and rejects unknown keys (`additionalProperties: false` on
+ * every object), see `load.ts`.
+ */
+
+/** A closed object: a typo in a key is an error, never silently ignored. */
+function section<P extends TProperties>(properties: P, options: ObjectOptions = {}) {
+  return Type.Object(properties, { additionalProperties: false, ...options });
+}
+
+/** One of some strings, as a plain JSON Schema `enum` (what ajv reports as "must be equal to one of the allowed values"). */
+function oneOf<const V extends readonly string[]>(values: V, options: SchemaOptions = {}) {
+  return Type.Unsafe<V[number]>({ enum: [...values], ...options });
+}
+
+const str = (options: SchemaOptions = {}) => Type.String({ minLength: 1, ...options });
+const port = (options: SchemaOptions) => Type.Integer({ minimum: 0, maximum: 65535, ...options });
+const posInt = (options: SchemaOptions) => Type.Integer({ minimum: 1, ...options });
+const httpUrl = (options: SchemaOptions) => Type.String({ pattern: '^https?://', ...options });
+const optional = <T extends TSchema>(t: T) => Type.Optional(t);
+
+/** A static API token and the client it authenticates. */
+export const TOKEN_CLIENT_SCHEMA = section({
+  sha256: Type.String({ pattern: '^[0-9a-f]{64}$', description: 'SHA-256 (hex) of the bearer token; the token itself is never stored.' }),
+  clientId: str({ description: 'Client id recorded on every message it sends.' }),
+  roles: Type.Array(str(), { description: 'Catalogue roles the client holds (see `davis catalogue`).' }),
+});
+
+/** JSON Schema of the configuration, with every default and what each key means. */
+export const CONFIG_SCHEMA = section({
+  mode: oneOf(['dev', 'production'] as const, { default: 'production', description: '`dev`: loopback requests without credentials act as an all-roles dev client.' }),
+  dataDir: str({ default: '.davis', description: 'Folder for the SQLite journal and the dev PKI.' }),
+  memberState: Type.String({ pattern: '^[A-Z]{2}$', default: 'FI', description: 'Member State code written as the wire `Sender`.' }),
+  gateway: section({
+    host: str({ default: '127.0.0.1' }),
+    port: port({ default: 8080 }),
+    bodyLimit: Type.Integer({ minimum: 1024, maximum: 67108864, default: 8 * 1024 * 1024, description: 'Largest request body, bytes.' }),
+    tls: optional(section({ certFile: str(), keyFile: str(), caFile: optional(str()) }, {
+      description: 'TLS for the API; with `caFile` client certificates are required and give the client id (CN) and roles (OU).',
+    })),
+    tokens: Type.Array(TOKEN_CLIENT_SCHEMA, { default: [], description: 'Bearer tokens accepted when no client certificate is presented.' }),
+    notifyAuth: oneOf(['client-cert', 'signature'] as const, {
+      default: 'client-cert',
+      description: 'How central authenticates `POST /v1/central/notifications` besides its signature (always checked against `signing.trust`): `client-cert` (mutual TLS) or `signature` alone (when `signing.trust` holds only central\'s CA).',
+    }),
+  }, { default: {} }),
+  amqp: section({
+    url: Type.String({ pattern: '^amqps?://', default: 'amqp://guest:guest@127.0.0.1:5672', description: 'Broker URL (also read from `AMQP_URL`).' }),
+    prefix: Type.String({ pattern: '^[A-Za-z0-9._-]*$', default: 'davis.', description: 'Prefix of every exchange and queue name.' }),
+    shards: Type.Integer({ minimum: 1, maximum: 256, default: 8, description: 'Number of outbound shards (queues); messages of one application always share a shard.' }),
+    confirmTimeoutMs: posInt({ default: 5000, description: 'Longest wait for a publisher confirm, ms.' }),
+    maxBacklog: posInt({ default: 100000, description: 'Messages waiting in the outbound and delay queues above which ingest answers 503.' }),
+  }, { default: {} }),
+  journal: section({
+    driver: oneOf(['sqlite', 'postgres'] as const, { default: 'sqlite' }),
+    sqlitePath: str({ default: 'journal.sqlite', description: 'SQLite file; relative paths are under `dataDir`.' }),
+    postgresUrl: Type.String({ pattern: '^postgres(ql)?://', default: 'postgres://postgres@127.0.0.1:5432/postgres', description: 'PostgreSQL connection string, for `driver: "postgres"`.' }),
+  }, { default: {} }),
+  signing: section({
+    keyFile: optional(str({ description: 'PEM private key of the gateway\'s signing identity.' })),
+    certFile: optional(str({ description: 'PEM certificate matching `keyFile`.' })),
+    p12File: optional(str({ description: 'PKCS#12 file instead of keyFile + certFile.' })),
+    passphrase: optional(Type.String({ description: 'Passphrase of `p12File` (prefer `DAVIS_SIGNING_PASSPHRASE`).' })),
+    trust: optional(str({ description: 'Trust anchors for central\'s signatures: a folder of PEM files or one PEM file.' })),
+  }, { default: {} }),
+  central: section({
+    url: httpUrl({ default: 'https://127.0.0.1:8443/vis/v1/messages', description: 'Central endpoint URL.' }),
+    probeUrl: optional(httpUrl({ description: 'GET here answers whether central is alive (circuit-breaker probe); unset: the central URL.' })),
+    caFile: optional(str({ description: 'CA file that central\'s TLS certificate must chain to.' })),
+    certFile: optional(str({ description: 'Client certificate presented to central (mutual TLS).' })),
+    keyFile: optional(str({ description: 'Key of `certFile`.' })),
+    timeoutMs: posInt({ default: 10000, description: 'Timeout of one central request, ms.' }),
+    maxAttempts: Type.Integer({ minimum: 1, maximum: 1000, default: 12, description: 'Delivery attempts before a message is `failed`.' }),
+    maxAgeMs: posInt({ default: 86400000, description: 'Age after which an undelivered message is `failed`, ms.' }),
+    retryBaseMs: posInt({ default: 1000, description: 'First retry delay, ms; doubles each attempt, with jitter.' }),
+    retryMaxMs: posInt({ default: 300000, description: 'Longest retry delay, ms.' }),
+    breakerThreshold: posInt({ default: 5, description: 'Consecutive transport failures that open the circuit breaker.' }),
+    breakerCooldownMs: posInt({ default: 1000, description: 'First circuit-breaker cooldown before probing, ms (doubles up to 30 s).' }),
+  }, { default: {} }),
+  webhook: section({
+    url: optional(httpUrl({ description: 'UMA\'s callback URL; unset: no callbacks.' })),
+    secret: optional(Type.String({ minLength: 16, description: 'HMAC-SHA256 secret for `X-Davis-Signature` (prefer `DAVIS_WEBHOOK_SECRET`).' })),
+    maxAttempts: Type.Integer({ minimum: 1, maximum: 1000, default: 10, description: 'Attempts before a callback is given up.' }),
+    retryBaseMs: posInt({ default: 1000, description: 'First retry delay, ms; doubles each attempt, with jitter.' }),
+    retryMaxMs: posInt({ default: 300000, description: 'Longest retry delay, ms.' }),
+    timeoutMs: posInt({ default: 5000, description: 'Timeout of one callback, ms.' }),
+  }, { default: {} }),
+  relayIntervalMs: Type.Integer({ minimum: 100, default: 10000, description: 'Outbox relay: how often journaled-but-unconfirmed messages are published again, ms.' }),
+  shutdownTimeoutMs: Type.Integer({ minimum: 0, default: 30000, description: 'Graceful stop: longest wait for in-flight work on SIGTERM, ms.' }),
+  mock: section({
+    host: str({ default: '127.0.0.1' }),
+    port: port({ default: 8443 }),
+    controlPort: port({ default: 8444, description: 'Control port (`/_mock/*`, plain HTTP, loopback only); 0 disables.' }),
+  }, { default: {} }),
+  log: section({
+    level: oneOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, { default: 'info', description: 'pino level.' }),
+  }, { default: {} }),
+});
+
+type DeepReadonly<T> = T extends (infer U)[] ? readonly DeepReadonly<U>[] : T extends object ? { readonly [K in keyof T]: DeepReadonly<T[K]> } : T;
+
+/** The validated, frozen configuration: the only form that travels through the program. */
+export type Config = DeepReadonly<Static<typeof CONFIG_SCHEMA>>;
+
+/** A static API token and the client it authenticates. */
+export type TokenClient = Config['gateway']['tokens'][number];
