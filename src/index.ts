@@ -1,7 +1,14 @@
 /**
- * The library surface of davis-gateway: what a program embedding the gateway's pieces needs —
- * the catalogue, validation, the wire documents, signing and verification, configuration,
- * and the gateway itself. Everything else is internal.
+ * The library surface of davis-gateway (the package's "." export): what a program that
+ * prepares, checks or reads the gateway's messages needs — the catalogue, payload validation,
+ * the wire documents, signing and verification, the types a client of the HTTP API sees, and
+ * the errors. Everything else is internal and may change without notice.
+ *
+ * Not here, on purpose: the development PKI (src/dev/, development only), and the gateway's
+ * wiring (`openGateway`, `createGateway`, `loadConfig`). Running the gateway is the job of
+ * `davis serve`, configured by a file and `DAVIS_*` variables; the running `Gateway` object
+ * exposes its journal, broker and dispatcher, and exporting it would turn those internals
+ * into API.
  */
 export { getType, listTypes, isInbound } from './catalogue/catalogue';
 export type { MessageTypeSpec, ClientRole } from './catalogue/types';
@@ -11,13 +18,9 @@ export type { WireHeader, CentralAnswer, CentralResult } from './wire/types';
 export { screenXml, DEFAULT_SCREEN_LIMITS } from './xml/screen';
 export type { ScreenLimits } from './xml/screen';
 export { createXsdValidator } from './wire/xsd';
-export {
-  signEnveloped, signCanonical, verifyEnveloped, loadSigningKey, loadTrustStore,
-} from './signing';
+export { signEnveloped, signCanonical, verifyEnveloped, loadSigningKey, loadTrustStore } from './signing';
 export type { SigningKey, TrustStore, VerifiedDocument } from './signing';
-export { loadConfig } from './config/config';
-export type { Config } from './config/config';
-export { openGateway, createGateway } from './app/gateway';
-export type { Gateway } from './app/gateway';
+export { MESSAGE_STATES } from './journal/journal';
+export type { MessageState } from './journal/journal';
 export { DavisError, ERRORS, isDavisError } from './errors/errors';
 export type { ErrorCode, FieldError } from './errors/errors';
