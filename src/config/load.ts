@@ -179,6 +179,7 @@ function resolveFilePaths(o: Record<string, unknown>, base: string): Record<stri
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(o)) {
     if (typeof v === 'string' && FILE_KEYS.has(k)) out[k] = path.resolve(base, v);
+    else if (Array.isArray(v) && FILE_KEYS.has(k)) out[k] = v.map((x) => (typeof x === 'string' ? path.resolve(base, x) : x));
     else if (isObject(v)) out[k] = resolveFilePaths(v, base);
     else out[k] = v;
   }

@@ -65,7 +65,19 @@ export const CONFIG_SCHEMA = section({
     certFile: optional(str({ description: 'PEM certificate matching `keyFile`.' })),
     p12File: optional(str({ description: 'PKCS#12 file instead of keyFile + certFile.' })),
     passphrase: optional(Type.String({ description: 'Passphrase of `p12File` (prefer `DAVIS_SIGNING_PASSPHRASE`).' })),
-    trust: optional(str({ description: 'Trust anchors for central\'s signatures: a folder of PEM files or one PEM file.' })),
+    trust: optional(str({ description: 'Trust anchors for central\'s signatures: a folder of PEM files or one PEM file. Superseded by `signing.central.trust`.' })),
+    central: optional(section({
+      trust: Type.Array(str(), { minItems: 1, description: 'Central\'s own trust anchors, and the CRLs checked with them: folders (every *.pem, *.crt, *.crl) or files.' }),
+      subjects: optional(Type.Array(str(), { description: 'Subject DNs central signs with, RFC 4514 (`CN=…, O=…`); attribute order and case do not matter.' })),
+      fingerprints: optional(Type.Array(Type.String({ pattern: '^([0-9A-Fa-f]{2}:?){31}[0-9A-Fa-f]{2}$' }), { description: 'SHA-256 of central\'s certificate or of its SubjectPublicKeyInfo, hex (colons allowed).' })),
+    }, {
+      description: 'Who central is: answers and notifications must be signed, and the notification endpoint\'s TLS client must be, by a certificate that chains to `trust` AND matches a subject or fingerprint. In dev mode with no pin, the development PKI\'s central subject is pinned.',
+    })),
+    ocsp: optional(section({
+      url: optional(httpUrl({ description: 'OCSP responder; unset: the URL in the certificate\'s authorityInfoAccess.' })),
+      timeoutMs: posInt({ default: 5000, description: 'Longest wait for one OCSP answer, ms.' }),
+      wholeChain: Type.Boolean({ default: false, description: 'Ask about every certificate below the anchor, not only the signer.' }),
+    }, { description: 'Check central\'s signing certificate with OCSP; no usable answer refuses the document.' })),
   }, { default: {} }),
   central: section({
     url: httpUrl({ default: 'https://127.0.0.1:8443/vis/v1/messages', description: 'Central endpoint URL.' }),
