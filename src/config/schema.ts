@@ -39,6 +39,9 @@ export const CONFIG_SCHEMA = section({
     host: str({ default: '127.0.0.1' }),
     port: port({ default: 8080 }),
     bodyLimit: Type.Integer({ minimum: 1024, maximum: 67108864, default: 8 * 1024 * 1024, description: 'Largest request body, bytes.' }),
+    requestTimeoutMs: posInt({ default: 60000, description: 'Longest time to receive a whole request (headers and body), ms; a slower client gets 408.' }),
+    headersTimeoutMs: posInt({ default: 15000, description: 'Longest time to receive the request headers, ms (keep it at most `requestTimeoutMs`).' }),
+    keepAliveTimeoutMs: posInt({ default: 72000, description: 'How long an idle keep-alive connection stays open, ms.' }),
     tls: optional(section({ certFile: str(), keyFile: str(), caFile: optional(str()) }, {
       description: 'TLS for the API; with `caFile` client certificates are required and give the client id (CN) and roles (OU).',
     })),
