@@ -5,13 +5,12 @@
  * {@link Reloadable} (see there why this is safe and why folders are watched) with the
  * events, logs and expiry checks of their own kind.
  */
-import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { X509Certificate } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { DavisError } from '../errors/errors';
-import { foldersOf, Reloadable, type ReloadOptions } from './reloadable';
+import { foldersOf, Reloadable, ReloadableHolder, type ReloadOptions } from './reloadable';
 import { certificateInfo } from './certificates';
 import { loadSigningKey, loadTrustStore, secondsUntilExpiry, type SigningKeyOptions } from './key-files';
 import type { SigningKey, TrustStore } from './types';
@@ -113,8 +112,8 @@ export interface SigningKeyStoreOptions extends Omit<SigningKeyOptions, 'now'>, 
  * signEnveloped(xml, store.current()); // fetch once per message
  * store.close();                       // at shutdown
  */
-export class SigningKeyStore extends EventEmitter<SigningKeyStoreEvents> {
-  private readonly holder: Reloadable<SigningKey>;
+export class SigningKeyStore extends ReloadableHolder<SigningKey, SigningKeyStoreEvents> {
+  protected readonly holder: Reloadable<SigningKey>;
   private readonly source: SigningKeyOptions;
   private readonly logger: Logger;
   private readonly now: () => Date;
@@ -164,27 +163,6 @@ export class SigningKeyStore extends EventEmitter<SigningKeyStoreEvents> {
     return [...main, ...(s.chainFiles ?? [])];
   }
 
-  /** The key to sign with now. Fetch it once per message and keep it for that message. */
-  current(): SigningKey {
-    return this.holder.current();
-  }
-
-  /** The error of the last reload, or null when it succeeded (or none failed yet); for readiness reports. */
-  get lastReloadError(): DavisError | null {
-    return this.holder.lastReloadError;
-  }
-
-  /**
-   * Reads the files again. On success the new key replaces the old one in one step and
-   * `reloaded` is emitted; on failure the old key stays, a warning with the error code is
-   * logged and `reload-failed` is emitted. Never throws.
-   *
-   * @returns whether the new files were loaded
-   */
-  reload(): boolean {
-    return this.holder.reload();
-  }
-
   private reloaded(previous: SigningKey, next: SigningKey): void {
     const changed = previous.certificate.fingerprint256 !== next.certificate.fingerprint256 ||
       !previous.privateKey.equals(next.privateKey) ||
@@ -231,8 +209,8 @@ export class SigningKeyStore extends EventEmitter<SigningKeyStoreEvents> {
   }
 
   /** Stops the folder watch and the expiry timer. The current key stays usable. */
-  close(): void {
-    this.holder.close();
+  override close(): void {
+    super.close();
     clearInterval(this.checkTimer);
   }
 }
@@ -259,8 +237,8 @@ const TRUST_FILE = /\.(pem|crt|crl)$/i;
  *
  * @throws DavisError DAVIS_ERR_PKI_TRUST from the constructor when nothing can be loaded
  */
-export class TrustStoreHolder extends EventEmitter<TrustStoreHolderEvents> {
-  private readonly holder: Reloadable<TrustStore>;
+export class TrustStoreHolder extends ReloadableHolder<TrustStore, TrustStoreHolderEvents> {
+  protected readonly holder: Reloadable<TrustStore>;
 
   constructor(opts: TrustStoreHolderOptions) {
     super();
@@ -302,30 +280,5 @@ export class TrustStoreHolder extends EventEmitter<TrustStoreHolderEvents> {
         this.emit('reload-failed', err);
       },
     });
-  }
-
-  /** The anchors to verify with now. Fetch once per verification. */
-  current(): TrustStore {
-    return this.holder.current();
-  }
-
-  /** The error of the last reload, or null when it succeeded (or none failed yet). */
-  get lastReloadError(): DavisError | null {
-    return this.holder.lastReloadError;
-  }
-
-  /**
-   * Reads the trust paths again; swaps on success (`reloaded`), keeps the old anchors and
-   * warns on failure (`reload-failed`). Never throws.
-   *
-   * @returns whether the new anchors were loaded
-   */
-  reload(): boolean {
-    return this.holder.reload();
-  }
-
-  /** Stops the folder watch. The current anchors stay usable. */
-  close(): void {
-    this.holder.close();
   }
 }

@@ -13,6 +13,7 @@
  * folder and filtering names sees every swap. Kubernetes secret volumes swap a `..data`
  * symlink instead, so events on `..data*` names count too.
  */
+import { EventEmitter } from 'node:events';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Logger } from 'pino';
@@ -112,6 +113,46 @@ export class Reloadable<T> {
   /** Stops the folder watch. The current value stays usable. */
   close(): void {
     this.watcher?.close();
+  }
+}
+
+/** Events every file-backed holder emits, besides its own. */
+export interface HolderEvents {
+  'reload-failed': [DavisError];
+}
+
+/**
+ * Base of a holder that presents a {@link Reloadable} with events of its own kind (the
+ * signing key store, the trust store): `current`, `lastReloadError`, `reload` and `close`
+ * are the reloadable's.
+ */
+export abstract class ReloadableHolder<T, E extends Record<keyof E, unknown[]> & HolderEvents> extends EventEmitter<E> {
+  protected abstract readonly holder: Reloadable<T>;
+
+  /** The value to use now. Fetch it once per unit of work and keep it for that work. */
+  current(): T {
+    return this.holder.current();
+  }
+
+  /** The error of the last reload, or null when it succeeded (or none failed yet); for readiness reports. */
+  get lastReloadError(): DavisError | null {
+    return this.holder.lastReloadError;
+  }
+
+  /**
+   * Reads the files again. On success the new value replaces the old one in one step; on
+   * failure the old value stays, a warning with the error code is logged and `reload-failed`
+   * is emitted. Never throws.
+   *
+   * @returns whether the new files were loaded
+   */
+  reload(): boolean {
+    return this.holder.reload();
+  }
+
+  /** Stops watching. The current value stays usable. */
+  close(): void {
+    this.holder.close();
   }
 }
 

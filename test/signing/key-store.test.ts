@@ -4,11 +4,11 @@ import { Writable } from 'node:stream';
 import { X509Certificate, createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import forge from 'node-forge';
 import pino, { type Logger } from 'pino';
-import { isDavisError, type DavisError } from '../../src/errors/errors';
+import type { DavisError } from '../../src/errors/errors';
 import { SigningKeyStore, TrustStoreHolder, type KeyReloadedEvent } from '../../src/signing/key-store';
 import { createDevPki, issueCertificate, type DevPkiFiles } from '../../src/dev/dev-pki';
 import { signEnveloped, verifyEnveloped } from '../../src/signing/xmldsig';
-import { cleanup, makeCa, makeSigner, tempDir } from './helpers';
+import { cleanup, codeOf, makeCa, makeSigner, tempDir } from './helpers';
 
 const DAY_MS = 86_400_000;
 
@@ -40,16 +40,6 @@ function waitFor<T>(emitter: NodeJS.EventEmitter, event: string, pred: (v: T) =>
     emitter.on(event, on);
   });
 }
-
-const codeOfError = (fn: () => unknown): string => {
-  try {
-    fn();
-    return 'OK';
-  } catch (e) {
-    if (isDavisError(e)) return e.code;
-    throw e;
-  }
-};
 
 let dir: string;
 let pki: DevPkiFiles;
@@ -122,28 +112,28 @@ describe('SigningKeyStore: loading', () => {
     const store = track(new SigningKeyStore({ p12File: pki.gatewayP12, passphrase: pki.gatewayP12Passphrase, logger, watch: false }));
     expect(store.current().certificate.fingerprint256).toBe(new X509Certificate(fs.readFileSync(pki.gatewayCert)).fingerprint256);
     expect(store.current().chain.map((c) => c.fingerprint256)).toEqual([ca.certificate.fingerprint256]);
-    expect(codeOfError(() => new SigningKeyStore({ p12File: pki.gatewayP12, passphrase: 'wrong', logger, watch: false }))).toBe('DAVIS_ERR_PKI_KEY');
+    expect(codeOf(() => new SigningKeyStore({ p12File: pki.gatewayP12, passphrase: 'wrong', logger, watch: false }))).toBe('DAVIS_ERR_PKI_KEY');
   });
 
   it('refuses to start with an expired certificate: DAVIS_ERR_PKI_EXPIRED', () => {
     const { logger } = captureLogger();
     const expired = pemFolder('expired', newPair({ notBefore: new Date(Date.now() - 40 * DAY_MS), notAfter: new Date(Date.now() - DAY_MS) }));
-    expect(codeOfError(() => new SigningKeyStore({ ...expired, logger, watch: false }))).toBe('DAVIS_ERR_PKI_EXPIRED');
+    expect(codeOf(() => new SigningKeyStore({ ...expired, logger, watch: false }))).toBe('DAVIS_ERR_PKI_EXPIRED');
     // the same through the injected clock: a valid certificate, a clock past its end
     const later = () => new Date(Date.now() + 400 * DAY_MS);
-    expect(codeOfError(() => new SigningKeyStore({ keyFile: pki.gatewayKey, certFile: pki.gatewayCert, logger, watch: false, now: later })))
+    expect(codeOf(() => new SigningKeyStore({ keyFile: pki.gatewayKey, certFile: pki.gatewayCert, logger, watch: false, now: later })))
       .toBe('DAVIS_ERR_PKI_EXPIRED');
   });
 
   it('refuses a certificate of another key: DAVIS_ERR_PKI_MISMATCH', () => {
     const { logger } = captureLogger();
-    expect(codeOfError(() => new SigningKeyStore({ keyFile: pki.centralKey, certFile: pki.gatewayCert, logger, watch: false })))
+    expect(codeOf(() => new SigningKeyStore({ keyFile: pki.centralKey, certFile: pki.gatewayCert, logger, watch: false })))
       .toBe('DAVIS_ERR_PKI_MISMATCH');
   });
 
   it('refuses missing files: DAVIS_ERR_PKI_KEY', () => {
     const { logger } = captureLogger();
-    expect(codeOfError(() => new SigningKeyStore({ keyFile: path.join(dir, 'nope.pem'), certFile: pki.gatewayCert, logger, watch: false })))
+    expect(codeOf(() => new SigningKeyStore({ keyFile: path.join(dir, 'nope.pem'), certFile: pki.gatewayCert, logger, watch: false })))
       .toBe('DAVIS_ERR_PKI_KEY');
   });
 });
@@ -427,7 +417,7 @@ describe('TrustStoreHolder', () => {
     const other = makeCa('Other CA');
     const signer = makeSigner(other, {});
     const doc = signEnveloped('<m/>', signer);
-    expect(codeOfError(() => verifyEnveloped(doc, holder.current()))).toBe('DAVIS_ERR_SIG_CERT_UNTRUSTED');
+    expect(codeOf(() => verifyEnveloped(doc, holder.current()))).toBe('DAVIS_ERR_SIG_CERT_UNTRUSTED');
 
     const reloaded = waitFor<{ anchors: number; added: string[] }>(holder, 'reloaded', (e) => e.anchors === 2);
     replace(path.join(trustDir, 'other-ca.pem'), other.certificate.toString());
@@ -458,6 +448,6 @@ describe('TrustStoreHolder', () => {
     const { logger } = captureLogger();
     const empty = path.join(dir, `empty-${process.hrtime.bigint()}`);
     fs.mkdirSync(empty);
-    expect(codeOfError(() => new TrustStoreHolder({ paths: empty, logger }))).toBe('DAVIS_ERR_PKI_TRUST');
+    expect(codeOf(() => new TrustStoreHolder({ paths: empty, logger }))).toBe('DAVIS_ERR_PKI_TRUST');
   });
 });
