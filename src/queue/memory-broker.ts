@@ -94,7 +94,7 @@ export class MemoryQueues {
 
   /** @internal */
   enqueue(lane: Lane, work: unknown): void {
-    const q = lane === 'outbound' ? this.shardQueues[shardOf((work as OutboundWork).orderingKey, this.shards)]! : this.webhookQueue;
+    const q = lane === 'outbound' ? this.shardQueues[shardOf((work as OutboundWork).orderingKey, this.shards)] : this.webhookQueue;
     q.ready.push({ body: JSON.stringify(work), redelivered: false });
     this.drain(q);
   }
@@ -164,11 +164,11 @@ export class MemoryQueues {
    */
   private pick(q: Queue): Consumer | undefined {
     if (q.singleActive) {
-      const c = q.consumers[0];
+      const c = q.consumers.at(0);
       return c && q.unacked < c.prefetch ? c : undefined;
     }
     for (let k = 0; k < q.consumers.length; k++) {
-      const c = q.consumers[(q.next + k) % q.consumers.length]!;
+      const c = q.consumers[(q.next + k) % q.consumers.length];
       if (c.unacked < c.prefetch) {
         q.next = (q.next + k + 1) % q.consumers.length;
         return c;
@@ -249,7 +249,7 @@ export class MemoryBroker implements Broker {
   }
 
   delay<L extends Lane>(lane: L, work: WorkOf<L>, ms: number): Promise<void> {
-    const longest = DELAY_LEVELS_MS[DELAY_LEVELS_MS.length - 1]!;
+    const longest = Math.max(...DELAY_LEVELS_MS);
     const wait = Math.min(longest, Math.max(1, Math.round(ms)));
     return this.confirmed(() => this.queues.enqueueLater(lane, work, wait));
   }

@@ -92,7 +92,7 @@ export class FakeCentral implements CentralClient {
     if (this.down) throw new DavisError('DAVIS_ERR_CENTRAL_TRANSPORT', 'central transport: ECONNREFUSED');
   }
 
-  close(): void {}
+  close(): void { /* holds no connections */ }
 
   /** How many times central received a message. */
   count(messageId: string): number {
@@ -116,8 +116,8 @@ export function rejected(inReplyTo: string, code = 'VIS_ERR_DUPLICATE_APPLICATIO
 /** The answer reader given to the dispatcher: anything that is not an answer's JSON is unverifiable. */
 export function readJsonAnswer(body: string): CentralAnswer {
   try {
-    const a = JSON.parse(body) as CentralAnswer;
-    if (typeof a.inReplyTo === 'string' && (a.result === 'ACCEPTED' || a.result === 'REJECTED')) return a;
+    const a = JSON.parse(body) as { inReplyTo?: unknown; result?: unknown };
+    if (typeof a.inReplyTo === 'string' && (a.result === 'ACCEPTED' || a.result === 'REJECTED')) return a as CentralAnswer;
   } catch { /* refused below */ }
   throw new DavisError('DAVIS_ERR_SIG_MISSING', 'not a signed answer');
 }
