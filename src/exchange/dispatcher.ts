@@ -20,7 +20,7 @@ export interface DispatcherOptions extends DispatcherPolicy {
   readonly central: CentralClient;
   readonly webhooks: Webhooks;
   /** Verifies central's signed answer and maps it; throws DavisError on anything unverifiable. */
-  readonly readAnswer: (xml: string) => CentralAnswer;
+  readonly readAnswer: (xml: string) => CentralAnswer | Promise<CentralAnswer>;
   readonly logger: Logger;
   /** How long a message waits before checking again whether an earlier one of its application is settled, ms. @default 1000 */
   readonly orderWaitMs: number;
@@ -134,7 +134,7 @@ export class Dispatcher {
     this.breaker.success();
     let answer: CentralAnswer;
     try {
-      answer = this.opts.readAnswer(res.body);
+      answer = await this.opts.readAnswer(res.body);
     } catch (err) {
       throw new DavisError('DAVIS_ERR_CENTRAL_ANSWER', { reason: isDavisError(err) ? err.code : 'unreadable' }, { cause: err });
     }

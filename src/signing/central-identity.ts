@@ -65,7 +65,9 @@ export function centralIdentity(opts: CentralPinOptions & { readonly trust: () =
   const subjects = new Set<string>();
   for (const s of opts.subjects ?? []) {
     try {
-      subjects.add(rdnSet(normalizeName(new px.Name(s))));
+      // Short attribute names are case-insensitive in RFC 4514; the parser knows them upper-case.
+      const text = s.replace(/(^|[,+])(\s*)([A-Za-z]{1,2})(\s*)=/g, (_m, sep: string, a: string, t: string, b: string) => `${sep}${a}${t.toUpperCase()}${b}=`);
+      subjects.add(rdnSet(normalizeName(new px.Name(text))));
     } catch (e) {
       throw new DavisError('DAVIS_ERR_CONFIG_INVALID', `signing.central.subjects: cannot read the DN "${s}"`, { cause: e });
     }

@@ -1,4 +1,5 @@
 import type { TLSSocket } from 'node:tls';
+import { X509Certificate } from 'node:crypto';
 import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from '../../config/config';
@@ -24,6 +25,8 @@ async function central(app: FastifyInstance, deps: CentralOptions): Promise<void
     if (!viaCert && !devLocal && config.gateway.notifyAuth !== 'signature') {
       throw new DavisError('DAVIS_ERR_AUTH_REQUIRED', 'central must present its client certificate');
     }
+    // The API's CA also issues UMA clients: the certificate must be central's pinned one.
+    if (viaCert && deps.inbound.central) deps.inbound.central.assertCertificate(new X509Certificate(sock.getPeerCertificate().raw));
   });
   app.post('/v1/central/notifications', async (req, reply) => {
     // Only the XML content-type parser makes an XmlBody: a JSON string holding XML is refused.
