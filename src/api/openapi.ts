@@ -1,5 +1,6 @@
 import { listTypes } from '../catalogue/catalogue';
 import { ERRORS } from '../errors/errors';
+import { LIST_QUERY } from './plugins/messages';
 import { MESSAGE_STATES } from '../journal/journal';
 import { escapeMarkup } from '../util/escape';
 
@@ -37,8 +38,8 @@ export function openApiDocument(version: string): Record<string, unknown> {
         },
         get: {
           summary: 'List messages (operators)', operationId: 'listMessages',
-          parameters: ['type', 'status', 'direction', 'from', 'to', 'limit', 'cursor'].map((name) => ({ name, in: 'query', required: false, schema: { type: 'string' } })),
-          responses: { 200: { description: 'Newest first; `next` is the cursor of the next page' }, 403: problemResponse('Not an operator'), 422: problemResponse('Bad query') },
+          parameters: Object.entries(LIST_QUERY.properties).map(([name, schema]) => ({ name, in: 'query', required: false, schema })),
+          responses: { 200: { description: 'Newest first; `next` is the cursor of the next page' }, 403: problemResponse('Not an operator'), 422: problemResponse('A parameter repeated, unknown or out of range, or a cursor this gateway did not give') },
         },
       },
       '/v1/messages/{id}': {

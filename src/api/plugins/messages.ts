@@ -28,7 +28,7 @@ export const MAX_PAGE = 1000;
  * The list query. A repeated parameter, an unknown one, a limit outside 1..MAX_PAGE or a cursor
  * the journal did not write is 422: never clamped, dropped or read as "no filter".
  */
-const LIST_QUERY = {
+export const LIST_QUERY = {
   type: 'object',
   additionalProperties: false,
   properties: {
