@@ -6,11 +6,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import { X509Certificate, createPrivateKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
+import { X509Certificate, createHash, createPrivateKey, generateKeyPairSync, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { loadSigningKey, loadTrustStore } from '../../src/signing/pki';
 import { createDevPki, issueCertificate, type DevPkiFiles, type CertificateRequest } from '../../src/dev/dev-pki';
 import type { SigningKey, TrustStore } from '../../src/signing/types';
 import { isDavisError } from '../../src/errors/errors';
+import { canonicalize } from '../../src/xml/c14n';
+import { childElements, parseXml, type XmlDocument, type XmlElement } from '../../src/xml/parser';
 
 export const DS = 'http://www.w3.org/2000/09/xmldsig#';
 export const EXC = 'http://www.w3.org/2001/10/xml-exc-c14n#';
@@ -167,4 +169,60 @@ export function pemKeyArg(dir: string, key: SigningKey, tag: string): string[] {
     return f;
   });
   return ['--privkey-pem', [keyFile, ...certFiles].join(',')];
+}
+
+// ---------------------------------------------------------------------------------------
+// Re-signing, for attack documents that are genuinely signed by a trusted key
+// ---------------------------------------------------------------------------------------
+
+/** The Signature of a document (the first XML-DSig one under the root) and its parts, as parsed. */
+export function signatureParts(xml: string): {
+  doc: XmlDocument; signature: XmlElement; signedInfo: XmlElement; signatureValue: XmlElement; reference: () => XmlElement; digestValue: () => XmlElement;
+} {
+  const doc = parseXml(xml);
+  const find = (el: XmlElement, name: string): XmlElement => {
+    const found = childElements(el).find((c) => c.namespaceURI === DS && c.localName === name);
+    if (!found) throw new Error(`no ds:${name} in ${el.qname}`);
+    return found;
+  };
+  const signature = find(doc.root, 'Signature');
+  const signedInfo = find(signature, 'SignedInfo');
+  return {
+    doc, signature, signedInfo, signatureValue: find(signature, 'SignatureValue'),
+    reference: () => find(signedInfo, 'Reference'),
+    digestValue: () => find(find(signedInfo, 'Reference'), 'DigestValue'),
+  };
+}
+
+/** Replaces what lies between the start and end tags of `el` (an element of the tree parsed from `xml`). */
+export function replaceContent(xml: string, el: XmlElement, content: string): string {
+  return xml.slice(0, el.startTagEnd) + content + xml.slice(el.endTagStart);
+}
+
+/** The signature value of `data` under `key` in the XML-DSig form (ECDSA as r||s), base64. */
+export function signatureValueOf(data: string, key: SigningKey): string {
+  const with_ = key.algorithm.startsWith('ecdsa') ? { key: key.privateKey, dsaEncoding: 'ieee-p1363' as const } : key.privateKey;
+  return cryptoSign('sha256', Buffer.from(data, 'utf8'), with_).toString('base64');
+}
+
+/**
+ * Recomputes the first Reference's DigestValue over what the verifier digests (the document,
+ * or the root for a `#Id` URI, minus the Signature, exclusive C14N), as a signer would.
+ */
+export function redigest(xml: string, hash = 'sha256'): string {
+  const { doc, signature, reference, digestValue } = signatureParts(xml);
+  const node = reference().attributes.find((a) => a.localName === 'URI')?.value === '' ? doc : doc.root;
+  const digest = createHash(hash).update(canonicalize(node, { exclude: signature }), 'utf8').digest('base64');
+  return replaceContent(xml, digestValue(), digest);
+}
+
+/** Recomputes the SignatureValue over the canonical first SignedInfo with `key` (RSA-SHA256 or ECDSA-SHA256). */
+export function resign(xml: string, key: SigningKey): string {
+  const { signedInfo, signatureValue } = signatureParts(xml);
+  return replaceContent(xml, signatureValue, signatureValueOf(canonicalize(signedInfo), key));
+}
+
+/** What a trusted signer would produce for this document as it now stands: digest, then signature value. */
+export function signAsIs(xml: string, key: SigningKey): string {
+  return resign(redigest(xml), key);
 }
