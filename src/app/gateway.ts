@@ -18,6 +18,7 @@ import { AmqpBroker } from '../queue/amqp-broker';
 import type { Broker } from '../queue/queue';
 import { SigningKeyStore, TrustStoreHolder } from '../signing/key-store';
 import { verifyEnveloped } from '../signing/xmldsig';
+import { DEV_CENTRAL_SUBJECT, centralIdentity, type CentralIdentity } from '../signing/central-identity';
 import { parseResponseXml } from '../wire/envelope';
 import { compileAll } from '../validation/validate';
 import { Metrics } from '../ops/metrics';
@@ -66,19 +67,28 @@ export function createGateway(config: Config, logger: Logger, givenJournal?: Jou
     throw new DavisError('DAVIS_ERR_CONFIG_INVALID', { problems: 'signing.keyFile and signing.certFile (or signing.p12File) are required' },
       { errors: [{ pointer: '/signing/keyFile', message: 'required (with certFile), or p12File' }] });
   }
-  if (!s.trust) {
-    throw new DavisError('DAVIS_ERR_CONFIG_INVALID', { problems: 'signing.trust (trust anchors for central\'s signatures) is required' },
-      { errors: [{ pointer: '/signing/trust', message: 'required' }] });
+  const trustPaths = s.central?.trust ?? s.trust;
+  if (!trustPaths) {
+    throw new DavisError('DAVIS_ERR_CONFIG_INVALID', { problems: 'signing.central.trust (trust anchors for central\'s signatures) is required' },
+      { errors: [{ pointer: '/signing/central/trust', message: 'required' }] });
   }
   // Key and trust anchors reload on SIGHUP and when their files change; a message being
   // signed keeps the key it fetched, so a reload loses nothing in flight.
   const pkiLog = logger.child({ component: 'pki' });
-  const { trust: _trust, ...keySource } = s;
+  const { trust: _trust, central: _central, ocsp: _ocsp, ...keySource } = s;
   const keyStore = new SigningKeyStore({ ...keySource, logger: pkiLog });
-  let trustHolder: TrustStoreHolder;
+  let trustHolder: TrustStoreHolder | undefined;
+  let centralId: CentralIdentity;
   try {
-    trustHolder = new TrustStoreHolder({ paths: s.trust, logger: pkiLog });
+    const holder = new TrustStoreHolder({ paths: trustPaths, logger: pkiLog });
+    trustHolder = holder;
+    // A signature that chains to central's anchors is central's only if the signer is pinned;
+    // dev mode pins the development PKI's central when nothing else is configured.
+    const pins = s.central?.subjects?.length || s.central?.fingerprints?.length ? s.central
+      : config.mode === 'dev' ? { subjects: [DEV_CENTRAL_SUBJECT] } : {};
+    centralId = centralIdentity({ ...pins, trust: () => holder.current(), ...(s.ocsp ? { ocsp: s.ocsp } : {}) });
   } catch (err) {
+    trustHolder?.close();
     keyStore.close();
     throw err;
   }
@@ -94,8 +104,10 @@ export function createGateway(config: Config, logger: Logger, givenJournal?: Jou
   const webhooks = new Webhooks(config.webhook, journal, broker, logger.child({ component: 'webhooks' }), metrics);
   const dispatcher = new Dispatcher({
     ...c, journal, broker, central, webhooks, logger: logger.child({ component: 'dispatcher' }), orderWaitMs: 1000, metrics,
-    readAnswer: (xml) => {
-      verifyEnveloped(xml, trustHolder.current());
+    readAnswer: async (xml) => {
+      const verified = verifyEnveloped(xml, centralId.trust());
+      centralId.assertSigner(verified);
+      await centralId.checkRevocation(verified);
       return parseResponseXml(xml);
     },
   });
@@ -109,7 +121,7 @@ export function createGateway(config: Config, logger: Logger, givenJournal?: Jou
   });
   const xsd = createXsdValidator();
   const inbound = new InboundService({
-    journal, webhooks, trust: () => trustHolder.current(), signingKey: () => keyStore.current(),
+    journal, webhooks, trust: () => trustHolder.current(), central: centralId, signingKey: () => keyStore.current(),
     xsd, logger: logger.child({ component: 'inbound' }),
   });
   const centralUrl = new URL(c.url);

@@ -5,6 +5,7 @@ import { DavisError, isDavisError, reasonOf } from '../errors/errors';
 import type { Journal, MessageRecord } from '../journal/journal';
 import type { Webhooks } from './uma-webhooks';
 import type { SigningKey, TrustStore } from '../signing/types';
+import type { CentralIdentity } from '../signing/central-identity';
 import { signCanonical, verifyEnveloped } from '../signing/xmldsig';
 import { validatePayload } from '../validation/validate';
 import { screenXml } from '../xml/screen';
@@ -19,6 +20,11 @@ export interface InboundOptions {
   readonly webhooks: Webhooks;
   /** Anchors central's signatures must chain to (a function: they reload). */
   readonly trust: () => TrustStore;
+  /**
+   * Central's pinned identity: the signer must be central, not merely chain to its anchors
+   * (whose `trust()` then replaces `trust`).
+   */
+  readonly central?: CentralIdentity;
   /** The gateway's key, to sign its acknowledgement. */
   readonly signingKey: () => SigningKey;
   readonly xsd: XsdValidator;
@@ -40,10 +46,20 @@ export interface InboundResult {
 export class InboundService {
   constructor(private readonly opts: InboundOptions) {}
 
+  /** Central's pinned identity, for the transport check of the notification endpoint. */
+  get central(): CentralIdentity | undefined {
+    return this.opts.central;
+  }
+
   async receive(body: string, correlationId: string): Promise<InboundResult> {
     const { journal, logger } = this.opts;
     const xml = screenXml(body, WIRE_SCREEN_LIMITS);
-    verifyEnveloped(xml, this.opts.trust());
+    const central = this.opts.central;
+    const verified = verifyEnveloped(xml, central ? central.trust() : this.opts.trust());
+    if (central) {
+      central.assertSigner(verified);
+      await central.checkRevocation(verified);
+    }
     const schemaErrors = this.opts.xsd.validate(xml);
     if (schemaErrors.length) throw new DavisError('DAVIS_ERR_WIRE_SCHEMA', { count: schemaErrors.length }, { errors: schemaErrors });
     const { header, payload } = parseRequestXml(xml);

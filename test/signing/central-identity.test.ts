@@ -10,9 +10,8 @@ import { X509Certificate, randomUUID } from 'node:crypto';
 import { loadSigningKey, loadTrustStore } from '../../src/signing/key-files';
 import { DEV_CENTRAL_SUBJECT, centralIdentity } from '../../src/signing/central-identity';
 import { certificateInfo } from '../../src/signing/certificates';
-import { signCanonical } from '../../src/signing/xmldsig';
+import { signCanonical, verifyEnveloped } from '../../src/signing/xmldsig';
 import { buildRequestXml, buildResponseXml } from '../../src/wire/envelope';
-import { readResponse } from '../../src/wire/read-wire';
 import { isDavisError } from '../../src/errors/errors';
 import type { SigningKey } from '../../src/signing/types';
 import { api, startStack, type Stack } from '../helpers/stack';
@@ -80,7 +79,7 @@ describe('central identity pinning', () => {
     expect((await api(s.url, 'GET', `/v1/messages/${n.id}`)).json.direction).toBe('inbound');
   });
 
-  describe('answers (the dispatcher\'s read: read-wire, then the pin)', () => {
+  describe('answers (the dispatcher\'s read: signature, then the pin)', () => {
     const answerSignedBy = (key: SigningKey): string => signCanonical(buildResponseXml({
       responseId: randomUUID(), inReplyTo: randomUUID(), result: 'ACCEPTED', code: 'OK', created: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
     }), key);
@@ -88,8 +87,7 @@ describe('central identity pinning', () => {
       const trust = loadTrustStore(s.pki.caCert);
       const id = centralIdentity({ ...pins, trust: () => trust });
       return codeOf(() => {
-        const r = readResponse(xml, { trust: id.trust() });
-        id.assertSigner(r.verified!);
+        id.assertSigner(verifyEnveloped(xml, id.trust()));
       });
     };
 
