@@ -7,10 +7,10 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino';
 import { isDavisError } from '../../src/errors/errors';
 import type { SigningKey, TrustStore } from '../../src/signing/types';
-import { signCanonical, verifyEnveloped } from '../../src/signing/xmldsig';
-import { screenXml } from '../../src/xml/screen';
+import { signCanonical } from '../../src/signing/xmldsig';
 import type { CentralAnswer } from '../../src/wire/types';
-import { buildRequestXml, buildResponseXml, parseRequestXml, WIRE_SCREEN_LIMITS } from '../../src/wire/envelope';
+import { buildRequestXml, buildResponseXml } from '../../src/wire/envelope';
+import { readRequest, wireStage } from '../../src/wire/read-wire';
 import { createXsdValidator } from '../../src/wire/xsd';
 import type { RuleOutcome } from './codes';
 import { CentralState } from './state';
@@ -199,30 +199,24 @@ export class MockCentralVis {
   /** Processes one request body; exported for tests that need no sockets. */
   process(body: string, headerId: unknown): { status: number; xml: string } {
     const log = this.log;
-    let xml: string;
     const claimedId = typeof headerId === 'string' && /^[0-9a-f-]{36}$/.test(headerId) ? headerId : undefined;
+    // One read: screened and parsed once, the signature verified on that tree, the XSD, then
+    // the payload mapped from the same tree. Each step's refusal has its own central code.
+    let read: ReturnType<typeof readRequest>;
     try {
-      xml = screenXml(body, WIRE_SCREEN_LIMITS);
+      read = readRequest(body, { trust: this.opts.trust, xsd: this.xsd });
     } catch (err) {
-      return this.answer(400, claimedId ?? 'unknown', { result: 'REJECTED', code: 'VIS_ERR_MALFORMED', reason: codeOf(err) });
+      const stage = isDavisError(err) ? wireStage(err.code) : 'mapping';
+      if (stage === 'xml') return this.answer(400, claimedId ?? 'unknown', { result: 'REJECTED', code: 'VIS_ERR_MALFORMED', reason: codeOf(err) });
+      if (stage === 'signature') {
+        log.info({ messageId: claimedId, code: codeOf(err) }, 'signature refused');
+        return this.answer(400, claimedId ?? 'unknown', { result: 'REJECTED', code: 'VIS_ERR_SIGNATURE', reason: codeOf(err) });
+      }
+      const reason = stage === 'schema' && isDavisError(err) && err.errors?.length ? err.errors.map((e) => `${e.pointer}: ${e.message}`).join('; ').slice(0, 500) : codeOf(err);
+      return this.answer(400, claimedId ?? 'unknown', { result: 'REJECTED', code: 'VIS_ERR_SCHEMA', reason });
     }
-    try {
-      verifyEnveloped(xml, this.opts.trust);
-    } catch (err) {
-      log.info({ messageId: claimedId, code: codeOf(err) }, 'signature refused');
-      return this.answer(400, claimedId ?? 'unknown', { result: 'REJECTED', code: 'VIS_ERR_SIGNATURE', reason: codeOf(err) });
-    }
-    const schemaErrors = this.xsd.validate(xml);
-    if (schemaErrors.length) {
-      return this.answer(400, claimedId ?? 'unknown', { result: 'REJECTED', code: 'VIS_ERR_SCHEMA', reason: schemaErrors.map((e) => `${e.pointer}: ${e.message}`).join('; ').slice(0, 500) });
-    }
-    let parsed: ReturnType<typeof parseRequestXml>;
-    try {
-      parsed = parseRequestXml(xml);
-    } catch (err) {
-      return this.answer(400, claimedId ?? 'unknown', { result: 'REJECTED', code: 'VIS_ERR_SCHEMA', reason: codeOf(err) });
-    }
-    const { header, payload } = parsed;
+    const { header, payload } = read;
+    const xml = read.document.source;
     const earlier = this.byId.get(header.messageId);
     if (earlier) {
       earlier.entry.repeats++;

@@ -6,10 +6,10 @@ import type { Journal, MessageRecord } from '../journal/journal';
 import type { Webhooks } from './uma-webhooks';
 import type { SigningKey, TrustStore } from '../signing/types';
 import type { CentralIdentity } from '../signing/central-identity';
-import { signCanonical, verifyEnveloped } from '../signing/xmldsig';
+import { signCanonical } from '../signing/xmldsig';
 import { validatePayload } from '../validation/validate';
-import { screenXml } from '../xml/screen';
-import { buildResponseXml, parseRequestXml, WIRE_SCREEN_LIMITS } from '../wire/envelope';
+import { buildResponseXml } from '../wire/envelope';
+import { readRequest } from '../wire/read-wire';
 import type { XsdValidator } from '../wire/xsd';
 import { getPointer } from '../util/json-pointer';
 import { sha256Hex } from '../util/sha256';
@@ -53,16 +53,14 @@ export class InboundService {
 
   async receive(body: string, correlationId: string): Promise<InboundResult> {
     const { journal, logger } = this.opts;
-    const xml = screenXml(body, WIRE_SCREEN_LIMITS);
+    // One screen, one parse; the signature is verified on that tree and the payload mapped from it.
     const central = this.opts.central;
-    const verified = verifyEnveloped(xml, central ? central.trust() : this.opts.trust());
-    if (central) {
+    const { header, payload, document, verified } = readRequest(body, { trust: central ? central.trust() : this.opts.trust(), xsd: this.opts.xsd });
+    if (central && verified) {
       central.assertSigner(verified);
       await central.checkRevocation(verified);
     }
-    const schemaErrors = this.opts.xsd.validate(xml);
-    if (schemaErrors.length) throw new DavisError('DAVIS_ERR_WIRE_SCHEMA', { count: schemaErrors.length }, { errors: schemaErrors });
-    const { header, payload } = parseRequestXml(xml);
+    const xml = document.source;
     if (!isInbound(header.type)) {
       throw new DavisError('DAVIS_ERR_CATALOGUE_UNKNOWN_TYPE', { type: header.type, reason: 'not a central notification type' }, {
         errors: [{ pointer: '/Request/Header/MessageType', message: 'not an inbound catalogue type' }],

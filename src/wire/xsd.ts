@@ -1,9 +1,11 @@
 /**
  * Runtime XSD validation of wire documents with libxmljs2 (libxml2).
  *
- * libxml2 2.9.9 as vendored by libxmljs2 aborts the process on some entity documents and
- * reads local files with `noent`, so it only ever sees SCREENED XML: `validate` screens
- * first (wire limits), and parses with entity substitution, DTD loading and network off.
+ * libxml2 2.9.9 as vendored by libxmljs2 aborts the process on some entity documents, reads
+ * local files with `noent`, and slows down quadratically on tens of thousands of attributes
+ * or namespace declarations, so it only ever sees a document THE parser accepted first
+ * (`screenAndParse` with the wire caps): `validateDocument` takes that tree, `validate`
+ * makes it. libxml2 parses with entity substitution, DTD loading and network off.
  *
  * libxmljs2 compiles the XSD inside every validation, and the whole-catalogue XSD takes
  * about 2 ms to compile. A document carries one catalogue element (its body element, for
@@ -17,8 +19,10 @@ import { readFileSync } from 'node:fs';
 import * as libxml from 'libxmljs2';
 import type { FieldError } from '../errors/errors';
 import { DavisError } from '../errors/errors';
-import { screenXml, type ScreenLimits } from '../xml/screen';
-import { WIRE_NS, WIRE_SCREEN_LIMITS } from './envelope';
+import { screenAndParse, type ScreenLimits } from '../xml/screen';
+import type { XmlDocument, XmlElement } from '../xml/parser';
+import { WIRE_NS } from './envelope';
+import { WIRE_XML_LIMITS } from './limits';
 import { listTypes } from '../catalogue/catalogue';
 import { generateXsd, xsdPath } from './xsd-generate';
 
@@ -31,10 +35,18 @@ export interface XsdValidator {
    * The document element must be w:Request or w:Response (the catalogue body elements are
    * global in the XSD too, but never a document on their own).
    *
-   * @throws DavisError DAVIS_ERR_XML_DOCTYPE / _TOO_LARGE / _TOO_DEEP / _MALFORMED from
-   *   screening, DAVIS_ERR_XML_MALFORMED when libxml2 finds the document not well-formed.
+   * @throws DavisError DAVIS_ERR_XML_DOCTYPE / _TOO_LARGE / _TOO_DEEP / _LIMIT / _MALFORMED
+   *   from screening and parsing, DAVIS_ERR_XML_MALFORMED when libxml2 finds the document not
+   *   well-formed.
    */
   validate(xml: string): FieldError[];
+  /**
+   * Validates a document THE parser has already accepted (`screenAndParse` with the wire
+   * caps), as `validate` does; the tree also locates the errors, in one linear pass.
+   *
+   * @throws DavisError DAVIS_ERR_XML_MALFORMED when libxml2 finds the document not well-formed.
+   */
+  validateDocument(doc: XmlDocument): FieldError[];
 }
 
 /** Options of `createXsdValidator`. */
@@ -44,7 +56,7 @@ export interface XsdValidatorOptions {
    * every document is validated against it whole (no per-element XSDs).
    */
   readonly xsd?: string;
-  /** Screening limits. @default WIRE_SCREEN_LIMITS (8 MiB, depth 32) */
+  /** Screening and parser caps of `validate`. @default WIRE_XML_LIMITS */
   readonly limits?: ScreenLimits;
 }
 
@@ -67,17 +79,16 @@ export function createXsdValidator(options: XsdValidatorOptions = {}): XsdValida
   } catch (err) {
     throw new Error(`the wire XSD does not compile: ${(err as Error).message}`, { cause: err });
   }
-  const limits = options.limits ?? WIRE_SCREEN_LIMITS;
+  const limits = options.limits ?? WIRE_XML_LIMITS;
   // Per-element XSDs (see the module comment), keyed by the element name; '' = no element.
   const known = options.xsd === undefined ? new Set(listTypes({ direction: 'all' }).flatMap((t) => [t.xmlName, ...(t.answer ? [t.answer.xmlName] : [])])) : new Set<string>();
   const subsets = new Map<string, libxml.Document>();
-  const schemaFor = (root: libxml.Element): libxml.Document => {
+  const schemaFor = (root: XmlElement): libxml.Document => {
     if (options.xsd !== undefined) return xsdDoc;
-    const holder = root.name() === 'Request' ? 'Body' : 'Data';
-    // libxmljs2 answers undefined or null for "not found", depending on the version.
-    const item = (root.get(`w:${holder}/*`, { w: WIRE_NS }) ?? undefined) as libxml.Element | undefined;
-    const hasHolder = (root.get(`w:${holder}`, { w: WIRE_NS }) ?? undefined) !== undefined;
-    const key = item !== undefined && item.namespace()?.href() === WIRE_NS ? item.name() : hasHolder ? undefined : '';
+    const holderName = root.localName === 'Request' ? 'Body' : 'Data';
+    const holder = firstElement(root, (e) => e.namespaceURI === WIRE_NS && e.localName === holderName);
+    const item = holder ? firstElement(holder, () => true) : undefined;
+    const key = item !== undefined && item.namespaceURI === WIRE_NS ? item.localName : holder ? undefined : '';
     if (key === undefined || (key !== '' && !known.has(key))) return xsdDoc;
     let doc = subsets.get(key);
     if (!doc) {
@@ -86,31 +97,38 @@ export function createXsdValidator(options: XsdValidatorOptions = {}): XsdValida
     }
     return doc;
   };
-  return {
-    validate(xml: string): FieldError[] {
-      const screened = screenXml(xml, limits);
-      const docEl = parseForLibxml(screened);
-      const root = docEl.root();
-      if (!root || root.namespace()?.href() !== WIRE_NS || (root.name() !== 'Request' && root.name() !== 'Response')) {
-        return [{ pointer: '/ (line 1)', message: `the document element must be {${WIRE_NS}}Request or Response` }];
-      }
-      const schema = schemaFor(root);
-      if (docEl.validate(schema)) return [];
-      // Validity is settled; locate the errors. libxml2 reports only the line of each
-      // element, and our canonical documents are one line, so re-validate a copy with one
-      // start tag per line and map each reported line back to its element.
-      const located = locate(screened);
-      const copy = parseForLibxml(located.text);
-      if (copy.validate(schema)) {
-        // Cannot happen (the copy differs only by ignorable white space); keep the original lines.
-        return docEl.validationErrors.map((e) => ({ pointer: `/ (line ${e.line ?? 0})`, message: messageOf(e) }));
-      }
-      return copy.validationErrors.map((e) => {
-        const at = located.byLine.get(e.line ?? 0);
-        return { pointer: at ? `${at.path} (line ${at.line})` : `/ (line ${e.line ?? 0})`, message: messageOf(e) };
-      });
-    },
+  const validateDocument = (doc: XmlDocument): FieldError[] => {
+    const root = doc.root;
+    if (root.namespaceURI !== WIRE_NS || (root.localName !== 'Request' && root.localName !== 'Response')) {
+      return [{ pointer: '/ (line 1)', message: `the document element must be {${WIRE_NS}}Request or Response` }];
+    }
+    const schema = schemaFor(root);
+    const docEl = parseForLibxml(doc.source);
+    if (docEl.validate(schema)) return [];
+    // Validity is settled; locate the errors. libxml2 reports only the line of each
+    // element, and our canonical documents are one line, so re-validate a copy with one
+    // start tag per line and map each reported line back to its element.
+    const located = locate(doc);
+    const copy = parseForLibxml(located.text);
+    if (copy.validate(schema)) {
+      // Cannot happen (the copy differs only by ignorable white space); keep the original lines.
+      return docEl.validationErrors.map((e) => ({ pointer: `/ (line ${e.line ?? 0})`, message: messageOf(e) }));
+    }
+    return copy.validationErrors.map((e) => {
+      const at = located.byLine.get(e.line ?? 0);
+      return { pointer: at ? `${at.path} (line ${at.line})` : `/ (line ${e.line ?? 0})`, message: messageOf(e) };
+    });
   };
+  return {
+    validate: (xml: string): FieldError[] => validateDocument(screenAndParse(xml, limits)),
+    validateDocument,
+  };
+}
+
+/** The first element child of `el` that `test` accepts. */
+function firstElement(el: XmlElement, test: (e: XmlElement) => boolean): XmlElement | undefined {
+  for (const c of el.children) if (c.type === 'element' && test(c)) return c;
+  return undefined;
 }
 
 /**
@@ -147,87 +165,55 @@ interface LocatedElement {
 }
 
 /**
- * Rewrites a screened document so that every element start tag begins a new line (a newline
- * is inserted only where the text before the tag is white space, i.e. in element-only
- * content, where XSD ignores it), and maps each line of the rewritten text to the element
- * whose start tag opens it. Comments, CDATA and processing instructions are skipped over,
- * never split; in mixed content (none in the wire profile) elements may share a line, and
- * the line's first element is named.
+ * Rewrites a parsed document's text so that every element start tag begins a new line (a
+ * newline is inserted only where what precedes the tag is not character data, or is white
+ * space, i.e. in element-only content, where XSD ignores it), and maps each line of the
+ * rewritten text to the element whose start tag opens it. The tree gives every element's
+ * offset, so this is one pass over the elements in document order and one forward pass
+ * over the text for line numbers: linear. In mixed content (none in the wire profile)
+ * elements may share a line, and the line's first element is named.
  */
-function locate(xml: string): { text: string; byLine: Map<number, LocatedElement> } {
+function locate(doc: XmlDocument): { text: string; byLine: Map<number, LocatedElement> } {
+  const src = doc.source;
   const parts: string[] = [];
   const byLine = new Map<number, LocatedElement>();
-  const stack: { path: string; counts: Map<string, number> }[] = [];
-  const top = new Map<string, number>();
-  let line = 1; // line in the original at position i
-  let inserted = 0; // newlines inserted so far
   let copied = 0;
-  let lastTagEnd = 0; // end of the previous markup, or -1 when text (CDATA) came after it
-  let first = true;
-  let i = 0;
-  const advance = (to: number): void => {
-    for (let j = xml.indexOf('\n', i); j !== -1 && j < to; j = xml.indexOf('\n', j + 1)) line++;
-    i = to;
+  let inserted = 0;
+  // Line counting moves forward only, as elements come in document order.
+  let counted = 0;
+  let line = 1;
+  const lineOf = (at: number): number => {
+    for (; counted < at; counted++) {
+      const c = src.charCodeAt(counted);
+      if (c === 0x0a || (c === 0x0d && src.charCodeAt(counted + 1) !== 0x0a)) line++;
+    }
+    return line;
   };
-  while (i < xml.length) {
-    const lt = xml.indexOf('<', i);
-    if (lt < 0) break;
-    advance(lt);
-    if (xml.startsWith('<!--', i)) {
-      advance(xml.indexOf('-->', i + 4) + 3);
-      lastTagEnd = i;
-      continue;
+  const visit = (el: XmlElement, path: string, newline: boolean): void => {
+    const original = lineOf(el.start);
+    if (newline) {
+      parts.push(src.slice(copied, el.start), '\n');
+      copied = el.start;
+      inserted++;
     }
-    if (xml.startsWith('<![CDATA[', i)) {
-      advance(xml.indexOf(']]>', i + 9) + 3);
-      lastTagEnd = -1;
-      continue;
-    }
-    if (xml.startsWith('<?', i)) {
-      advance(xml.indexOf('?>', i + 2) + 2);
-      lastTagEnd = i;
-      continue;
-    }
-    const gt = tagEnd(xml, i + 1);
-    const tag = xml.slice(i, gt + 1);
-    if (tag.startsWith('</')) {
-      stack.pop();
-    } else {
-      const qname = /^<([^\s/>]+)/.exec(tag)![1]!;
-      const parent = stack[stack.length - 1];
-      const counts = parent ? parent.counts : top;
-      const n = (counts.get(qname) ?? 0) + 1;
-      counts.set(qname, n);
-      const path = `${parent ? parent.path : ''}/${qname}${n > 1 ? `[${n}]` : ''}`;
-      if (!first && lastTagEnd >= 0 && /^[ \t\r\n]*$/.test(xml.slice(lastTagEnd, i))) {
-        parts.push(xml.slice(copied, i), '\n');
-        copied = i;
-        inserted++;
+    const outLine = original + inserted;
+    if (!byLine.has(outLine)) byLine.set(outLine, { path, line: original });
+    const counts = new Map<string, number>();
+    let afterText = false;
+    for (const c of el.children) {
+      if (c.type === 'text') {
+        afterText = !/^[ \t\r\n]*$/.test(c.value);
+        continue;
       }
-      first = false;
-      const outLine = line + inserted;
-      if (!byLine.has(outLine)) byLine.set(outLine, { path, line });
-      if (!tag.endsWith('/>')) stack.push({ path, counts: new Map() });
+      if (c.type === 'element') {
+        const n = (counts.get(c.qname) ?? 0) + 1;
+        counts.set(c.qname, n);
+        visit(c, `${path}/${c.qname}${n > 1 ? `[${n}]` : ''}`, !afterText);
+      }
+      afterText = false;
     }
-    advance(gt + 1);
-    lastTagEnd = i;
-  }
-  parts.push(xml.slice(copied));
+  };
+  visit(doc.root, `/${doc.root.qname}`, false);
+  parts.push(src.slice(copied));
   return { text: parts.join(''), byLine };
-}
-
-/** Index of the `>` closing the tag that starts before `from`, skipping quoted attribute values. */
-function tagEnd(xml: string, from: number): number {
-  let quote = '';
-  for (let j = from; j < xml.length; j++) {
-    const c = xml[j]!;
-    if (quote) {
-      if (c === quote) quote = '';
-    } else if (c === '"' || c === "'") {
-      quote = c;
-    } else if (c === '>') {
-      return j;
-    }
-  }
-  return xml.length - 1;
 }

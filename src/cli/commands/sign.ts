@@ -3,7 +3,6 @@ import { isDavisError } from '../../errors/errors';
 import { loadSigningKey } from '../../signing/pki';
 import { signEnveloped } from '../../signing/xmldsig';
 import { WIRE_SCREEN_LIMITS } from '../../wire/envelope';
-import { screenXml } from '../../xml/screen';
 import { readInput, type Command } from '../command';
 
 const HELP = `Usage: davis sign FILE --key KEY.pem --cert CERT.pem
@@ -31,7 +30,7 @@ export const signCommand: Command = {
     const xml = readInput(files[0], io);
     if (xml === undefined) return 2;
     try {
-      io.out(signEnveloped(screenXml(xml, WIRE_SCREEN_LIMITS), key));
+      io.out(signEnveloped(xml, key, { limits: WIRE_SCREEN_LIMITS }));
       return 0;
     } catch (err) {
       if (!isDavisError(err)) throw err;

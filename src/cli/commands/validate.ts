@@ -3,15 +3,15 @@ import { getType } from '../../catalogue/catalogue';
 import { isDavisError, type FieldError } from '../../errors/errors';
 import { checkEnvelope } from '../../exchange/submit';
 import { validatePayload } from '../../validation/validate';
-import { WIRE_SCREEN_LIMITS } from '../../wire/envelope';
-import { createXsdValidator } from '../../wire/xsd';
-import { screenXml } from '../../xml/screen';
+import { readWire } from '../../wire/read-wire';
+import { createXsdValidator, type XsdValidator } from '../../wire/xsd';
 import { readInput, type Command } from '../command';
 
 const HELP = `Usage: davis validate FILE...
 
 Validates each file: a JSON message ({"type": "...", "payload": {...}}) against the catalogue
-schema, or a wire XML document (screened, then the XSD). Prints "FILE: valid" or one line per
+schema, or a wire XML document (screened and parsed, the XSD, then mapped to its type and
+checked against that type's schema; the signature is not checked: see davis verify). Prints "FILE: valid" or one line per
 error: "FILE: POINTER: reason".
 
 Exit codes: 0 all valid, 1 some invalid, 2 a file cannot be read.
@@ -44,7 +44,7 @@ export const validateCommand: Command = {
       if (text === undefined) return 2;
       let errors: FieldError[];
       try {
-        errors = text.trimStart().startsWith('<') ? xsd.validate(screenXml(text, WIRE_SCREEN_LIMITS)) : validateJsonMessage(text);
+        errors = text.trimStart().startsWith('<') ? validateWireXml(text, xsd) : validateJsonMessage(text);
       } catch (err) {
         if (!isDavisError(err)) throw err;
         errors = err.errors?.length ? [...err.errors] : [{ pointer: '', message: `${err.code}: ${err.message}` }];
@@ -59,3 +59,9 @@ export const validateCommand: Command = {
     return invalid ? 1 : 0;
   },
 };
+
+/** A wire request or response read as the gateway reads one, minus the signature: no error, or the first step's. */
+function validateWireXml(text: string, xsd: XsdValidator): FieldError[] {
+  readWire(text, { xsd, validate: true });
+  return [];
+}

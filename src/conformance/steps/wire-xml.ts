@@ -1,8 +1,8 @@
 /** The wire XML the mock received for a message, screened and parsed like any XML from outside. */
 import type { RunContext } from '../case-run';
 import { WIRE_SCREEN_LIMITS } from '../../wire/envelope';
-import { parseXml, type XmlDocument } from '../../xml/parser';
-import { screenXml } from '../../xml/screen';
+import type { XmlDocument } from '../../xml/parser';
+import { screenAndParse } from '../../xml/screen';
 import { poll } from './poll';
 
 export async function wireXml(run: RunContext, id: string, deadline: number, every: number): Promise<{ doc?: XmlDocument; text?: string; status?: number }> {
@@ -13,6 +13,6 @@ export async function wireXml(run: RunContext, id: string, deadline: number, eve
     return { done: a.status === 200, value: a.status === 200 ? a.text : undefined };
   });
   if (r.value === undefined) return { ...(status ? { status } : {}) };
-  // Whatever the mock returns is screened like any XML from outside before it is parsed.
-  return { doc: parseXml(screenXml(r.value, WIRE_SCREEN_LIMITS)), text: r.value };
+  // Whatever the mock returns is screened and parsed like any XML from outside, once.
+  return { doc: screenAndParse(r.value, WIRE_SCREEN_LIMITS), text: r.value };
 }
