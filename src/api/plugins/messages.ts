@@ -6,8 +6,8 @@ import type { FastifyInstance } from 'fastify';
 import { DavisError } from '../../errors/errors';
 import { MESSAGE_STATES, type Journal, type MessageRecord, type MessageState } from '../../journal/journal';
 import type { Client, IngestService } from '../../exchange/submit';
-import { parseRequestXml, WIRE_SCREEN_LIMITS } from '../../wire/envelope';
-import { screenXml } from '../../xml/screen';
+import { parseRequestXml } from '../../wire/envelope';
+import { readRequest } from '../../wire/read-wire';
 import type { XsdValidator } from '../../wire/xsd';
 import { statusDocument } from '../../exchange/message-status';
 import { clientOf } from './auth';
@@ -126,10 +126,7 @@ async function messages(app: FastifyInstance, deps: MessagesOptions): Promise<vo
 
 /** `{type, payload}` from a wire Request document sent by UMA (screened, XSD-checked, mapped). */
 function wireToEnvelope(xml: string, xsd: XsdValidator): { type: string; payload: unknown } {
-  const screened = screenXml(xml, WIRE_SCREEN_LIMITS);
-  const errors = xsd.validate(screened);
-  if (errors.length) throw new DavisError('DAVIS_ERR_WIRE_SCHEMA', `${errors.length} schema error(s)`, { errors });
-  const { header, payload } = parseRequestXml(screened);
+  const { header, payload } = readRequest(xml, { xsd });
   return { type: header.type, payload };
 }
 
