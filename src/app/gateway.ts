@@ -17,9 +17,8 @@ import { openJournal } from '../journal/open-journal';
 import { AmqpBroker } from '../queue/amqp-broker';
 import type { Broker } from '../queue/queue';
 import { SigningKeyStore, TrustStoreHolder } from '../signing/key-store';
-import { verifyEnveloped } from '../signing/xmldsig';
 import { DEV_CENTRAL_SUBJECT, centralIdentity, type CentralIdentity } from '../signing/central-identity';
-import { parseResponseXml } from '../wire/envelope';
+import { readResponse } from '../wire/read-wire';
 import { compileAll } from '../validation/validate';
 import { Metrics } from '../ops/metrics';
 
@@ -105,10 +104,11 @@ export function createGateway(config: Config, logger: Logger, givenJournal?: Jou
   const dispatcher = new Dispatcher({
     ...c, journal, broker, central, webhooks, logger: logger.child({ component: 'dispatcher' }), orderWaitMs: 1000, metrics,
     readAnswer: async (xml) => {
-      const verified = verifyEnveloped(xml, centralId.trust());
-      centralId.assertSigner(verified);
-      await centralId.checkRevocation(verified);
-      return parseResponseXml(xml);
+      const read = readResponse(xml, { trust: centralId.trust() });
+      if (!read.verified) throw new DavisError('DAVIS_ERR_SIG_MISSING');
+      centralId.assertSigner(read.verified);
+      await centralId.checkRevocation(read.verified);
+      return read.answer;
     },
   });
   const ingest = new IngestService({
