@@ -9,7 +9,8 @@
  * Strict profile (every refusal a DavisError with a stable code):
  * - exactly one `ds:Signature` in the document (MISSING / MULTIPLE), a direct child of the
  *   document element (PLACEMENT), made of SignedInfo, SignatureValue and an optional KeyInfo
- *   (at most 8 certificates) only (STRUCTURE);
+ *   (at most 8 certificates, no SignedInfo, Reference, Manifest, Object or SignatureValue
+ *   inside) only (STRUCTURE);
  * - no comment inside the document element (UNSIGNED_CONTENT): same-document references
  *   drop comments before digesting, so a comment is content the signature does not cover,
  *   and the classic comment-splits-a-value attack lives there;
@@ -365,6 +366,7 @@ function parseSignature(signature: XmlElement, root: XmlElement): ParsedSignatur
 
   const certificates: string[] = [];
   if (keyInfo) {
+    refuseSigningParts(keyInfo);
     for (const data of parts(keyInfo)) {
       if (!isDs(data, 'X509Data')) continue; // KeyName, KeyValue, RetrievalMethod: never trusted or dereferenced
       for (const c of parts(data)) {
@@ -379,6 +381,24 @@ function parseSignature(signature: XmlElement, root: XmlElement): ParsedSignatur
     spec, signedInfo, signedInfoWithComments: c14nAlg === EXC_C14N_WITH_COMMENTS, signedInfoPrefixes,
     referenceUri: uri, digestHash, digestValue, referencePrefixes, signatureValue, certificates,
   };
+}
+
+/**
+ * XML-DSig parts that decide what is signed (SignedInfo, Reference, Manifest, Object,
+ * SignatureValue). KeyInfo is not signed, and verifiers that look these up by name rather
+ * than by position would read a copy hidden there (xml-crypto CVE-2025-29774).
+ */
+const SIGNING_PARTS = new Set(['SignedInfo', 'Reference', 'Manifest', 'Object', 'SignatureValue']);
+
+function refuseSigningParts(keyInfo: XmlElement): void {
+  const stack: XmlElement[] = [keyInfo];
+  while (stack.length) {
+    for (const c of stack.pop()!.children) {
+      if (c.type !== 'element') continue;
+      if (c.namespaceURI === DSIG_NS && SIGNING_PARTS.has(c.localName)) fail('DAVIS_ERR_SIG_STRUCTURE', `${c.localName} inside KeyInfo`);
+      stack.push(c);
+    }
+  }
 }
 
 /** Refuses the document when another element carries the referenced Id (the wrapping set-up). */

@@ -120,13 +120,31 @@ describe('multiple SignedInfo references (xml-crypto CVE-2025-29774)', () => {
     expect(read(forged.replace(info, info + forgedInfo))).toBe('DAVIS_ERR_SIG_STRUCTURE');
   });
 
-  it('checks the SignedInfo that is the Signature\'s first child, never one hidden in KeyInfo', () => {
+  it('refuses SignedInfo or Reference copies hidden in KeyInfo, which name-searching verifiers would read', () => {
+    const info = signed.match(/<ds:SignedInfo>[\s\S]*<\/ds:SignedInfo>/)![0];
+    const hidden = [
+      signed.replace('<ds:KeyInfo>', `<ds:KeyInfo>${info}`),
+      signed.replace('<ds:KeyInfo>', `<ds:KeyInfo><ds:KeyValue>${info}</ds:KeyValue>`),
+      signed.replace('<ds:KeyInfo>', `<ds:KeyInfo>${reference(signed)}`),
+    ];
+    for (const xml of hidden) {
+      expect(read(xml)).toBe('DAVIS_ERR_SIG_STRUCTURE');
+      expect(codeOf(() => readRequest(xml, { trust: fx.trust }))).toBe('DAVIS_ERR_SIG_STRUCTURE');
+      expect(codeOf(() => verifyEnveloped(xml, fx.trust))).toBe('DAVIS_ERR_SIG_STRUCTURE');
+    }
+    // What KeyInfo may hold besides certificates is still tolerated, and never trusted.
+    expect(read(signed.replace('<ds:KeyInfo>', '<ds:KeyInfo><ds:KeyName>central</ds:KeyName>'))).toBe('OK');
+  });
+
+  it('refuses a forged SignedInfo in KeyInfo over forged content, and the genuine one moved there', () => {
     const forged = evil(signed);
     const forgedInfo = redigest(forged).match(/<ds:SignedInfo>[\s\S]*<\/ds:SignedInfo>/)![0];
     // The hidden SignedInfo digests the forged content correctly; the genuine one does not.
-    expect(read(forged.replace('<ds:KeyInfo>', `<ds:KeyInfo>${forgedInfo}`))).toBe('DAVIS_ERR_SIG_DIGEST');
+    expect(read(forged.replace('<ds:KeyInfo>', `<ds:KeyInfo>${forgedInfo}`))).toBe('DAVIS_ERR_SIG_STRUCTURE');
     const swapped = forged.replace(/<ds:SignedInfo>[\s\S]*<\/ds:SignedInfo>/, forgedInfo).replace('<ds:KeyInfo>', `<ds:KeyInfo>${signed.match(/<ds:SignedInfo>[\s\S]*<\/ds:SignedInfo>/)![0]}`);
-    expect(read(swapped)).toBe('DAVIS_ERR_SIG_VALUE');
+    expect(read(swapped)).toBe('DAVIS_ERR_SIG_STRUCTURE');
+    // Without the hidden copy the forged SignedInfo in first place is checked against central's value, and fails.
+    expect(read(forged.replace(/<ds:SignedInfo>[\s\S]*<\/ds:SignedInfo>/, forgedInfo))).toBe('DAVIS_ERR_SIG_VALUE');
   });
 });
 
