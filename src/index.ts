@@ -13,7 +13,10 @@
 export { getType, listTypes, isInbound } from './catalogue/catalogue';
 export type { MessageTypeSpec, ClientRole } from './catalogue/types';
 export { validatePayload } from './validation/validate';
-export { buildRequestXml, parseRequestXml, buildResponseXml, parseResponseXml, WIRE_NS } from './wire/envelope';
+export { buildRequestXml, buildResponseXml, WIRE_NS } from './wire/envelope';
+// Reading goes through the one wire read (screen, parse, verify, XSD, map on one tree).
+export { readWire, readRequest, readResponse } from './wire/read-wire';
+export type { ReadWireOptions, ReadRequest, ReadResponse } from './wire/read-wire';
 export type { WireHeader, CentralAnswer, CentralResult } from './wire/types';
 export { screenXml, DEFAULT_SCREEN_LIMITS } from './xml/screen';
 export type { ScreenLimits } from './xml/screen';

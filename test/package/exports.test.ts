@@ -14,7 +14,7 @@ const ROOT = path.join(__dirname, '..', '..');
 const SURFACE = [
   'DEFAULT_SCREEN_LIMITS', 'DavisError', 'ERRORS', 'MESSAGE_STATES', 'WIRE_NS',
   'buildRequestXml', 'buildResponseXml', 'createXsdValidator', 'getType', 'isDavisError', 'isInbound', 'listTypes',
-  'loadSigningKey', 'loadTrustStore', 'parseRequestXml', 'parseResponseXml', 'screenXml', 'signCanonical', 'signEnveloped',
+  'loadSigningKey', 'loadTrustStore', 'readRequest', 'readResponse', 'readWire', 'screenXml', 'signCanonical', 'signEnveloped',
   'validatePayload', 'verifyEnveloped',
 ];
 
