@@ -5,15 +5,14 @@ import { IngestService } from '../exchange/submit';
 import { InboundService } from '../exchange/receive';
 import { createXsdValidator } from '../wire/xsd';
 import { buildApi } from '../api/server';
-import { redactUrl, sqliteFile, type Config } from '../config/config';
+import { redactUrl, type Config } from '../config/config';
 import { HttpsCentralClient } from '../central/central-https';
 import { Dispatcher } from '../exchange/dispatcher';
 import { OutboxRelay } from '../exchange/outbox-relay';
 import { Webhooks } from '../exchange/uma-webhooks';
 import { DavisError } from '../errors/errors';
 import type { Journal } from '../journal/journal';
-import { SqliteJournal } from '../journal/journal-sqlite';
-import { openJournal } from '../journal/open-journal';
+import { openJournal, openSqliteJournal } from '../journal/open-journal';
 import { AmqpBroker } from '../queue/amqp-broker';
 import type { Broker } from '../queue/queue';
 import { SigningKeyStore, TrustStoreHolder } from '../signing/key-store';
@@ -95,7 +94,7 @@ export function createGateway(config: Config, logger: Logger, givenJournal?: Jou
     throw new DavisError('DAVIS_ERR_CONFIG_INVALID', { problems: `journal.driver "${config.journal.driver}" needs openGateway()` },
       { errors: [{ pointer: '/journal/driver', message: 'needs openGateway()' }] });
   }
-  const journal: Journal = givenJournal ?? new SqliteJournal(sqliteFile(config));
+  const journal: Journal = givenJournal ?? openSqliteJournal(config);
   const broker = new AmqpBroker({ ...config.amqp, logger: logger.child({ component: 'broker' }) });
   const c = config.central;
   const central = new HttpsCentralClient(c);

@@ -14,6 +14,7 @@ import { catalogueCommand } from './commands/catalogue';
 import { certsCommand } from './commands/certs';
 import { conformanceCommand } from './commands/conformance';
 import { devCommand } from './commands/dev';
+import { journalCommand } from './commands/journal';
 import { mockVisCommand } from './commands/mock-vis';
 import { serveCommand } from './commands/serve';
 import { signCommand } from './commands/sign';
@@ -39,6 +40,9 @@ Commands:
   conformance run FILE...   replay conformance suites against a gateway and mock central
   conformance record --since T --out F
                        turn journaled traffic into a replayable suite
+  journal migrate [--status]
+                       apply the journal's schema migrations, or show applied and pending
+  journal rekey        reseal the journal's personal data with the current key
 
 Every command takes --help. Configuration: --config FILE (JSON) and DAVIS_* variables;
 see README.md.
@@ -54,6 +58,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   verify: verifyCommand,
   certs: certsCommand,
   catalogue: catalogueCommand,
+  journal: journalCommand,
 };
 
 const stdio: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };

@@ -62,6 +62,9 @@ export const CONFIG_SCHEMA = section({
     driver: oneOf(['sqlite', 'postgres'] as const, { default: 'sqlite' }),
     sqlitePath: str({ default: 'journal.sqlite', description: 'SQLite file; relative paths are under `dataDir`.' }),
     postgresUrl: Type.String({ pattern: '^postgres(ql)?://', default: 'postgres://postgres@127.0.0.1:5432/postgres', description: 'PostgreSQL connection string, for `driver: "postgres"`.' }),
+    keyFile: optional(str({ description: 'File holding the key that encrypts personal data in the journal (base64 of 32 random bytes); later lines are previous keys, still read. In dev mode with no key: `<dataDir>/journal.key`, generated.' })),
+    key: optional(str({ description: 'The journal key itself, base64 of 32 bytes, instead of `keyFile` (prefer `DAVIS_JOURNAL_KEY`).' })),
+    previousKeys: optional(Type.Array(str(), { description: 'Previous journal keys (base64), read until `davis journal rekey` has resealed their rows.' })),
   }, { default: {} }),
   signing: section({
     keyFile: optional(str({ description: 'PEM private key of the gateway\'s signing identity.' })),

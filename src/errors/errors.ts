@@ -98,6 +98,8 @@ export const ERRORS = {
   DAVIS_ERR_QUEUE_FULL: { status: 503, retryable: true, title: 'Outbound backlog above its limit', detail: '{backlog} messages are waiting for central (limit {limit})' },
   DAVIS_ERR_MESSAGE_STATE: { status: 409, retryable: false, title: 'The message is not in a state that allows this', detail: 'only a failed message can be retried; this one is {state}' },
   DAVIS_ERR_JOURNAL_UNAVAILABLE: { status: 503, retryable: true, title: 'Journal unavailable', detail: 'cannot {action} the journal: {reason}' },
+  DAVIS_ERR_JOURNAL_SCHEMA: { status: 500, retryable: false, title: 'Journal schema does not match this version', detail: 'journal schema: {reason}' },
+  DAVIS_ERR_JOURNAL_KEY: { status: 500, retryable: false, title: 'Journal encryption key missing or wrong', detail: 'journal key: {reason}' },
   DAVIS_ERR_CENTRAL_TRANSPORT: { status: 502, retryable: true, title: 'Central system unreachable', detail: 'central transport: {reason}', severity: 'connection' },
   DAVIS_ERR_CENTRAL_ANSWER: { status: 502, retryable: true, title: 'Central answer invalid', detail: 'central answer refused: {reason}', severity: 'message' },
   DAVIS_ERR_INTERNAL: { status: 500, retryable: false, title: 'Internal error', detail: 'internal error: {reason}' },

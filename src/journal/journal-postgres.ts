@@ -1,9 +1,14 @@
 import { Pool, type PoolClient } from 'pg';
+import { DavisError } from '../errors/errors';
 import type { CentralAnswer } from '../wire/types';
 import {
   decodeCursor, encodeCursor, nowIso, type Journal, type MessageFilter, type MessageRecord, type MessageState,
   type NewMessage, type TransitionExtra, type WebhookStatus, toMessageRecord,
+  type JournalMaintenance, type RekeyOptions, type RekeyReport, REKEY_BATCH, keyCountName,
 } from './journal';
+import { RowSealer, type JournalKeyring } from './journal-cipher';
+import type { MigrationResult } from './migrations';
+import { migratePostgres } from './migrations/migrate-postgres';
 
 /** Options of {@link PostgresJournal.open}. */
 export interface PostgresJournalOptions {
@@ -22,64 +27,25 @@ export interface PostgresJournalOptions {
    * ignored: the connection is dropped and the next call opens another or throws.
    */
   readonly onIdleError?: (err: Error) => void;
+  /**
+   * Keys that seal the personal data (wire XML, answers) and open it. Without one, values
+   * are stored in clear and sealed rows cannot be read: for tests and tools only;
+   * `openJournal` always passes the configured keyring.
+   */
+  readonly keyring?: JournalKeyring;
 }
 
 /** Settled states, as SQL; the same set as the SQLite adapter's. */
 const SETTLED_SQL = "('delivered','rejected','failed','refused')";
 
-/**
- * Timestamps are text ISO strings (`2026-11-25T10:00:00.000Z`), as in SQLite: they come back
- * byte for byte, and with `COLLATE "C"` they compare as SQLite compares them (bytewise),
- * whatever the database's collation. Ops can still cast: `created_at::timestamptz`.
- */
-function ddl(s: string): string {
-  return `
-CREATE SCHEMA IF NOT EXISTS ${s};
-CREATE TABLE IF NOT EXISTS ${s}.messages (
-  seq BIGSERIAL PRIMARY KEY,
-  id TEXT COLLATE "C" NOT NULL UNIQUE,
-  type TEXT NOT NULL,
-  direction TEXT NOT NULL,
-  state TEXT NOT NULL,
-  ordering_key TEXT COLLATE "C" NOT NULL,
-  client_id TEXT NOT NULL,
-  idempotency_key TEXT,
-  body_hash TEXT NOT NULL,
-  correlation_id TEXT NOT NULL,
-  wire_xml TEXT NOT NULL,
-  created_at TEXT COLLATE "C" NOT NULL,
-  updated_at TEXT COLLATE "C" NOT NULL,
-  attempts INTEGER NOT NULL DEFAULT 0,
-  last_error TEXT,
-  next_attempt_at TEXT COLLATE "C",
-  answer_json JSON,
-  response_xml TEXT,
-  webhook_json JSON
-);
-CREATE INDEX IF NOT EXISTS messages_created ON ${s}.messages (created_at, id);
-CREATE INDEX IF NOT EXISTS messages_state ON ${s}.messages (state, created_at);
-CREATE INDEX IF NOT EXISTS messages_idem ON ${s}.messages (client_id, idempotency_key);
-CREATE INDEX IF NOT EXISTS messages_order ON ${s}.messages (ordering_key, seq);
-CREATE TABLE IF NOT EXISTS ${s}.events (
-  seq BIGSERIAL PRIMARY KEY,
-  message_id TEXT COLLATE "C" NOT NULL REFERENCES ${s}.messages(id),
-  state TEXT NOT NULL,
-  at TEXT COLLATE "C" NOT NULL,
-  attempt INTEGER,
-  detail TEXT
-);
-CREATE INDEX IF NOT EXISTS events_message ON ${s}.events (message_id, seq);
-`;
-}
-
-/** Every table and index `ddl` creates. */
-const RELATIONS = ['messages', 'events', 'messages_created', 'messages_state', 'messages_idem', 'messages_order', 'events_message'];
+/** The sealed values of a row, with the key they are sealed with (`seq` is BIGINT: text). */
+interface SealedRow { seq: string; id: string; key_id: string | null; wire_xml: string; answer_json: string | null; response_xml: string | null }
 
 interface Row {
   id: string; type: string; direction: 'outbound' | 'inbound'; state: MessageState; ordering_key: string; client_id: string;
   idempotency_key: string | null; body_hash: string; correlation_id: string; created_at: string; updated_at: string;
   attempts: number; last_error: string | null; next_attempt_at: string | null;
-  answer_json: CentralAnswer | null; webhook_json: WebhookStatus | null;
+  answer_json: string | null; webhook_json: WebhookStatus | null; key_id: string | null;
   events: { state: MessageState; at: string; attempt: number | null; detail: string | null }[];
 }
 
@@ -87,7 +53,7 @@ interface Row {
 function statements(s: string) {
   // One statement reads the row and its history, so both come from the same snapshot.
   const select = `SELECT m.id, m.type, m.direction, m.state, m.ordering_key, m.client_id, m.idempotency_key, m.body_hash,
-      m.correlation_id, m.created_at, m.updated_at, m.attempts, m.last_error, m.next_attempt_at, m.answer_json, m.webhook_json,
+      m.correlation_id, m.created_at, m.updated_at, m.attempts, m.last_error, m.next_attempt_at, m.answer_json, m.webhook_json, m.key_id,
       COALESCE((SELECT json_agg(json_build_object('state', e.state, 'at', e.at, 'attempt', e.attempt, 'detail', e.detail) ORDER BY e.seq)
         FROM ${s}.events e WHERE e.message_id = m.id), '[]'::json) AS events
     FROM ${s}.messages m`;
@@ -109,21 +75,30 @@ function statements(s: string) {
     // schema's hash and the key's hash; the single-bigint space is left to the DDL lock.
     keyLock: `SELECT pg_advisory_xact_lock(hashtext('${s}'), hashtext($1::text))`,
     insert: `WITH m AS (
-        INSERT INTO ${s}.messages (id, type, direction, state, ordering_key, client_id, idempotency_key, body_hash, correlation_id, wire_xml, created_at, updated_at)
-        VALUES ($1, $2, $3, 'accepted', $4, $5, $6, $7, $8, $9, $10, $10) RETURNING id)
+        INSERT INTO ${s}.messages (id, type, direction, state, ordering_key, client_id, idempotency_key, body_hash, correlation_id, wire_xml, created_at, updated_at, key_id)
+        VALUES ($1, $2, $3, 'accepted', $4, $5, $6, $7, $8, $9, $10, $10, $11) RETURNING id)
       INSERT INTO ${s}.events (message_id, state, at) SELECT id, 'accepted', $10 FROM m`,
     move,
+    // Only if the row is under the key the answer is sealed with ($7): one key per row.
     answer: `WITH m AS (
-        UPDATE ${s}.messages SET state = $2::text, updated_at = $3::text, next_attempt_at = NULL, answer_json = $4::json, response_xml = $5::text
-        WHERE id = $1::text RETURNING id)
+        UPDATE ${s}.messages SET state = $2::text, updated_at = $3::text, next_attempt_at = NULL, answer_json = $4::text, response_xml = $5::text,
+          wire_xml = COALESCE($8::text, wire_xml), key_id = $7::text
+        WHERE id = $1::text AND ($8::text IS NOT NULL OR key_id IS NOT DISTINCT FROM $7::text) RETURNING id)
       INSERT INTO ${s}.events (message_id, state, at, detail) SELECT id, $2::text, $3::text, $6::text FROM m`,
+    sealedOf: `SELECT seq, id, key_id, wire_xml, answer_json, response_xml FROM ${s}.messages WHERE id = $1 FOR UPDATE`,
+    stale: `SELECT seq, id, key_id, wire_xml, answer_json, response_xml FROM ${s}.messages
+      WHERE seq > $1 AND key_id IS DISTINCT FROM $2::text AND (NOT $3::boolean OR key_id IS NULL) ORDER BY seq LIMIT $4`,
+    reseal: `UPDATE ${s}.messages m SET wire_xml = u.w, answer_json = u.a, response_xml = u.x, key_id = $1::text
+      FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS u(id, old, w, a, x)
+      WHERE m.id = u.id AND m.key_id IS NOT DISTINCT FROM u.old RETURNING u.old`,
+    keyCounts: `SELECT key_id, count(*)::int AS n FROM ${s}.messages GROUP BY key_id`,
     requeue: `WITH m AS (
         UPDATE ${s}.messages SET state = 'queued', updated_at = $2::text, attempts = 0, next_attempt_at = NULL
         WHERE id = $1::text AND state = 'failed' RETURNING id)
       INSERT INTO ${s}.events (message_id, state, at, detail) SELECT id, 'queued', $2::text, $3::text FROM m`,
     webhook: `UPDATE ${s}.messages SET webhook_json = $2::json WHERE id = $1`,
     get: `${select} WHERE m.id = $1`,
-    wire: `SELECT wire_xml FROM ${s}.messages WHERE id = $1`,
+    wire: `SELECT wire_xml, key_id FROM ${s}.messages WHERE id = $1`,
     idem: `${select} WHERE m.client_id = $1 AND m.idempotency_key = $2 AND m.state <> 'refused' ORDER BY m.seq DESC LIMIT 1`,
     unpublished: `SELECT id FROM ${s}.messages WHERE state = 'accepted' AND direction = 'outbound' AND created_at < $1 ORDER BY seq`,
     predecessor: `SELECT 1 FROM ${s}.messages p JOIN ${s}.messages m ON m.id = $1
@@ -138,18 +113,23 @@ function statements(s: string) {
  * from row locks (conditional moves) and a per-ordering-key advisory lock (insertion order).
  * Connection errors are thrown as they come; callers map them to DAVIS_ERR_JOURNAL_UNAVAILABLE.
  */
-export class PostgresJournal implements Journal {
+export class PostgresJournal implements Journal, JournalMaintenance {
   private closed = false;
 
-  private constructor(private readonly pool: Pool, private readonly sql: ReturnType<typeof statements>) {}
+  private constructor(
+    private readonly pool: Pool, private readonly sql: ReturnType<typeof statements>, private readonly sealer: RowSealer,
+    readonly migration: MigrationResult,
+  ) {}
 
   /**
-   * Connects, creates the schema, tables and indexes if any is absent, and returns the
-   * journal. Several gateways starting at once on a new database is safe: the DDL runs under
-   * an advisory lock. Once they exist, the role needs no CREATE privilege.
+   * Connects, applies pending migrations (creating the schema and tables on a new database,
+   * adopting a 0.1.0 journal; see `migrations/migrate-postgres.ts`) and returns the journal.
+   * Several gateways starting at once is safe: migrations run under an advisory lock, each
+   * once. With nothing pending, the role needs no CREATE privilege.
    *
    * @param url `postgres://user[:password]@host[:port]/database`
    * @throws Error when the schema name is not a plain identifier or the database cannot be reached
+   * @throws DavisError DAVIS_ERR_JOURNAL_SCHEMA when the schema was written by a newer release
    */
   static async open(url: string, opts: PostgresJournalOptions = {}): Promise<PostgresJournal> {
     const schema = opts.schema ?? 'davis';
@@ -163,23 +143,14 @@ export class PostgresJournal implements Journal {
     // Without a listener an idle connection's error would end the process.
     pool.on('error', (err) => opts.onIdleError?.(err));
     const quoted = `"${schema}"`;
+    let migration: MigrationResult;
     try {
-      // Only when something is missing: an existing journal then needs no CREATE privilege.
-      const found = await pool.query<{ n: number }>(
-        'SELECT count(*)::int AS n FROM unnest($1::text[]) AS r(name) WHERE to_regclass(r.name) IS NOT NULL',
-        [RELATIONS.map((r) => `${quoted}.${r}`)],
-      );
-      if (found.rows[0]?.n !== RELATIONS.length) {
-        await inTransaction(pool, async (c) => {
-          await c.query('SELECT pg_advisory_xact_lock(hashtext($1::text))', [`davis-journal-ddl:${schema}`]);
-          await c.query(ddl(quoted));
-        });
-      }
+      migration = await migratePostgres(pool, quoted, schema);
     } catch (err) {
       await pool.end().catch(() => undefined);
       throw err;
     }
-    return new PostgresJournal(pool, statements(quoted));
+    return new PostgresJournal(pool, statements(quoted), new RowSealer(opts.keyring), migration);
   }
 
   /**
@@ -193,7 +164,7 @@ export class PostgresJournal implements Journal {
       await c.query(this.sql.keyLock, [msg.orderingKey]);
       await c.query(this.sql.insert, [
         msg.id, msg.type, msg.direction, msg.orderingKey, msg.clientId, msg.idempotencyKey ?? null, msg.bodyHash,
-        msg.correlationId, msg.wireXml, at,
+        msg.correlationId, this.sealer.seal(msg.wireXml, msg.id, 'wire_xml'), at, this.sealer.keyId,
       ]);
     });
   }
@@ -233,25 +204,38 @@ export class PostgresJournal implements Journal {
 
   async recordAnswer(id: string, answer: CentralAnswer, responseXml: string): Promise<MessageState> {
     const state: MessageState = answer.result === 'ACCEPTED' ? 'delivered' : 'rejected';
-    const res = await this.pool.query(this.sql.answer, [
-      id, state, nowIso(), JSON.stringify(answer), responseXml, answer.result === 'ACCEPTED' ? null : answer.code,
-    ]);
-    if (res.rowCount !== 1) throw new Error(`journal: no message ${id}`);
+    const s = this.sealer;
+    const args = (wire: string | null) => [
+      id, state, nowIso(), s.seal(JSON.stringify(answer), id, 'answer_json'), s.seal(responseXml, id, 'response_xml'),
+      answer.result === 'ACCEPTED' ? null : answer.code, s.keyId, wire,
+    ];
+    if ((await this.pool.query(this.sql.answer, args(null))).rowCount === 1) return state;
+    // The row is under another key (written before a rotation), or absent: reseal its wire
+    // XML with the answer, holding the row.
+    let found = false;
+    await inTransaction(this.pool, async (c) => {
+      const row = (await c.query<SealedRow>(this.sql.sealedOf, [id])).rows.at(0);
+      if (!row) return;
+      found = true;
+      await c.query(this.sql.answer, args(s.seal(s.open(row.wire_xml, row.key_id, id, 'wire_xml'), id, 'wire_xml')));
+    });
+    if (!found) throw new Error(`journal: no message ${id}`);
     return state;
   }
 
   async get(id: string): Promise<MessageRecord | undefined> {
     const row = (await this.pool.query<Row>(this.sql.get, [id])).rows.at(0);
-    return row ? toRecord(row) : undefined;
+    return row ? this.toRecord(row) : undefined;
   }
 
   async getWireXml(id: string): Promise<string | undefined> {
-    return (await this.pool.query<{ wire_xml: string }>(this.sql.wire, [id])).rows.at(0)?.wire_xml;
+    const row = (await this.pool.query<{ wire_xml: string; key_id: string | null }>(this.sql.wire, [id])).rows.at(0);
+    return row ? this.sealer.open(row.wire_xml, row.key_id, id, 'wire_xml') : undefined;
   }
 
   async findByIdempotencyKey(clientId: string, key: string): Promise<MessageRecord | undefined> {
     const row = (await this.pool.query<Row>(this.sql.idem, [clientId, key])).rows.at(0);
-    return row ? toRecord(row) : undefined;
+    return row ? this.toRecord(row) : undefined;
   }
 
   async list(filter: MessageFilter): Promise<{ items: MessageRecord[]; nextCursor?: string }> {
@@ -272,7 +256,7 @@ export class PostgresJournal implements Journal {
     const rows = (await this.pool.query<Row>(`${this.sql.select} ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
       ORDER BY m.created_at DESC, m.id DESC LIMIT ${arg(limit + 1)}`, args)).rows;
     const page = rows.slice(0, limit);
-    const items = page.map(toRecord);
+    const items = page.map((r) => this.toRecord(r));
     const last = page.at(-1);
     return rows.length > limit && last ? { items, nextCursor: encodeCursor(last.created_at, last.id) } : { items };
   }
@@ -283,6 +267,52 @@ export class PostgresJournal implements Journal {
 
   async ping(): Promise<void> {
     await this.pool.query('SELECT 1');
+  }
+
+  /**
+   * Reseals, batch by batch in seq order, every row not under the current key (rows in clear
+   * from 0.1.0, rows under a previous key): one UPDATE per batch, each row only if its key
+   * did not change meanwhile (a gateway recording an answer resealed it), so it is safe
+   * while gateways run.
+   */
+  async rekey(opts: RekeyOptions = {}): Promise<RekeyReport> {
+    const keyId = this.sealer.keyId;
+    if (keyId === null) throw new DavisError('DAVIS_ERR_JOURNAL_KEY', { reason: 'no journal key is configured: nothing to seal with' });
+    const s = this.sealer;
+    const fromKeys: Record<string, number> = {};
+    let after = '0';
+    let rewritten = 0;
+    let batches = 0;
+    for (;;) {
+      const rows = (await this.pool.query<SealedRow>(this.sql.stale, [after, keyId, !!opts.clearOnly, opts.batchSize ?? REKEY_BATCH])).rows;
+      if (!rows.length) break;
+      const cols: (string | null)[][] = [[], [], [], [], []];
+      for (const r of rows) {
+        cols[0].push(r.id);
+        cols[1].push(r.key_id);
+        cols[2].push(s.seal(s.open(r.wire_xml, r.key_id, r.id, 'wire_xml'), r.id, 'wire_xml'));
+        cols[3].push(s.seal0(s.open0(r.answer_json, r.key_id, r.id, 'answer_json'), r.id, 'answer_json'));
+        cols[4].push(s.seal0(s.open0(r.response_xml, r.key_id, r.id, 'response_xml'), r.id, 'response_xml'));
+      }
+      const done = await this.pool.query<{ old: string | null }>(this.sql.reseal, [keyId, ...cols]);
+      for (const d of done.rows) fromKeys[keyCountName(d.old)] = (fromKeys[keyCountName(d.old)] ?? 0) + 1;
+      rewritten += done.rowCount ?? 0;
+      batches++;
+      after = rows[rows.length - 1].seq;
+      opts.onBatch?.(rewritten);
+    }
+    return { keyId, rewritten, fromKeys, batches };
+  }
+
+  async keyCounts(): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const r of (await this.pool.query<{ key_id: string | null; n: number }>(this.sql.keyCounts)).rows) out[keyCountName(r.key_id)] = r.n;
+    return out;
+  }
+
+  private toRecord(row: Row): MessageRecord {
+    const answer = row.answer_json !== null ? JSON.parse(this.sealer.open(row.answer_json, row.key_id, row.id, 'answer_json')) as CentralAnswer : null;
+    return toMessageRecord({ ...row, answer, webhook: row.webhook_json }, row.events);
   }
 
   /** Ends the pool; a second call does nothing. */
@@ -309,6 +339,3 @@ async function inTransaction(pool: Pool, fn: (c: PoolClient) => Promise<void>): 
   }
 }
 
-function toRecord(row: Row): MessageRecord {
-  return toMessageRecord({ ...row, answer: row.answer_json, webhook: row.webhook_json }, row.events);
-}

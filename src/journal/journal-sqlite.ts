@@ -1,48 +1,15 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
+import { DavisError } from '../errors/errors';
 import type { CentralAnswer } from '../wire/types';
 import {
   decodeCursor, encodeCursor, nowIso, type Journal, type MessageFilter, type MessageRecord, type MessageState, type NewMessage, type EventRow, toMessageRecord,
-  type TransitionExtra, type WebhookStatus,
+  type TransitionExtra, type WebhookStatus, type JournalMaintenance, type RekeyOptions, type RekeyReport, REKEY_BATCH, keyCountName,
 } from './journal';
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS messages (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  id TEXT NOT NULL UNIQUE,
-  type TEXT NOT NULL,
-  direction TEXT NOT NULL,
-  state TEXT NOT NULL,
-  ordering_key TEXT NOT NULL,
-  client_id TEXT NOT NULL,
-  idempotency_key TEXT,
-  body_hash TEXT NOT NULL,
-  correlation_id TEXT NOT NULL,
-  wire_xml TEXT NOT NULL,
-  created_at TEXT NOT NULL,
-  updated_at TEXT NOT NULL,
-  attempts INTEGER NOT NULL DEFAULT 0,
-  last_error TEXT,
-  next_attempt_at TEXT,
-  answer_json TEXT,
-  response_xml TEXT,
-  webhook_json TEXT
-);
-CREATE INDEX IF NOT EXISTS messages_created ON messages (created_at, id);
-CREATE INDEX IF NOT EXISTS messages_state ON messages (state, created_at);
-CREATE INDEX IF NOT EXISTS messages_idem ON messages (client_id, idempotency_key);
-CREATE INDEX IF NOT EXISTS messages_order ON messages (ordering_key, seq);
-CREATE TABLE IF NOT EXISTS events (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  message_id TEXT NOT NULL REFERENCES messages(id),
-  state TEXT NOT NULL,
-  at TEXT NOT NULL,
-  attempt INTEGER,
-  detail TEXT
-);
-CREATE INDEX IF NOT EXISTS events_message ON events (message_id, seq);
-`;
+import { RowSealer, type JournalKeyring } from './journal-cipher';
+import { migrateSqlite } from './migrations/migrate-sqlite';
+import type { MigrationResult } from './migrations';
 
 /** States after which a message needs nothing more (as SQL). */
 const SETTLED_SQL = "('delivered','rejected','failed','refused')";
@@ -51,9 +18,23 @@ interface Row {
   id: string; type: string; direction: 'outbound' | 'inbound'; state: MessageState; ordering_key: string; client_id: string;
   idempotency_key: string | null; body_hash: string; correlation_id: string; created_at: string; updated_at: string;
   attempts: number; last_error: string | null; next_attempt_at: string | null; answer_json: string | null; webhook_json: string | null;
+  key_id: string | null;
 }
 
-const COLUMNS = 'id, type, direction, state, ordering_key, client_id, idempotency_key, body_hash, correlation_id, created_at, updated_at, attempts, last_error, next_attempt_at, answer_json, webhook_json';
+/** The sealed values of a row, with the key they are sealed with. */
+interface SealedRow { seq: number; id: string; key_id: string | null; wire_xml: string; answer_json: string | null; response_xml: string | null }
+
+/** Options of {@link SqliteJournal}. */
+export interface SqliteJournalOptions {
+  /**
+   * Keys that seal the personal data (wire XML, answers) and open it. Without one, values
+   * are stored in clear and sealed rows cannot be read: for tests and tools only;
+   * `openJournal` always passes the configured keyring.
+   */
+  readonly keyring?: JournalKeyring;
+}
+
+const COLUMNS = 'id, type, direction, state, ordering_key, client_id, idempotency_key, body_hash, correlation_id, created_at, updated_at, attempts, last_error, next_attempt_at, answer_json, webhook_json, key_id';
 const UPDATE_SET = `state = @to, updated_at = @at, attempts = MAX(attempts, COALESCE(@attempt, attempts)),
   last_error = CASE WHEN @to IN ('retrying','failed','refused') THEN COALESCE(@detail, last_error) ELSE last_error END,
   next_attempt_at = @next`;
@@ -63,33 +44,55 @@ const UPDATE_SET = `state = @to, updated_at = @at, attempts = MAX(attempts, COAL
  * answered 202 survives a power cut. better-sqlite3 is synchronous; each call is a short
  * local transaction, so the async port adds no waiting.
  */
-export class SqliteJournal implements Journal {
+export class SqliteJournal implements Journal, JournalMaintenance {
   private readonly db: Database.Database;
   private readonly stmts;
+  private readonly sealer: RowSealer;
+  readonly migration: MigrationResult;
 
-  /** Opens (and creates if needed) the journal file. `:memory:` gives a throwaway journal. */
-  constructor(file: string) {
+  /**
+   * Opens (and creates if needed) the journal file and applies pending migrations (see
+   * `migrations/migrate-sqlite.ts`). `:memory:` gives a throwaway journal.
+   * @throws DavisError DAVIS_ERR_JOURNAL_SCHEMA when the file was written by a newer release
+   */
+  constructor(file: string, opts: SqliteJournalOptions = {}) {
     if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
+    this.sealer = new RowSealer(opts.keyring);
     this.db = new Database(file);
+    // Before anything that takes a lock: a second process opening the file waits, not fails.
+    this.db.pragma('busy_timeout = 5000');
     this.db.pragma('journal_mode = WAL');
+    // Freed and overwritten cells are zeroed, so a row rewritten by rekey (or deleted) leaves
+    // no clear copy in the file's free space.
+    this.db.pragma('secure_delete = ON');
     // NORMAL in WAL mode: a commit survives a process crash, and the accept batches below
     // switch to FULL so what was answered 202 also survives a power cut. A state change lost
     // to a power cut only means a message is sent again, which central's idempotency absorbs.
     this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('busy_timeout = 5000');
-    this.db.exec(SCHEMA);
+    try {
+      this.migration = migrateSqlite(this.db);
+    } catch (err) {
+      this.db.close();
+      throw err;
+    }
     this.stmts = {
-      insert: this.db.prepare(`INSERT INTO messages (id, type, direction, state, ordering_key, client_id, idempotency_key, body_hash, correlation_id, wire_xml, created_at, updated_at)
-        VALUES (@id, @type, @direction, 'accepted', @orderingKey, @clientId, @idempotencyKey, @bodyHash, @correlationId, @wireXml, @at, @at)`),
+      insert: this.db.prepare(`INSERT INTO messages (id, type, direction, state, ordering_key, client_id, idempotency_key, body_hash, correlation_id, wire_xml, created_at, updated_at, key_id)
+        VALUES (@id, @type, @direction, 'accepted', @orderingKey, @clientId, @idempotencyKey, @bodyHash, @correlationId, @wireXml, @at, @at, @keyId)`),
       event: this.db.prepare('INSERT INTO events (message_id, state, at, attempt, detail) VALUES (?, ?, ?, ?, ?)'),
       update: this.db.prepare(`UPDATE messages SET ${UPDATE_SET} WHERE id = @id`),
       updateFrom: this.db.prepare(`UPDATE messages SET ${UPDATE_SET} WHERE id = @id AND state = @from`),
-      answer: this.db.prepare('UPDATE messages SET state = ?, updated_at = ?, next_attempt_at = NULL, answer_json = ?, response_xml = ? WHERE id = ?'),
+      answer: this.db.prepare(`UPDATE messages SET state = ?, updated_at = ?, next_attempt_at = NULL, answer_json = ?, response_xml = ?,
+        wire_xml = COALESCE(?, wire_xml), key_id = ? WHERE id = ?`),
+      sealedOf: this.db.prepare('SELECT seq, id, key_id, wire_xml, answer_json, response_xml FROM messages WHERE id = ?'),
+      stale: this.db.prepare(`SELECT seq, id, key_id, wire_xml, answer_json, response_xml FROM messages
+        WHERE seq > ? AND (key_id IS NULL OR key_id <> ?) AND (? = 0 OR key_id IS NULL) ORDER BY seq LIMIT ?`),
+      reseal: this.db.prepare('UPDATE messages SET wire_xml = ?, answer_json = ?, response_xml = ?, key_id = ? WHERE id = ? AND key_id IS ?'),
+      keyCounts: this.db.prepare('SELECT key_id, count(*) AS n FROM messages GROUP BY key_id'),
       requeue: this.db.prepare("UPDATE messages SET state = 'queued', updated_at = ?, attempts = 0, next_attempt_at = NULL WHERE id = ? AND state = 'failed'"),
       webhook: this.db.prepare('UPDATE messages SET webhook_json = ? WHERE id = ?'),
       get: this.db.prepare(`SELECT ${COLUMNS} FROM messages WHERE id = ?`),
       events: this.db.prepare('SELECT state, at, attempt, detail FROM events WHERE message_id = ? ORDER BY seq'),
-      wire: this.db.prepare('SELECT wire_xml FROM messages WHERE id = ?'),
+      wire: this.db.prepare('SELECT wire_xml, key_id FROM messages WHERE id = ?'),
       idem: this.db.prepare(`SELECT ${COLUMNS} FROM messages WHERE client_id = ? AND idempotency_key = ? AND state <> 'refused' ORDER BY seq DESC LIMIT 1`),
       unpublished: this.db.prepare("SELECT id FROM messages WHERE state = 'accepted' AND direction = 'outbound' AND created_at < ? ORDER BY seq"),
       predecessor: this.db.prepare(`SELECT 1 FROM messages p JOIN messages m ON m.id = ?
@@ -128,7 +131,10 @@ export class SqliteJournal implements Journal {
           // A savepoint per message: one bad row (a duplicate id) fails alone.
           try {
             this.db.transaction(() => {
-              this.stmts.insert.run({ ...b.msg, idempotencyKey: b.msg.idempotencyKey ?? null, at });
+              this.stmts.insert.run({
+                ...b.msg, idempotencyKey: b.msg.idempotencyKey ?? null, at,
+                wireXml: this.sealer.seal(b.msg.wireXml, b.msg.id, 'wire_xml'), keyId: this.sealer.keyId,
+              });
               this.stmts.event.run(b.msg.id, 'accepted', at, null, null);
             })();
           } catch (err) {
@@ -190,7 +196,13 @@ export class SqliteJournal implements Journal {
     const state: MessageState = answer.result === 'ACCEPTED' ? 'delivered' : 'rejected';
     const at = nowIso();
     this.db.transaction(() => {
-      const res = this.stmts.answer.run(state, at, JSON.stringify(answer), responseXml, id);
+      const row = this.stmts.sealedOf.get(id) as SealedRow | undefined;
+      if (!row) throw new Error(`journal: no message ${id}`);
+      // One key per row: a row sealed before a rotation gets its wire XML resealed with the answer.
+      const wire = this.sealer.isStale(row.key_id)
+        ? this.sealer.seal(this.sealer.open(row.wire_xml, row.key_id, id, 'wire_xml'), id, 'wire_xml') : null;
+      const res = this.stmts.answer.run(state, at, this.sealer.seal(JSON.stringify(answer), id, 'answer_json'),
+        this.sealer.seal(responseXml, id, 'response_xml'), wire, this.sealer.keyId, id);
       if (res.changes !== 1) throw new Error(`journal: no message ${id}`);
       this.stmts.event.run(id, state, at, null, answer.result === 'ACCEPTED' ? null : answer.code);
     })();
@@ -203,7 +215,8 @@ export class SqliteJournal implements Journal {
   }
 
   async getWireXml(id: string): Promise<string | undefined> {
-    return (this.stmts.wire.get(id) as { wire_xml: string } | undefined)?.wire_xml;
+    const row = this.stmts.wire.get(id) as { wire_xml: string; key_id: string | null } | undefined;
+    return row ? this.sealer.open(row.wire_xml, row.key_id, id, 'wire_xml') : undefined;
   }
 
   async findByIdempotencyKey(clientId: string, key: string): Promise<MessageRecord | undefined> {
@@ -245,10 +258,59 @@ export class SqliteJournal implements Journal {
     if (this.db.open) this.db.close();
   }
 
+  /**
+   * Reseals, batch by batch in seq order, every row not under the current key (rows in clear
+   * from 0.1.0, rows under a previous key). Each batch is one short transaction, and the
+   * event loop runs between batches, so a gateway on the same file keeps working. A row is
+   * rewritten only if its key did not change meanwhile (an answer recorded since resealed it).
+   */
+  async rekey(opts: RekeyOptions = {}): Promise<RekeyReport> {
+    const keyId = this.sealer.keyId;
+    if (keyId === null) throw new DavisError('DAVIS_ERR_JOURNAL_KEY', { reason: 'no journal key is configured: nothing to seal with' });
+    const size = opts.batchSize ?? REKEY_BATCH;
+    const fromKeys: Record<string, number> = {};
+    let after = 0;
+    let rewritten = 0;
+    let batches = 0;
+    for (;;) {
+      const rows = this.stmts.stale.all(after, keyId, opts.clearOnly ? 1 : 0, size) as SealedRow[];
+      if (!rows.length) break;
+      this.db.transaction(() => {
+        for (const r of rows) {
+          const [w, a, x] = this.resealed(r);
+          if (this.stmts.reseal.run(w, a, x, keyId, r.id, r.key_id).changes === 1) {
+            rewritten++;
+            fromKeys[keyCountName(r.key_id)] = (fromKeys[keyCountName(r.key_id)] ?? 0) + 1;
+          }
+        }
+      })();
+      batches++;
+      after = rows[rows.length - 1].seq;
+      opts.onBatch?.(rewritten);
+      await new Promise((r) => setImmediate(r));
+    }
+    return { keyId, rewritten, fromKeys, batches };
+  }
+
+  async keyCounts(): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const r of this.stmts.keyCounts.all() as { key_id: string | null; n: number }[]) out[keyCountName(r.key_id)] = r.n;
+    return out;
+  }
+
+  private resealed(r: SealedRow): [string, string | null, string | null] {
+    const s = this.sealer;
+    return [
+      s.seal(s.open(r.wire_xml, r.key_id, r.id, 'wire_xml'), r.id, 'wire_xml'),
+      s.seal0(s.open0(r.answer_json, r.key_id, r.id, 'answer_json'), r.id, 'answer_json'),
+      s.seal0(s.open0(r.response_xml, r.key_id, r.id, 'response_xml'), r.id, 'response_xml'),
+    ];
+  }
+
   private toRecord(row: Row): MessageRecord {
     return toMessageRecord({
       ...row,
-      answer: row.answer_json !== null ? JSON.parse(row.answer_json) as CentralAnswer : null,
+      answer: row.answer_json !== null ? JSON.parse(this.sealer.open(row.answer_json, row.key_id, row.id, 'answer_json')) as CentralAnswer : null,
       webhook: row.webhook_json !== null ? JSON.parse(row.webhook_json) as WebhookStatus : null,
     }, this.stmts.events.all(row.id) as EventRow[]);
   }

@@ -1,4 +1,5 @@
 import type { CentralAnswer } from '../wire/types';
+import type { MigrationResult } from './migrations/migration';
 
 /**
  * The journal port: every message, its state changes with timestamps, and the central
@@ -126,6 +127,45 @@ export interface Journal {
   /** Answers quickly whether the store is usable (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** Options of {@link JournalMaintenance.rekey}. */
+export interface RekeyOptions {
+  /** Rows per transaction. @default 500 */
+  readonly batchSize?: number;
+  /** Only rows stored in clear (0.1.0 rows), not those under a previous key. @default false */
+  readonly clearOnly?: boolean;
+  /** Told the running count after each batch. */
+  readonly onBatch?: (rewritten: number) => void;
+}
+
+/** What a rekey did. */
+export interface RekeyReport {
+  /** Id of the key every rewritten row is now sealed with. */
+  readonly keyId: string;
+  /** Rows rewritten. */
+  readonly rewritten: number;
+  /** Rows rewritten, by the key they were under before (`clear` for rows stored in clear). */
+  readonly fromKeys: Readonly<Record<string, number>>;
+  readonly batches: number;
+}
+
+/** Rows per rekey transaction, unless told otherwise. */
+export const REKEY_BATCH = 500;
+
+/** The name a key id goes by in counts: the id, or `clear` for rows stored in clear. */
+export function keyCountName(keyId: string | null): string {
+  return keyId ?? 'clear';
+}
+
+/** Operations on the store itself, for `davis journal` (not part of the message lifecycle). */
+export interface JournalMaintenance {
+  /** What opening the journal migrated. */
+  readonly migration: MigrationResult;
+  /** Reseals every row not under the current key with it, in batches; rows in clear included. */
+  rekey(opts?: RekeyOptions): Promise<RekeyReport>;
+  /** Rows per key id (`clear`: stored in clear). */
+  keyCounts(): Promise<Record<string, number>>;
 }
 
 /** Optional facts recorded with a state change. */

@@ -421,7 +421,8 @@ describe('journal (postgres): opening', () => {
 });
 
 describe('openJournal', () => {
-  const base = (journal: Record<string, unknown>, dataDir: string) => loadConfig({ env: {}, overrides: { dataDir, journal } });
+  const key = randomBytes(32).toString('base64');
+  const base = (journal: Record<string, unknown>, dataDir: string) => loadConfig({ env: {}, overrides: { dataDir, journal: { key, ...journal } } });
 
   test('driver sqlite opens the file under dataDir', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'davis-open-'));
