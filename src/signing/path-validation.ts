@@ -141,12 +141,14 @@ function keyIdsAgree(child: CertificateInfo, issuer: CertificateInfo): boolean {
   return child.authorityKeyId === undefined || issuer.subjectKeyId === undefined || child.authorityKeyId === issuer.subjectKeyId;
 }
 
-/** Candidate paths by name, anchors tried first and key identifiers that agree before others. */
+/** Candidate paths by name and agreeing key identifiers, anchors tried first. */
 function candidatePaths(leaf: CertificateInfo, offered: readonly CertificateInfo[], trust: PreparedTrust): CertificateInfo[][] {
   const out: CertificateInfo[][] = [];
   const byPreference = (child: CertificateInfo, list: readonly CertificateInfo[]): CertificateInfo[] => {
-    const matching = list.filter((c) => c !== child && namesIssuer(child, c));
-    return [...matching.filter((c) => keyIdsAgree(child, c)), ...matching.filter((c) => !keyIdsAgree(child, c))];
+    // A certificate whose key identifier contradicts the child's authority key identifier did
+    // not issue it, whatever its name (OpenSSL's X509_check_issued refuses it the same way):
+    // a look-alike CA with the anchor's name leaves the path without an anchor.
+    return list.filter((c) => c !== child && namesIssuer(child, c) && keyIdsAgree(child, c));
   };
   const extend = (path: CertificateInfo[]): void => {
     if (out.length >= MAX_CANDIDATE_PATHS) return;

@@ -233,10 +233,15 @@ beforeAll(() => {
   const future = intermediate(rsa, 'Int-Future', { start: new Date(Date.now() + 2 * day) });
   cases.push({ name: 'intermediate not yet valid', anchor: rsa.cert, untrusted: [future.cert], leaf: issue(future, 'leaf-future'), code: 'DAVIS_ERR_SIG_CERT_EXPIRED' });
 
-  // Same name and key identifier as Int-RSA, another key: the leaf's signature is not Int-RSA's.
+  // Named like Int-RSA, another key: the leaf's authority key identifier names the impostor's
+  // key, so Int-RSA is no issuer of it (OpenSSL: unable to get local issuer certificate).
   const impostor = caDatabase('Int-Impostor', selfSigned('Int-Impostor', '/CN=Int-RSA', CA_EXT), keys.get('Int-Impostor-k')!);
   const forged = issue(impostor, 'leaf-forged', { ext: LEAF_EXT.replace('authorityKeyIdentifier=keyid:always\n', '') });
-  cases.push({ name: 'leaf signature not made by its issuer', anchor: rsa.cert, untrusted: [int.cert], leaf: forged, code: 'DAVIS_ERR_SIG_CERT_SIGNATURE' });
+  cases.push({ name: 'leaf signature not made by its issuer', anchor: rsa.cert, untrusted: [int.cert], leaf: forged, code: 'DAVIS_ERR_SIG_CERT_UNTRUSTED' });
+  // Without an authority key identifier only the name links it to Int-RSA: the path is built
+  // and the signature check fails (OpenSSL: certificate signature failure).
+  const forgedNoAkid = issue(impostor, 'leaf-forged-noakid', { ext: LEAF_EXT.replace('authorityKeyIdentifier=keyid:always\n', 'authorityKeyIdentifier=none\n') });
+  cases.push({ name: 'leaf without key identifier, signature not made by the issuer it names', anchor: rsa.cert, untrusted: [int.cert], leaf: forgedNoAkid, code: 'DAVIS_ERR_SIG_CERT_SIGNATURE' });
   cases.push({ name: 'self-signed leaf not in the trust store', anchor: rsa.cert, untrusted: [], leaf: selfSigned('leaf-selfsigned', '/CN=leaf-selfsigned', LEAF_EXT), code: 'DAVIS_ERR_SIG_CERT_UNTRUSTED' });
   const stranger = root('Root-Stranger');
   cases.push({ name: 'leaf of a CA not trusted', anchor: rsa.cert, untrusted: [], leaf: issue(stranger, 'leaf-stranger'), code: 'DAVIS_ERR_SIG_CERT_UNTRUSTED' });
