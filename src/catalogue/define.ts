@@ -1,6 +1,6 @@
 import { readJsonSchemaFile } from './schema-file';
 import { deepFreeze } from '../util/deep-freeze';
-import type { BusinessRule, ClientRole, Direction, MessageTypeSpec } from './types';
+import type { BusinessRule, Direction, MessageTypeSpec, SendingRole } from './types';
 
 /** What a catalogue entry file declares; `defineType` loads the schemas and freezes the result. */
 export interface TypeDefinition {
@@ -20,7 +20,7 @@ export interface TypeDefinition {
    */
   readonly direction?: Direction;
   /** Roles allowed to send the type: at least one for an outbound type, none (`[]`) for an inbound one. */
-  readonly roles: readonly ClientRole[];
+  readonly roles: readonly SendingRole[];
   /** Inbound only: the outbound type UMA answers the notification with (checked when the catalogue loads). */
   readonly replyType?: string;
   /** Business rules (after the JSON Schema). */

@@ -12,12 +12,21 @@ import type { FieldError } from '../errors/errors';
  * - `designated-authority`: the VIS designated authority (Arts 9d, 22b(…)) verifying hits
  *   and VIS–ECRIS-TCN yellow links (Reg. 2019/817 Art 29);
  * - `sirene-bureau`: the SIRENE Bureau, verifier of MID links involving SIS (Reg. 2019/817 Art 29);
- * - `admin`: every type (operators, tests).
+ * - `admin`: every type (operators, tests);
+ * - `auditor`: the data-protection supervisor or internal auditor (Reg. 767/2008 Art 34(2)):
+ *   reads the audit records (`GET /v1/audit`) and a message's evidence
+ *   (`GET /v1/messages/:id/evidence`); it sends no message type and reads no message.
  */
-export type ClientRole = 'visa-authority' | 'lsvrp-authority' | 'central-authority' | 'designated-authority' | 'sirene-bureau' | 'admin';
+export type ClientRole = SendingRole | 'auditor';
+
+/** The roles a message type may list: every client role but `auditor`, which grants no sending. */
+export type SendingRole = 'visa-authority' | 'lsvrp-authority' | 'central-authority' | 'designated-authority' | 'sirene-bureau' | 'admin';
 
 /** Every client role, in documentation order. */
-export const CLIENT_ROLES: readonly ClientRole[] = Object.freeze(['visa-authority', 'lsvrp-authority', 'central-authority', 'designated-authority', 'sirene-bureau', 'admin']);
+export const CLIENT_ROLES: readonly ClientRole[] = Object.freeze(['visa-authority', 'lsvrp-authority', 'central-authority', 'designated-authority', 'sirene-bureau', 'admin', 'auditor']);
+
+/** Roles that may read audit records and evidence. */
+export const AUDIT_ROLES: readonly ClientRole[] = Object.freeze(['auditor', 'admin']);
 
 /**
  * A business rule: a check JSON Schema cannot express (dates compared with each other, ages,
@@ -83,8 +92,8 @@ export interface MessageTypeSpec {
    * never sends it). See `Direction`.
    */
   readonly direction: Direction;
-  /** Client roles that may send this type; empty for every `inbound` type. */
-  readonly roles: readonly ClientRole[];
+  /** Client roles that may send this type; empty for every `inbound` type. Never `auditor`. */
+  readonly roles: readonly SendingRole[];
   /**
    * Inbound types only, when the notification calls for an answer: the catalogue id of the
    * outbound type UMA answers with (e.g. `vis.hit.verify` for `vis.notification.hit`).

@@ -9,6 +9,11 @@ import { backoffDelay } from './backoff';
 import { CircuitBreaker } from './circuit-breaker';
 import type { Webhooks } from './uma-webhooks';
 import type { Metrics } from '../ops/metrics';
+import type { AuditLog } from '../audit/audit';
+import { sendEvent } from '../audit/records';
+import { getType } from '../catalogue/catalogue';
+import { parseRequestXml } from '../wire/envelope';
+import { sha256Hex } from '../util/sha256';
 
 /** The `central` configuration keys the dispatcher follows (see `src/config/schema.ts`). */
 export type DispatcherPolicy = Pick<Config['central'], 'maxAttempts' | 'maxAgeMs' | 'retryBaseMs' | 'retryMaxMs' | 'breakerThreshold' | 'breakerCooldownMs'>;
@@ -25,6 +30,12 @@ export interface DispatcherOptions extends DispatcherPolicy {
   /** How long a message waits before checking again whether an earlier one of its application is settled, ms. @default 1000 */
   readonly orderWaitMs: number;
   readonly metrics?: Metrics;
+  /**
+   * The Art 34 record: one `message.send` each time a message settles (delivered, rejected,
+   * failed), written before the delivery is acked. Absent: no records (unit tests and the
+   * bench's baseline only).
+   */
+  readonly audit?: AuditLog;
 }
 
 /**
@@ -74,6 +85,8 @@ export class Dispatcher {
       return;
     }
     if (TERMINAL_STATES.has(rec.state)) {
+      // A crash between the journal write and the audit record leaves the settlement unrecorded: record it now.
+      await this.auditMissing(rec.id, rec.events.filter((e) => TERMINAL_STATES.has(e.state)).length, rec.state, d.work);
       d.ack();
       return;
     }
@@ -107,6 +120,7 @@ export class Dispatcher {
     }
     const { answer, body } = exchange;
     const state = await journal.recordAnswer(id, answer, body);
+    await this.auditSettled(d.work, state, { clientId: rec.clientId, xml: xml! });
     log.info({ state, attempt, centralCode: answer.code }, 'central answered');
     this.opts.metrics?.outcomes.inc({ outcome: state });
     await this.opts.webhooks.enqueue(id, `message.${state}`, d.work.correlationId);
@@ -142,6 +156,25 @@ export class Dispatcher {
     return { answer, body: res.body };
   }
 
+  /** The `message.send` record of a settlement, its categories read from the signed XML as sent. */
+  private async auditSettled(work: OutboundWork, outcome: string, known: { clientId?: string; xml?: string } = {}): Promise<void> {
+    const audit = this.opts.audit;
+    if (!audit) return;
+    const spec = getType(work.type);
+    const wire = known.xml ?? await this.opts.journal.getWireXml(work.messageId);
+    const clientId = known.clientId ?? (await this.opts.journal.get(work.messageId))?.clientId;
+    if (!spec || wire === undefined || clientId === undefined) return;
+    await audit.record(sendEvent({ spec, messageId: work.messageId, payload: parseRequestXml(wire).payload, contentDigest: sha256Hex(wire) },
+      { clientId, staff: work.staff, correlationId: work.correlationId }, outcome));
+  }
+
+  /** Records the last settlement when the log holds fewer `message.send` records of this message than it settled. */
+  private async auditMissing(id: string, settlements: number, state: MessageState, work: OutboundWork): Promise<void> {
+    if (!this.opts.audit || state === 'refused') return;
+    const sent = await this.opts.audit.list({ messageId: id, operation: 'message.send', limit: 1000 });
+    if (sent.length < settlements) await this.auditSettled(work, state);
+  }
+
   /** A failed attempt: into a delay queue with backoff, or `failed` and parked once attempts are spent. */
   private async retryLater(d: Delivery<OutboundWork>, attempt: number, err: DavisError, log: Logger): Promise<void> {
     const { journal, broker } = this.opts;
@@ -163,6 +196,7 @@ export class Dispatcher {
   private async fail(d: Delivery<OutboundWork>, attempt: number, detail: string, log: Logger): Promise<void> {
     const state: MessageState = 'failed';
     await this.opts.journal.transition(d.work.messageId, state, { attempt, detail });
+    await this.auditSettled(d.work, state);
     await this.opts.broker.park(d.work, detail);
     log.error({ attempt }, 'delivery failed; parked');
     this.opts.metrics?.outcomes.inc({ outcome: 'failed' });

@@ -13,6 +13,8 @@ import { readRequest } from '../wire/read-wire';
 import type { XsdValidator } from '../wire/xsd';
 import { getPointer } from '../util/json-pointer';
 import { sha256Hex } from '../util/sha256';
+import type { AuditLog } from '../audit/audit';
+import { receiveEvent } from '../audit/records';
 
 /** Options of the inbound (central → national) service. */
 export interface InboundOptions {
@@ -29,6 +31,8 @@ export interface InboundOptions {
   readonly signingKey: () => SigningKey;
   readonly xsd: XsdValidator;
   readonly logger: Logger;
+  /** The Art 34 record: one `notification.receive` per notification journaled (a repeat adds none). Absent: no records (unit tests). */
+  readonly audit?: AuditLog;
 }
 
 /** What central gets back: a signed acknowledgement, and whether this was a repeat. */
@@ -73,6 +77,12 @@ export class InboundService {
     if (earlier) {
       if (earlier.direction !== 'inbound') throw new DavisError('DAVIS_ERR_VALIDATION_FAILED', { count: 1 }, { errors: [{ pointer: '/Request/Header/MessageId', message: 'already used by another message' }] });
       logger.info({ messageId: header.messageId, correlationId }, 'repeated notification; same acknowledgement');
+      // The first receipt may have stopped between the journal and the audit log.
+      const audit = this.opts.audit;
+      const spec = getType(header.type);
+      if (audit && spec && !(await audit.list({ messageId: header.messageId, operation: 'notification.receive', limit: 1 })).length) {
+        await audit.record(receiveEvent({ spec, messageId: header.messageId, payload, contentDigest: sha256Hex(xml) }, correlationId));
+      }
       return { record: earlier, ackXml: this.ack(header.messageId), repeat: true };
     }
     const spec = getType(header.type)!;
@@ -87,6 +97,7 @@ export class InboundService {
       if (isDavisError(err)) throw err;
       throw new DavisError('DAVIS_ERR_JOURNAL_UNAVAILABLE', { action: 'write', reason: reasonOf(err) }, { cause: err });
     }
+    await this.opts.audit?.record(receiveEvent({ spec, messageId: header.messageId, payload, contentDigest: sha256Hex(xml) }, correlationId));
     await this.opts.webhooks.enqueue(header.messageId, 'notification.received', correlationId);
     logger.info({ messageId: header.messageId, correlationId, type: header.type }, 'central notification received');
     return { record: (await journal.get(header.messageId))!, ackXml: this.ack(header.messageId), repeat: false };

@@ -3,6 +3,9 @@ import type { Logger } from 'pino';
 import { getType } from '../catalogue/catalogue';
 import { DavisError, isDavisError, reasonOf, type FieldError } from '../errors/errors';
 import type { Journal, MessageRecord } from '../journal/journal';
+import type { AuditLog } from '../audit/audit';
+import { retryEvent, sendEvent } from '../audit/records';
+import { sha256Hex } from '../util/sha256';
 import type { Broker } from '../queue/queue';
 import type { SigningKey } from '../signing/types';
 import { signCanonical } from '../signing/xmldsig';
@@ -26,6 +29,8 @@ export interface Submission {
   readonly client: Client;
   readonly idempotencyKey?: string;
   readonly correlationId: string;
+  /** The staff member who acted, as UMA reports it (`X-Davis-Staff`), carried to the message's audit record. */
+  readonly staff?: string;
 }
 
 /** The answer to a submission: a fresh acceptance, or the replay of an earlier one. */
@@ -44,6 +49,13 @@ export interface IngestOptions {
   /** Backlog (outbound + delay queues) above which new messages get 503. */
   readonly maxBacklog: number;
   readonly logger: Logger;
+  /**
+   * The Art 34 record: a message refused at intake (503) gets its `message.send` record here,
+   * an operator retry its `message.retry`; a message that reached the broker gets its
+   * `message.send` from the dispatcher when it settles. Absent: no records (unit tests and
+   * the bench's baseline only; the gateway always passes its log).
+   */
+  readonly audit?: AuditLog;
 }
 
 /**
@@ -98,12 +110,14 @@ export class IngestService {
       bodyHash: sub.bodyHash, wireXml: signed, correlationId: sub.correlationId,
     }));
     try {
-      await broker.publish('outbound', { messageId: id, type, orderingKey, correlationId: sub.correlationId });
+      await broker.publish('outbound', { messageId: id, type, orderingKey, correlationId: sub.correlationId, ...(sub.staff !== undefined ? { staff: sub.staff } : {}) });
     } catch (err) {
       const code = isDavisError(err) ? err.code : 'DAVIS_ERR_BROKER_UNAVAILABLE';
       const refused = await journal.transitionFrom(id, 'accepted', 'refused', { detail: code }).catch(() => false);
       if (refused) {
         this.opts.logger.warn({ messageId: id, correlationId: sub.correlationId, code }, 'broker did not confirm; message refused');
+        await this.opts.audit?.record(sendEvent({ spec, messageId: id, payload, contentDigest: sha256Hex(signed) },
+          { clientId: sub.client.id, staff: sub.staff, correlationId: sub.correlationId }, 'refused'));
         throw isDavisError(err) ? err : new DavisError('DAVIS_ERR_BROKER_UNAVAILABLE', { reason: reasonOf(err) }, { cause: err });
       }
       // The dispatcher already holds it: the broker had it after all.
@@ -116,15 +130,26 @@ export class IngestService {
   }
 
   /** Operator retry of a `failed` message: back to `queued` with fresh attempts, published again. */
-  async retry(id: string, client: Client): Promise<MessageRecord> {
+  async retry(id: string, client: Client, actor: { staff?: string; correlationId?: string } = {}): Promise<MessageRecord> {
     const rec = await this.opts.journal.get(id);
     if (!rec || (!client.all && rec.clientId !== client.id)) throw new DavisError('DAVIS_ERR_NOT_FOUND', { what: 'message' });
-    if (!client.all) throw new DavisError('DAVIS_ERR_AUTH_FORBIDDEN', { action: 'retry a failed message (for operators)' });
-    if (!this.opts.broker.connected) throw new DavisError('DAVIS_ERR_BROKER_UNAVAILABLE', { reason: 'not connected' });
-    if (!(await this.opts.journal.requeueFailed(id, `operator retry by ${client.id}`))) {
-      throw new DavisError('DAVIS_ERR_MESSAGE_STATE', { state: rec.state });
+    const audited = async (outcome: string): Promise<void> => {
+      await this.opts.audit?.record(retryEvent(getType(rec.type), id, { clientId: client.id, ...actor }, outcome));
+    };
+    try {
+      if (!client.all) throw new DavisError('DAVIS_ERR_AUTH_FORBIDDEN', { action: 'retry a failed message (for operators)' });
+      if (!this.opts.broker.connected) throw new DavisError('DAVIS_ERR_BROKER_UNAVAILABLE', { reason: 'not connected' });
+      if (!(await this.opts.journal.requeueFailed(id, `operator retry by ${client.id}`))) {
+        throw new DavisError('DAVIS_ERR_MESSAGE_STATE', { state: rec.state });
+      }
+    } catch (err) {
+      await audited(isDavisError(err) ? err.code : 'DAVIS_ERR_INTERNAL');
+      throw err;
     }
-    await this.opts.broker.publish('outbound', { messageId: id, type: rec.type, orderingKey: rec.orderingKey, correlationId: rec.correlationId });
+    await this.opts.broker.publish('outbound', {
+      messageId: id, type: rec.type, orderingKey: rec.orderingKey, correlationId: rec.correlationId, ...(actor.staff !== undefined ? { staff: actor.staff } : {}),
+    });
+    await audited('ok');
     this.opts.logger.info({ messageId: id, by: client.id }, 'failed message re-queued by an operator');
     return (await this.opts.journal.get(id))!;
   }

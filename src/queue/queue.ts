@@ -18,6 +18,8 @@ export interface OutboundWork {
   readonly orderingKey: string;
   /** Correlation id of the request that created it, for the log lines of every attempt. */
   readonly correlationId: string;
+  /** The staff member who acted (`X-Davis-Staff`), for the message's audit record when it settles. */
+  readonly staff?: string;
 }
 
 /** A callback to UMA about one message. */

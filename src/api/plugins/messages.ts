@@ -12,12 +12,17 @@ import type { XsdValidator } from '../../wire/xsd';
 import { statusDocument } from '../../exchange/message-status';
 import { clientOf } from './auth';
 import { rawBodyHash, XmlBody } from '../body';
+import type { AuditLog } from '../../audit/audit';
+import { readEvent, staffOf } from '../../audit/records';
+import { getType } from '../../catalogue/catalogue';
 
 export interface MessagesOptions {
   readonly ingest: IngestService;
   readonly journal: Journal;
   /** The wire XSD, for XML bodies. */
   readonly xsd: XsdValidator;
+  /** The Art 34 record of reading central data (`message.read`). Absent: no records (unit tests). */
+  readonly audit?: AuditLog;
 }
 
 
@@ -81,12 +86,14 @@ async function messages(app: FastifyInstance, deps: MessagesOptions): Promise<vo
     // A wire-format XML body (application/xml) is screened, checked against the XSD and mapped
     // to the same {type, payload} as JSON; the gateway still assigns the id and signs.
     // The XML content-type parser alone makes an XmlBody: a JSON string is a JSON string.
+    const staff = staffOf(req.headers['x-davis-staff']);
     const body = req.body instanceof XmlBody ? wireToEnvelope(req.body.text, deps.xsd) : req.body;
     const result = await deps.ingest.submit({
       body,
       bodyHash: rawBodyHash(req) ?? sha256Hex(JSON.stringify(req.body ?? null)),
       client: clientOf(req),
       ...(typeof key === 'string' ? { idempotencyKey: key } : {}),
+      ...(staff !== undefined ? { staff } : {}),
       correlationId: req.id,
     });
     const r = result.record;
@@ -96,13 +103,23 @@ async function messages(app: FastifyInstance, deps: MessagesOptions): Promise<vo
   });
 
   app.get<{ Params: { id: string } }>('/v1/messages/:id', async (req) => {
+    const staff = staffOf(req.headers['x-davis-staff']);
+    const client = clientOf(req);
     const rec = await deps.journal.get(req.params.id);
-    if (!rec || !mayRead(clientOf(req), rec)) throw new DavisError('DAVIS_ERR_NOT_FOUND', 'no such message');
-    return rec.direction === 'inbound' ? { ...statusDocument(rec), payload: await inboundPayload(deps.journal, rec.id) } : statusDocument(rec);
+    if (!rec || !mayRead(client, rec)) throw new DavisError('DAVIS_ERR_NOT_FOUND', 'no such message');
+    const payload = rec.direction === 'inbound' ? await inboundPayload(deps.journal, rec.id) : undefined;
+    const answerData = rec.answer?.data;
+    // Central data (an answer's data, a notification's payload) is personal data: its reading is recorded before it is answered.
+    const spec = getType(rec.type);
+    if (deps.audit && spec && (payload !== undefined || answerData !== undefined)) {
+      await deps.audit.record(readEvent(spec, rec.id, { payload, answerData }, { clientId: client.id, staff, correlationId: req.id }));
+    }
+    return rec.direction === 'inbound' ? { ...statusDocument(rec), payload } : statusDocument(rec);
   });
 
   app.post<{ Params: { id: string } }>('/v1/messages/:id/retry', async (req, reply) => {
-    const rec = await deps.ingest.retry(req.params.id, clientOf(req));
+    const staff = staffOf(req.headers['x-davis-staff']);
+    const rec = await deps.ingest.retry(req.params.id, clientOf(req), { ...(staff !== undefined ? { staff } : {}), correlationId: req.id });
     return reply.code(202).send({ id: rec.id, status: rec.state, links: { self: `/v1/messages/${rec.id}` } });
   });
 
