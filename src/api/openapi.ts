@@ -94,14 +94,17 @@ export function openApiDocument(version: string): Record<string, unknown> {
 
 const esc = escapeMarkup;
 
-/** A self-contained page that lists the API (no scripts, no external assets). */
+/** The docs page's style (`GET /docs/docs.css`): served, not inline, under the strict CSP. */
+export const DOCS_CSS = 'body{font:14px/1.4 system-ui,sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse;width:100%;margin-bottom:2em}td,th{border-bottom:1px solid #ddd;padding:.3em .6em;text-align:left;vertical-align:top}code{font-size:13px}';
+
+/** A page that lists the API (no scripts; its one style sheet from the gateway). */
 export function docsPage(doc: Record<string, any>): string {
   const rows = Object.entries(doc.paths as Record<string, Record<string, any>>).flatMap(([p, ops]) =>
     Object.entries(ops).map(([m, op]) => `<tr><td><code>${m.toUpperCase()}</code></td><td><code>${esc(p)}</code></td><td>${esc(op.summary ?? '')}</td><td>${Object.keys(op.responses ?? {}).join(' ')}</td></tr>`));
   const codes = Object.entries(ERRORS).map(([c, e]) => `<tr><td><code>${c}</code></td><td>${e.status}</td><td>${e.retryable ? 'yes' : 'no'}</td><td>${esc(e.title)}</td></tr>`);
   const types = listTypes({ direction: 'all' }).map((t) => `<tr><td><code>${esc(t.id)}</code></td><td>${esc(t.article)}</td><td>${esc(t.title)}</td></tr>`);
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>DAVIS gateway API</title>
-<style>body{font:14px/1.4 system-ui,sans-serif;margin:2em;max-width:70em}table{border-collapse:collapse;width:100%;margin-bottom:2em}td,th{border-bottom:1px solid #ddd;padding:.3em .6em;text-align:left;vertical-align:top}code{font-size:13px}</style></head>
+<link rel="stylesheet" href="/docs/docs.css"></head>
 <body><h1>DAVIS gateway API ${esc(String(doc.info.version))}</h1><p>${esc(String(doc.info.description))} Machine-readable: <a href="/docs/openapi.json">openapi.json</a>.</p>
 <h2>Endpoints</h2><table><tr><th>method</th><th>path</th><th>what</th><th>statuses</th></tr>${rows.join('')}</table>
 <h2>Message types</h2><table><tr><th>type</th><th>legal basis</th><th>what</th></tr>${types.join('')}</table>

@@ -64,6 +64,7 @@ export function sendProblem(reply: FastifyReply, req: FastifyRequest, err: Davis
     retryable: err.retryable,
   };
   if (err.errors) body.errors = err.errors;
-  if (err.status === 503) reply.header('retry-after', '5');
+  // Backpressure and the rate limit set their own Retry-After; other 503s suggest five seconds.
+  if ((err.status === 503 || err.status === 429) && !reply.hasHeader('retry-after')) reply.header('retry-after', '5');
   return reply.code(err.status).type('application/problem+json').send(body);
 }

@@ -15,6 +15,8 @@ import { authPlugin } from './plugins/auth';
 import { messagesPlugin } from './plugins/messages';
 import { centralPlugin } from './plugins/central';
 import { opsPlugin, type ReadinessCheck } from './plugins/ops';
+import { edgePlugin } from './plugins/edge';
+import { metricsPlugin } from './plugins/metrics';
 
 export type { ReadinessCheck } from './plugins/ops';
 export { inboundPayload } from './plugins/messages';
@@ -65,6 +67,17 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   });
 
   app.server.headersTimeout = config.gateway.headersTimeoutMs;
+  // app.close() waits for open requests; a client that never finishes its body would hold the
+  // stop until requestTimeout. After shutdownTimeoutMs the remaining connections are cut.
+  let closeDeadline: NodeJS.Timeout | undefined;
+  app.addHook('preClose', async () => {
+    closeDeadline = setTimeout(() => {
+      app.log.warn({ shutdownTimeoutMs: config.shutdownTimeoutMs }, 'shutdown deadline: closing the connections still open');
+      app.server.closeAllConnections();
+    }, config.shutdownTimeoutMs);
+    closeDeadline.unref();
+  });
+  app.addHook('onClose', async () => { if (closeDeadline) clearTimeout(closeDeadline); });
   registerBodyParsers(app);
 
   app.setErrorHandler((err, req, reply) => {
@@ -87,10 +100,13 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     if (route === '/v1/messages' && req.method === 'POST' && reply.statusCode === 202) deps.metrics.acceptSeconds.observe(reply.elapsedTime / 1000);
   });
 
+  // The edge first: its hooks (headers, backpressure, rate limit) run before any route group's.
+  void app.register(edgePlugin, { config });
   void app.register(authPlugin, { config });
   void app.register(messagesPlugin, { ingest: deps.ingest, journal: deps.journal, xsd: deps.xsd });
   void app.register(centralPlugin, { config, inbound: deps.inbound });
-  void app.register(opsPlugin, { metrics: deps.metrics, summary: deps.summary, readiness: deps.readiness });
+  void app.register(metricsPlugin, { config, metrics: deps.metrics });
+  void app.register(opsPlugin, { summary: deps.summary, readiness: deps.readiness });
   return app;
 }
 

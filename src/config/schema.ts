@@ -50,6 +50,25 @@ export const CONFIG_SCHEMA = section({
       default: 'client-cert',
       description: 'How central authenticates `POST /v1/central/notifications` besides its signature (always checked against `signing.trust`): `client-cert` (mutual TLS) or `signature` alone (when `signing.trust` holds only central\'s CA).',
     }),
+    pressure: section({
+      maxEventLoopDelayMs: posInt({ default: 1000, description: 'Event-loop delay above which requests get 503 with `Retry-After`, ms.' }),
+      maxHeapUsedBytes: optional(posInt({ description: 'Heap in use above which requests get 503, bytes. @default 90% of the V8 heap limit' })),
+      maxRssBytes: optional(posInt({ description: 'Resident memory above which requests get 503, bytes. @default 90% of the machine\'s memory' })),
+      retryAfterSeconds: posInt({ default: 10, description: '`Retry-After` of a 503 under pressure, s.' }),
+    }, { default: {}, description: 'Backpressure (@fastify/under-pressure); `GET /health/live` is never refused.' }),
+    rateLimit: section({
+      max: Type.Integer({ minimum: 0, default: 2000, description: 'Requests per window per client (authenticated: its client id; otherwise its IP address); 0 turns the limit off.' }),
+      windowMs: posInt({ default: 1000, description: 'Length of the rate-limit window, ms.' }),
+    }, { default: {}, description: 'Rate limit (@fastify/rate-limit): over it, 429 with `Retry-After`.' }),
+  }, { default: {} }),
+  metrics: section({
+    listen: optional(Type.Boolean({ description: 'Serve `GET /metrics` on a listener of its own (`metrics.host`:`metrics.port`). @default true in production, false in dev mode' })),
+    host: str({ default: '127.0.0.1', description: 'Address of the metrics listener.' }),
+    port: port({ default: 9464, description: 'Port of the metrics listener (0: any free port).' }),
+    api: optional(oneOf(['open', 'auth', 'off'] as const, {
+      description: '`GET /metrics` on the API port: `open` to anyone, `auth` for clients holding one of `metrics.roles`, `off` (404). @default `open` in dev mode, `off` in production',
+    })),
+    roles: Type.Array(str(), { default: ['operator', 'admin'], description: 'Roles that may read `/metrics` on the API port when `metrics.api` is `auth`.' }),
   }, { default: {} }),
   amqp: section({
     url: Type.String({ pattern: '^amqps?://', default: 'amqp://guest:guest@127.0.0.1:5672', description: 'Broker URL (also read from `AMQP_URL`).' }),
@@ -91,7 +110,7 @@ export const CONFIG_SCHEMA = section({
     caFile: optional(str({ description: 'CA file that central\'s TLS certificate must chain to.' })),
     certFile: optional(str({ description: 'Client certificate presented to central (mutual TLS).' })),
     keyFile: optional(str({ description: 'Key of `certFile`.' })),
-    timeoutMs: posInt({ default: 10000, description: 'Timeout of one central request, ms.' }),
+    timeoutMs: posInt({ default: 10000, description: 'Deadline of one central request from connect to the last byte of the answer, ms.' }),
     maxAttempts: Type.Integer({ minimum: 1, maximum: 1000, default: 12, description: 'Delivery attempts before a message is `failed`.' }),
     maxAgeMs: posInt({ default: 86400000, description: 'Age after which an undelivered message is `failed`, ms.' }),
     retryBaseMs: posInt({ default: 1000, description: 'First retry delay, ms; doubles each attempt, with jitter.' }),
@@ -108,7 +127,7 @@ export const CONFIG_SCHEMA = section({
     timeoutMs: posInt({ default: 5000, description: 'Timeout of one callback, ms.' }),
   }, { default: {} }),
   relayIntervalMs: Type.Integer({ minimum: 100, default: 10000, description: 'Outbox relay: how often journaled-but-unconfirmed messages are published again, ms.' }),
-  shutdownTimeoutMs: Type.Integer({ minimum: 0, default: 30000, description: 'Graceful stop: longest wait for in-flight work on SIGTERM, ms.' }),
+  shutdownTimeoutMs: Type.Integer({ minimum: 0, default: 30000, description: 'Graceful stop: longest wait for open HTTP requests, and then for in-flight deliveries, on SIGTERM or SIGINT, ms; a second signal exits at once.' }),
   mock: section({
     host: str({ default: '127.0.0.1' }),
     port: port({ default: 8443 }),

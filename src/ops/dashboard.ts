@@ -2,29 +2,15 @@ import { MESSAGE_STATES } from '../journal/journal';
 import { escapeMarkup } from '../util/escape';
 
 /**
- * The operators' page (`GET /ops`): one self-contained HTML document (no external assets:
- * gateways run on closed networks) that polls `/ops/summary` and `/v1/messages` every two
- * seconds. It shows ids, types, states and codes — never payload content.
+ * The operators' page (`GET /ops`): an HTML document with its script and style served by the
+ * gateway itself (no other origin: gateways run on closed networks; no inline code: the
+ * Content-Security-Policy allows only `'self'`) that polls `/ops/summary` and `/v1/messages`
+ * every two seconds. It shows ids, types, states and codes — never payload content.
  */
 export const DASHBOARD_HTML = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>DAVIS gateway — operations</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<style>
-body{font:14px/1.4 system-ui,sans-serif;margin:0;background:#f6f7f9;color:#1d2330}
-header{background:#123;color:#fff;padding:.7em 1.2em;display:flex;gap:1.5em;align-items:baseline;flex-wrap:wrap}
-header h1{font-size:1.1em;margin:0}
-main{padding:1em 1.2em}
-.cards{display:flex;gap:.8em;flex-wrap:wrap;margin-bottom:1em}
-.card{background:#fff;border:1px solid #dde;border-radius:6px;padding:.6em .9em;min-width:8em}
-.card b{display:block;font-size:1.5em}
-.ok{color:#176c2f}.bad{color:#b3261e}.warn{color:#8a5a00}
-table{border-collapse:collapse;width:100%;background:#fff}
-th,td{padding:.35em .6em;border-bottom:1px solid #e4e6ea;text-align:left;font-size:13px;white-space:nowrap}
-td.id{font-family:ui-monospace,monospace}
-form{display:flex;gap:.6em;margin:.6em 0;flex-wrap:wrap}
-input,select,button{font:inherit;padding:.25em .4em}
-#error{color:#b3261e}
-</style></head>
+<link rel="stylesheet" href="/ops/dashboard.css"></head>
 <body>
 <header><h1>DAVIS gateway — operations</h1><span id="version"></span><span id="updated"></span><span id="error" role="alert"></span></header>
 <main>
@@ -38,8 +24,29 @@ input,select,button{font:inherit;padding:.25em .4em}
 </form>
 <table><thead><tr><th>created</th><th>id</th><th>type</th><th>dir</th><th>status</th><th>attempts</th><th>central</th><th>last error</th><th></th></tr></thead><tbody id="rows"></tbody></table>
 </main>
-<script>
-(function () {
+<script src="/ops/dashboard.js"></script>
+</body></html>
+`;
+
+/** The page's style (`GET /ops/dashboard.css`). */
+export const DASHBOARD_CSS = `body{font:14px/1.4 system-ui,sans-serif;margin:0;background:#f6f7f9;color:#1d2330}
+header{background:#123;color:#fff;padding:.7em 1.2em;display:flex;gap:1.5em;align-items:baseline;flex-wrap:wrap}
+header h1{font-size:1.1em;margin:0}
+main{padding:1em 1.2em}
+.cards{display:flex;gap:.8em;flex-wrap:wrap;margin-bottom:1em}
+.card{background:#fff;border:1px solid #dde;border-radius:6px;padding:.6em .9em;min-width:8em}
+.card b{display:block;font-size:1.5em}
+.ok{color:#176c2f}.bad{color:#b3261e}.warn{color:#8a5a00}
+table{border-collapse:collapse;width:100%;background:#fff}
+th,td{padding:.35em .6em;border-bottom:1px solid #e4e6ea;text-align:left;font-size:13px;white-space:nowrap}
+td.id{font-family:ui-monospace,monospace}
+form{display:flex;gap:.6em;margin:.6em 0;flex-wrap:wrap}
+input,select,button{font:inherit;padding:.25em .4em}
+#error{color:#b3261e}
+`;
+
+/** The page's script (`GET /ops/dashboard.js`); it builds the DOM with textContent only. */
+export const DASHBOARD_JS = `(function () {
   var form = document.getElementById('filter');
   var token = sessionStorage.getItem('davis-token') || '';
   form.token.value = token;
@@ -96,6 +103,4 @@ input,select,button{font:inherit;padding:.25em .4em}
   refresh();
   setInterval(refresh, 2000);
 })();
-</script>
-</body></html>
 `;

@@ -7,13 +7,8 @@ import { loadConfig } from '../../src/config/config';
 import { createLogger } from '../../src/ops/logger';
 import { AMQP_URL, deleteTopology, LogSink, sharedPki } from '../helpers/stack';
 
-// fastify.inject() loads light-my-request, which requires the ESM-only `cookie` 2 for its
-// `cookies` option alone; jest's CommonJS loader on Node 20 cannot load it. No test here sends
-// cookies, so the one function it imports fails loudly if that ever changes.
-jest.mock('cookie', () => ({ stringifySetCookie: () => { throw new Error('inject cookies are not supported under jest'); } }));
-
-/** Bearer tokens the harness configures: one operator, one UMA client without roles. */
-export const TOKENS = { admin: 'admin-token-for-tests', uma: 'uma-token-for-tests' } as const;
+/** Bearer tokens the harness configures: an admin, a UMA client without roles, a client with the `operator` role. */
+export const TOKENS = { admin: 'admin-token-for-tests', uma: 'uma-token-for-tests', operator: 'operator-token-for-tests' } as const;
 
 /** An address outside loopback, so dev mode's "loopback acts as the dev client" does not apply. */
 export const REMOTE = '192.0.2.10';
@@ -27,9 +22,10 @@ export interface ApiHarness {
 /**
  * The gateway's fastify instance on a real SQLite journal (temp dir) and the real broker under a
  * queue prefix of its own; not listening: tests go through `app.inject()`. Central is a closed
- * port: nothing here is meant to be delivered.
+ * port: nothing here is meant to be delivered. `gateway` merges into the `gateway` section,
+ * `top` into the configuration's top level (`metrics`, `shutdownTimeoutMs`).
  */
-export async function startApi(gateway: Record<string, unknown> = {}): Promise<ApiHarness> {
+export async function startApi(gateway: Record<string, unknown> = {}, top: Record<string, unknown> = {}): Promise<ApiHarness> {
   const { files: pki } = await sharedPki();
   const logs = new LogSink();
   const logger = createLogger('info', logs);
@@ -45,12 +41,14 @@ export async function startApi(gateway: Record<string, unknown> = {}): Promise<A
         tokens: [
           { clientId: 'ops-1', sha256: sha(TOKENS.admin), roles: ['admin'] },
           { clientId: 'uma-1', sha256: sha(TOKENS.uma), roles: [] },
+          { clientId: 'ops-2', sha256: sha(TOKENS.operator), roles: ['operator'] },
         ],
         ...gateway,
       },
       amqp: { url: AMQP_URL, prefix, shards: 1, confirmTimeoutMs: 3000 },
       signing: { keyFile: pki.gatewayKey, certFile: pki.gatewayCert, trust: pki.caCert },
       central: { url: 'https://127.0.0.1:9/vis', caFile: pki.caCert, certFile: pki.gatewayCert, keyFile: pki.gatewayKey, timeoutMs: 500, retryBaseMs: 60000 },
+      ...top,
     },
   });
   const gw = await openGateway(config, logger);

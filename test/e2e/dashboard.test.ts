@@ -21,7 +21,7 @@ describe('the operations dashboard in a real browser', () => {
     await s?.stop();
   });
 
-  test('shows broker and message states, lists a failed message, and its retry button delivers it', async () => {
+  test('shows broker and message states, lists a failed message, and its retry button delivers it, under the strict CSP without a violation', async () => {
     const ok = await api(s.url, 'POST', '/v1/messages', { type: 'vis.application.create', payload: freshApplication() });
     await waitFor(async () => (await api(s.url, 'GET', `/v1/messages/${ok.json.id}`)).json.status === 'delivered');
     s.mock.setFaults({ errorRate: 1 });
@@ -33,7 +33,10 @@ describe('the operations dashboard in a real browser', () => {
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
-    await page.goto(`${s.url}/ops`);
+    // Chromium reports a blocked script or style as a console error too; this names the directive.
+    await page.addInitScript(() => document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`)));
+    const res = await page.goto(`${s.url}/ops`);
+    expect(res?.headers()['content-security-policy']).toContain("script-src 'self'");
     await page.waitForSelector(`td.id >> text=${bad.json.id}`);
     expect(await page.textContent('#cards')).toContain('connected');
     const row = page.locator('tr', { has: page.locator(`td.id >> text=${bad.json.id}`) });

@@ -1,15 +1,13 @@
 import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
-import type { Metrics } from '../../ops/metrics';
-import { docsPage, openApiDocument } from '../openapi';
-import { DASHBOARD_HTML } from '../../ops/dashboard';
+import { DOCS_CSS, docsPage, openApiDocument } from '../openapi';
+import { DASHBOARD_CSS, DASHBOARD_HTML, DASHBOARD_JS } from '../../ops/dashboard';
 import { packageVersion } from '../../ops/version';
 
 /** Something `/health/ready` asks; resolves with details or throws with the reason. */
 export type ReadinessCheck = () => Promise<Record<string, unknown> | void>;
 
 export interface OpsOptions {
-  readonly metrics: Metrics;
   /** Live facts for the operators' page. */
   readonly summary: () => Promise<Record<string, unknown>>;
   /** Named readiness checks: broker, journal, signing key, central. */
@@ -19,15 +17,28 @@ export interface OpsOptions {
 async function ops(app: FastifyInstance, deps: OpsOptions): Promise<void> {
   const api = openApiDocument(packageVersion());
   app.get('/docs/openapi.json', async () => api);
-  app.get('/docs', async (_req, reply) => reply.type('text/html; charset=utf-8').send(docsPage(api)));
-  app.get('/ops', async (_req, reply) => reply.type('text/html; charset=utf-8').header('content-security-policy', "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'").send(DASHBOARD_HTML));
+  const docsHtml = docsPage(api);
+  // The pages' script and style are files of their own: the CSP (see edge.ts) allows no inline code.
+  app.get('/docs', async (_req, reply) => reply.type('text/html; charset=utf-8').send(docsHtml));
+  app.get('/docs/docs.css', async (_req, reply) => reply.type('text/css; charset=utf-8').send(DOCS_CSS));
+  app.get('/ops', async (_req, reply) => reply.type('text/html; charset=utf-8').send(DASHBOARD_HTML));
+  app.get('/ops/dashboard.js', async (_req, reply) => reply.type('text/javascript; charset=utf-8').send(DASHBOARD_JS));
+  app.get('/ops/dashboard.css', async (_req, reply) => reply.type('text/css; charset=utf-8').send(DASHBOARD_CSS));
   app.get('/favicon.ico', async (_req, reply) => reply.code(204).send());
-  app.get('/metrics', async (_req, reply) => reply.type('text/plain; version=0.0.4; charset=utf-8').send(await deps.metrics.render()));
   app.get('/health/live', async () => ({ status: 'ok' }));
+  const readiness: Record<string, ReadinessCheck> = { ...deps.readiness };
+  if (app.metricsListener) {
+    const listener = app.metricsListener;
+    readiness.metrics = async () => {
+      if (listener.error) throw new Error(`metrics listener: ${(listener.error as NodeJS.ErrnoException).code ?? listener.error.message}`);
+      if (!listener.url) throw new Error('metrics listener not open yet');
+      return { url: listener.url };
+    };
+  }
   app.get('/health/ready', async (_req, reply) => {
     const checks: Record<string, unknown> = {};
     let ok = true;
-    await Promise.all(Object.entries(deps.readiness).map(async ([name, check]) => {
+    await Promise.all(Object.entries(readiness).map(async ([name, check]) => {
       try {
         checks[name] = { status: 'ok', ...(await check()) };
       } catch (err) {
@@ -45,5 +56,5 @@ async function ops(app: FastifyInstance, deps: OpsOptions): Promise<void> {
   });
 }
 
-/** Health, metrics, docs and the operators' page. Encapsulated. */
-export const opsPlugin = fp(ops, { name: 'davis-ops', fastify: '5.x', dependencies: ['davis-auth'], encapsulate: true });
+/** Health, docs and the operators' page (metrics: see metrics.ts). Encapsulated. */
+export const opsPlugin = fp(ops, { name: 'davis-ops', fastify: '5.x', dependencies: ['davis-auth', 'davis-metrics'], encapsulate: true });
