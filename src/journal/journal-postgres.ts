@@ -4,7 +4,7 @@ import type { CentralAnswer } from '../wire/types';
 import {
   decodeCursor, encodeCursor, nowIso, type Journal, type MessageFilter, type MessageRecord, type MessageState,
   type NewMessage, type TransitionExtra, type WebhookStatus, toMessageRecord,
-  type JournalMaintenance, type RekeyOptions, type RekeyReport, REKEY_BATCH, keyCountName,
+  type JournalMaintenance, type RekeyOptions, type RekeyReport, REKEY_BATCH, keyCountName, type JournalRetention, purgedAnswer,
 } from './journal';
 import { RowSealer, type JournalKeyring } from './journal-cipher';
 import type { MigrationResult } from './migrations';
@@ -104,6 +104,17 @@ function statements(s: string) {
     predecessor: `SELECT 1 FROM ${s}.messages p JOIN ${s}.messages m ON m.id = $1
       WHERE p.ordering_key = m.ordering_key AND p.direction = 'outbound' AND p.seq < m.seq AND p.state NOT IN ${SETTLED_SQL} LIMIT 1`,
     counts: `SELECT state, count(*)::int AS n FROM ${s}.messages GROUP BY state`,
+    response: `SELECT response_xml, key_id FROM ${s}.messages WHERE id = $1`,
+    purgeable: `SELECT id, key_id, answer_json FROM ${s}.messages
+      WHERE purged_at IS NULL AND updated_at < $1 AND state IN ${SETTLED_SQL} ORDER BY updated_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
+    purge: `UPDATE ${s}.messages SET wire_xml = $1::text, answer_json = $2::text, response_xml = NULL, key_id = $3::text, purged_at = $4::text
+      WHERE id = $5::text AND key_id IS NOT DISTINCT FROM $6::text AND purged_at IS NULL`,
+    countPurgeable: `SELECT count(*)::int AS n FROM ${s}.messages WHERE purged_at IS NULL AND updated_at < $1 AND state IN ${SETTLED_SQL}`,
+    countExpired: `SELECT count(*)::int AS n FROM ${s}.messages WHERE created_at < $1 AND state IN ${SETTLED_SQL}`,
+    deleteExpired: `WITH doomed AS (
+        SELECT id FROM ${s}.messages WHERE created_at < $1 AND state IN ${SETTLED_SQL} ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED),
+      ev AS (DELETE FROM ${s}.events WHERE message_id IN (SELECT id FROM doomed))
+      DELETE FROM ${s}.messages WHERE id IN (SELECT id FROM doomed)`,
   };
 }
 
@@ -113,8 +124,14 @@ function statements(s: string) {
  * from row locks (conditional moves) and a per-ordering-key advisory lock (insertion order).
  * Connection errors are thrown as they come; callers map them to DAVIS_ERR_JOURNAL_UNAVAILABLE.
  */
-export class PostgresJournal implements Journal, JournalMaintenance {
+export class PostgresJournal implements Journal, JournalMaintenance, JournalRetention {
   private closed = false;
+  private schemaName = 'davis';
+
+  /** The pool and the (unquoted) schema, for stores that keep their tables in the journal's schema (the audit log); the journal ends the pool. */
+  get connection(): { readonly pool: Pool; readonly schema: string } {
+    return { pool: this.pool, schema: this.schemaName };
+  }
 
   private constructor(
     private readonly pool: Pool, private readonly sql: ReturnType<typeof statements>, private readonly sealer: RowSealer,
@@ -150,7 +167,9 @@ export class PostgresJournal implements Journal, JournalMaintenance {
       await pool.end().catch(() => undefined);
       throw err;
     }
-    return new PostgresJournal(pool, statements(quoted), new RowSealer(opts.keyring), migration);
+    const journal = new PostgresJournal(pool, statements(quoted), new RowSealer(opts.keyring), migration);
+    journal.schemaName = schema;
+    return journal;
   }
 
   /**
@@ -230,7 +249,40 @@ export class PostgresJournal implements Journal, JournalMaintenance {
 
   async getWireXml(id: string): Promise<string | undefined> {
     const row = (await this.pool.query<{ wire_xml: string; key_id: string | null }>(this.sql.wire, [id])).rows.at(0);
-    return row ? this.sealer.open(row.wire_xml, row.key_id, id, 'wire_xml') : undefined;
+    const xml = row ? this.sealer.open(row.wire_xml, row.key_id, id, 'wire_xml') : undefined;
+    return xml === '' ? undefined : xml;
+  }
+
+  async getResponseXml(id: string): Promise<string | undefined> {
+    const row = (await this.pool.query<{ response_xml: string | null; key_id: string | null }>(this.sql.response, [id])).rows.at(0);
+    return row?.response_xml ? this.sealer.open(row.response_xml, row.key_id, id, 'response_xml') : undefined;
+  }
+
+  async retentionCounts(payloadsBefore: string, messagesBefore: string): Promise<{ payloads: number; messages: number }> {
+    const [p, m] = await Promise.all([
+      this.pool.query<{ n: number }>(this.sql.countPurgeable, [payloadsBefore]),
+      this.pool.query<{ n: number }>(this.sql.countExpired, [messagesBefore]),
+    ]);
+    return { payloads: p.rows[0].n, messages: m.rows[0].n };
+  }
+
+  async purgePayloads(before: string, limit: number): Promise<number> {
+    const at = nowIso();
+    let n = 0;
+    await inTransaction(this.pool, async (c) => {
+      const rows = (await c.query<{ id: string; key_id: string | null; answer_json: string | null }>(this.sql.purgeable, [before, limit])).rows;
+      for (const r of rows) {
+        const answer = purgedAnswer(this.sealer.open0(r.answer_json, r.key_id, r.id, 'answer_json'));
+        const res = await c.query(this.sql.purge, [this.sealer.seal('', r.id, 'wire_xml'), this.sealer.seal0(answer, r.id, 'answer_json'),
+          this.sealer.keyId, at, r.id, r.key_id]);
+        n += res.rowCount ?? 0;
+      }
+    });
+    return n;
+  }
+
+  async deleteMessages(before: string, limit: number): Promise<number> {
+    return (await this.pool.query(this.sql.deleteExpired, [before, limit])).rowCount ?? 0;
   }
 
   async findByIdempotencyKey(clientId: string, key: string): Promise<MessageRecord | undefined> {

@@ -5,7 +5,7 @@ import { DavisError } from '../errors/errors';
 import type { CentralAnswer } from '../wire/types';
 import {
   decodeCursor, encodeCursor, nowIso, type Journal, type MessageFilter, type MessageRecord, type MessageState, type NewMessage, type EventRow, toMessageRecord,
-  type TransitionExtra, type WebhookStatus, type JournalMaintenance, type RekeyOptions, type RekeyReport, REKEY_BATCH, keyCountName,
+  type TransitionExtra, type WebhookStatus, type JournalMaintenance, type JournalRetention, type RekeyOptions, type RekeyReport, REKEY_BATCH, keyCountName, purgedAnswer,
 } from './journal';
 import { RowSealer, type JournalKeyring } from './journal-cipher';
 import { migrateSqlite } from './migrations/migrate-sqlite';
@@ -44,7 +44,7 @@ const UPDATE_SET = `state = @to, updated_at = @at, attempts = MAX(attempts, COAL
  * answered 202 survives a power cut. better-sqlite3 is synchronous; each call is a short
  * local transaction, so the async port adds no waiting.
  */
-export class SqliteJournal implements Journal, JournalMaintenance {
+export class SqliteJournal implements Journal, JournalMaintenance, JournalRetention {
   private readonly db: Database.Database;
   private readonly stmts;
   private readonly sealer: RowSealer;
@@ -99,6 +99,16 @@ export class SqliteJournal implements Journal, JournalMaintenance {
         WHERE p.ordering_key = m.ordering_key AND p.direction = 'outbound' AND p.seq < m.seq AND p.state NOT IN ${SETTLED_SQL} LIMIT 1`),
       counts: this.db.prepare('SELECT state, count(*) AS n FROM messages GROUP BY state'),
       ping: this.db.prepare('SELECT 1'),
+      response: this.db.prepare('SELECT response_xml, key_id FROM messages WHERE id = ?'),
+      purgeable: this.db.prepare(`SELECT id, key_id, answer_json FROM messages
+        WHERE purged_at IS NULL AND updated_at < ? AND state IN ${SETTLED_SQL} ORDER BY updated_at LIMIT ?`),
+      purge: this.db.prepare(`UPDATE messages SET wire_xml = ?, answer_json = ?, response_xml = NULL, key_id = ?, purged_at = ?
+        WHERE id = ? AND key_id IS ? AND purged_at IS NULL`),
+      countPurgeable: this.db.prepare(`SELECT count(*) AS n FROM messages WHERE purged_at IS NULL AND updated_at < ? AND state IN ${SETTLED_SQL}`),
+      expired: this.db.prepare(`SELECT id FROM messages WHERE created_at < ? AND state IN ${SETTLED_SQL} ORDER BY created_at LIMIT ?`),
+      countExpired: this.db.prepare(`SELECT count(*) AS n FROM messages WHERE created_at < ? AND state IN ${SETTLED_SQL}`),
+      deleteEvents: this.db.prepare('DELETE FROM events WHERE message_id = ?'),
+      deleteMessage: this.db.prepare('DELETE FROM messages WHERE id = ?'),
     };
   }
 
@@ -216,7 +226,44 @@ export class SqliteJournal implements Journal, JournalMaintenance {
 
   async getWireXml(id: string): Promise<string | undefined> {
     const row = this.stmts.wire.get(id) as { wire_xml: string; key_id: string | null } | undefined;
-    return row ? this.sealer.open(row.wire_xml, row.key_id, id, 'wire_xml') : undefined;
+    const xml = row ? this.sealer.open(row.wire_xml, row.key_id, id, 'wire_xml') : undefined;
+    return xml === '' ? undefined : xml;
+  }
+
+  async getResponseXml(id: string): Promise<string | undefined> {
+    const row = this.stmts.response.get(id) as { response_xml: string | null; key_id: string | null } | undefined;
+    return row?.response_xml ? this.sealer.open(row.response_xml, row.key_id, id, 'response_xml') : undefined;
+  }
+
+  async retentionCounts(payloadsBefore: string, messagesBefore: string): Promise<{ payloads: number; messages: number }> {
+    return {
+      payloads: (this.stmts.countPurgeable.get(payloadsBefore) as { n: number }).n,
+      messages: (this.stmts.countExpired.get(messagesBefore) as { n: number }).n,
+    };
+  }
+
+  async purgePayloads(before: string, limit: number): Promise<number> {
+    const at = nowIso();
+    return this.db.transaction(() => {
+      let n = 0;
+      for (const r of this.stmts.purgeable.all(before, limit) as { id: string; key_id: string | null; answer_json: string | null }[]) {
+        const answer = purgedAnswer(this.sealer.open0(r.answer_json, r.key_id, r.id, 'answer_json'));
+        n += this.stmts.purge.run(this.sealer.seal('', r.id, 'wire_xml'), this.sealer.seal0(answer, r.id, 'answer_json'),
+          this.sealer.keyId, at, r.id, r.key_id).changes;
+      }
+      return n;
+    })();
+  }
+
+  async deleteMessages(before: string, limit: number): Promise<number> {
+    return this.db.transaction(() => {
+      let n = 0;
+      for (const r of this.stmts.expired.all(before, limit) as { id: string }[]) {
+        this.stmts.deleteEvents.run(r.id);
+        n += this.stmts.deleteMessage.run(r.id).changes;
+      }
+      return n;
+    })();
   }
 
   async findByIdempotencyKey(clientId: string, key: string): Promise<MessageRecord | undefined> {
@@ -256,6 +303,11 @@ export class SqliteJournal implements Journal, JournalMaintenance {
 
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
+  }
+
+  /** The connection, for stores that keep their tables in the journal's file (the audit log); the journal closes it. */
+  get database(): Database.Database {
+    return this.db;
   }
 
   /**

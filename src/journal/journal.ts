@@ -116,8 +116,10 @@ export interface Journal {
   recordAnswer(id: string, answer: CentralAnswer, responseXml: string): Promise<MessageState>;
   /** The message with its history, or undefined. */
   get(id: string): Promise<MessageRecord | undefined>;
-  /** The signed wire XML of a message. */
+  /** The signed wire XML of a message (undefined once retention purged it). */
   getWireXml(id: string): Promise<string | undefined>;
+  /** Central's signed answer exactly as received (undefined before an answer, and once retention purged it). */
+  getResponseXml(id: string): Promise<string | undefined>;
   /** The live (not `refused`) message created by this client with this idempotency key. */
   findByIdempotencyKey(clientId: string, key: string): Promise<MessageRecord | undefined>;
   /** Messages newest first, with a cursor for the next page. */
@@ -127,6 +129,27 @@ export interface Journal {
   /** Answers quickly whether the store is usable (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** What retention (`src/exchange/retention.ts`) asks of a journal; every call is one short transaction. */
+export interface JournalRetention {
+  /** How many messages a purge with these cutoffs would touch (`davis retention run --dry-run`). */
+  retentionCounts(payloadsSettledBefore: string, messagesCreatedBefore: string): Promise<{ payloads: number; messages: number }>;
+  /**
+   * Removes the personal data of up to `limit` settled messages last changed before `before`:
+   * the wire XML (an empty value), central's response XML and the answer's `data`; the
+   * metadata (states, result code, central reference) stays. Returns how many it purged.
+   */
+  purgePayloads(before: string, limit: number): Promise<number>;
+  /** Deletes up to `limit` settled messages created before `before`, with their state events; returns how many. */
+  deleteMessages(before: string, limit: number): Promise<number>;
+}
+
+/** A stored answer (JSON text) without its `data`, the personal data central returned; null stays null. */
+export function purgedAnswer(answerJson: string | null): string | null {
+  if (answerJson === null) return null;
+  const { data: _data, ...rest } = JSON.parse(answerJson) as CentralAnswer;
+  return JSON.stringify(rest);
 }
 
 /** Options of {@link JournalMaintenance.rekey}. */

@@ -1,5 +1,6 @@
 import { initial } from './001-initial';
 import { encryption } from './002-encryption';
+import { retention } from './003-retention';
 import { checkMigrationList, type Migration } from './migration';
 
 /**
@@ -10,6 +11,7 @@ import { checkMigrationList, type Migration } from './migration';
 export const MIGRATIONS: readonly Migration[] = Object.freeze([
   initial,
   encryption,
+  retention,
 ]);
 
 checkMigrationList(MIGRATIONS);
