@@ -126,6 +126,12 @@ export const CONFIG_SCHEMA = section({
     retryMaxMs: posInt({ default: 300000, description: 'Longest retry delay, ms.' }),
     timeoutMs: posInt({ default: 5000, description: 'Timeout of one callback, ms.' }),
   }, { default: {} }),
+  retention: section({
+    payloadDays: Type.Integer({ minimum: 0, default: 90, description: 'Days after a message settles (delivered, rejected, failed, refused; a notification once received) before its personal data (wire XML, central\'s answer XML and data) is purged from the journal; the metadata stays. See docs/audit.md for the legal basis.' }),
+    recordDays: Type.Integer({ minimum: 1, default: 2192, description: 'Days message metadata and audit records are kept: the Reg. (EC) 767/2008 Art 23 period (5 years) plus the one year of Art 34, 6 × 365 + 2 leap days.' }),
+    intervalMs: Type.Integer({ minimum: 0, default: 3600000, description: 'How often the gateway runs retention, ms; 0: never (run `davis retention run` instead).' }),
+    batchSize: Type.Integer({ minimum: 1, maximum: 10000, default: 500, description: 'Messages (or records) per retention transaction; the event loop runs between batches.' }),
+  }, { default: {} }),
   relayIntervalMs: Type.Integer({ minimum: 100, default: 10000, description: 'Outbox relay: how often journaled-but-unconfirmed messages are published again, ms.' }),
   shutdownTimeoutMs: Type.Integer({ minimum: 0, default: 30000, description: 'Graceful stop: longest wait for open HTTP requests, and then for in-flight deliveries, on SIGTERM or SIGINT, ms; a second signal exits at once.' }),
   mock: section({
