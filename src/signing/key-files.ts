@@ -152,12 +152,19 @@ const PEM_CRL = /-----BEGIN X509 CRL-----([\s\S]*?)-----END X509 CRL-----/g;
 /** Certificates and CRLs of one trust file: PEM (any mix of blocks) or a single DER object. */
 function trustObjectsInFile(file: string): { certs: X509Certificate[]; crls: CrlInfo[] } {
   const data = readFile(file, 'DAVIS_ERR_PKI_TRUST');
+  const text = data.toString('latin1');
+  // A trust folder holds certificates and CRLs only: a private key there (the dev PKI folder
+  // given as --trust, say) is a configuration mistake, refused rather than skipped.
+  if (/-----BEGIN [A-Z ]*PRIVATE KEY-----/.test(text)) {
+    throw new DavisError('DAVIS_ERR_PKI_TRUST', `${file} holds a private key; a trust store holds certificates and CRLs only`);
+  }
   try {
-    const text = data.toString('latin1');
     const pem = text.includes('-----BEGIN ');
     if (pem) {
       const crls = [...text.matchAll(PEM_CRL)].map((m) => readCrl(Buffer.from(m[1].replace(/\s+/g, ''), 'base64')));
-      return { certs: pemCertificates(text), crls };
+      const certs = pemCertificates(text);
+      if (!certs.length && !crls.length) throw new Error('no certificate or CRL in the PEM blocks');
+      return { certs, crls };
     }
     if (/\.crl$/i.test(file)) return { certs: [], crls: [readCrl(data)] };
     return { certs: [new X509Certificate(data)], crls: [] }; // a .crt file may be plain DER
