@@ -41,6 +41,7 @@ export class HttpsCentralClient implements CentralClient {
         headers: { 'content-type': 'application/xml; charset=utf-8', 'content-length': Buffer.byteLength(xml), 'x-davis-message-id': messageId },
         timeout: this.opts.timeoutMs,
       }, (res) => {
+        res.once('close', () => clearTimeout(deadline));
         const chunks: Buffer[] = [];
         let size = 0;
         res.on('data', (c: Buffer) => {
@@ -54,8 +55,12 @@ export class HttpsCentralClient implements CentralClient {
         res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
         res.on('error', (err) => reject(transportError(err)));
       });
-      req.on('timeout', () => req.destroy(Object.assign(new Error(`central did not answer within ${this.opts.timeoutMs} ms`), { code: 'ETIMEDOUT' })));
-      req.on('error', (err) => reject(transportError(err)));
+      // `timeout` above only limits idleness: a central that sends a byte a second never trips it.
+      // The deadline bounds the whole exchange, from connecting to the answer's last byte.
+      const deadline = setTimeout(() => req.destroy(Object.assign(new Error(`central did not answer within ${this.opts.timeoutMs} ms`), { code: 'ETIMEDOUT' })), this.opts.timeoutMs);
+      deadline.unref();
+      req.on('timeout', () => req.destroy(Object.assign(new Error(`central was idle for ${this.opts.timeoutMs} ms`), { code: 'ETIMEDOUT' })));
+      req.on('error', (err) => { clearTimeout(deadline); reject(transportError(err)); });
       req.end(xml);
     });
   }
@@ -64,12 +69,16 @@ export class HttpsCentralClient implements CentralClient {
     const url = new URL(this.opts.probeUrl ?? this.opts.url);
     const mod = url.protocol === 'https:' ? https : http;
     return new Promise((resolve, reject) => {
-      const req = mod.request(url, { method: 'GET', agent: this.agent, timeout: Math.min(this.opts.timeoutMs, 5000) }, (res) => {
+      const limit = Math.min(this.opts.timeoutMs, 5000);
+      const req = mod.request(url, { method: 'GET', agent: this.agent, timeout: limit }, (res) => {
+        res.once('close', () => clearTimeout(deadline));
         res.resume();
         res.on('end', () => ((res.statusCode ?? 500) < 500 ? resolve() : reject(new Error(`central probe answered HTTP ${res.statusCode}`))));
       });
-      req.on('timeout', () => req.destroy(new Error('central probe timed out')));
-      req.on('error', (err) => reject(transportError(err)));
+      const deadline = setTimeout(() => req.destroy(Object.assign(new Error('central probe timed out'), { code: 'ETIMEDOUT' })), limit);
+      deadline.unref();
+      req.on('timeout', () => req.destroy(Object.assign(new Error('central probe timed out'), { code: 'ETIMEDOUT' })));
+      req.on('error', (err) => { clearTimeout(deadline); reject(transportError(err)); });
       req.end();
     });
   }
