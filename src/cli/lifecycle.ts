@@ -21,20 +21,70 @@ export async function startOrExplain(gw: Gateway, config: Config, io: Io): Promi
   }
 }
 
-/** Resolves with exit code 0 after SIGINT or SIGTERM and a clean stop; SIGHUP calls `onHangup` (PKI reload). */
-export function waitForSignal(stop: () => Promise<void>, onHangup?: () => void): Promise<number> {
+/** Options of {@link waitForSignal}. */
+export interface SignalOptions {
+  /** Called on SIGHUP (the PKI reload). */
+  readonly onHangup?: () => void;
+  /**
+   * Longest time the whole stop may take, ms; past it the process exits with code 1, whatever
+   * is still open. @default no deadline
+   */
+  readonly deadlineMs?: number;
+  /** How the process ends at once (a second signal, the deadline). @default process.exit */
+  readonly exit?: (code: number) => void;
+  /** Where the reason for an abrupt exit is written. @default process.stderr */
+  readonly err?: (s: string) => void;
+}
+
+const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+
+/**
+ * Resolves with exit code 0 after SIGINT or SIGTERM and a clean stop (1 when the stop failed).
+ * A second SIGINT or SIGTERM during the stop exits at once (130 / 143), as an operator pressing
+ * Ctrl-C twice expects; the stop's deadline exits with 1. SIGHUP calls `onHangup`.
+ */
+export function waitForSignal(stop: () => Promise<void>, opts: SignalOptions | (() => void) = {}): Promise<number> {
+  const o: SignalOptions = typeof opts === 'function' ? { onHangup: opts } : opts;
+  const exit = o.exit ?? ((code: number) => process.exit(code));
+  const err = o.err ?? ((s: string) => { process.stderr.write(s); });
   return new Promise((resolve) => {
     let stopping = false;
-    const hup = () => onHangup?.();
+    let deadline: NodeJS.Timeout | undefined;
+    const hup = () => o.onHangup?.();
     // Without a handler Node's default for SIGHUP ends the process.
     process.on('SIGHUP', hup);
-    const onSignal = () => {
-      if (stopping) return;
+    const finish = (code: number) => {
+      if (deadline) clearTimeout(deadline);
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolve(code);
+    };
+    const onSignal = (signal: NodeJS.Signals) => {
+      if (stopping) {
+        err(`davis: ${signal} again: exiting without waiting for the stop to finish\n`);
+        exit(SIGNAL_EXIT[signal] ?? 1);
+        return;
+      }
       stopping = true;
       process.off('SIGHUP', hup);
-      stop().then(() => resolve(0), () => resolve(1));
+      if (o.deadlineMs !== undefined) {
+        deadline = setTimeout(() => {
+          err(`davis: the stop did not finish within ${o.deadlineMs} ms: exiting\n`);
+          exit(1);
+        }, o.deadlineMs);
+        deadline.unref();
+      }
+      stop().then(() => finish(0), () => finish(1));
     };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
   });
+}
+
+/**
+ * The deadline of a gateway's whole stop: open HTTP requests get `shutdownTimeoutMs`, in-flight
+ * deliveries as long again, and closing the broker and journal five seconds.
+ */
+export function stopDeadlineMs(config: Config): number {
+  return 2 * config.shutdownTimeoutMs + 5000;
 }

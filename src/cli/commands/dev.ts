@@ -5,7 +5,7 @@ import { loadConfig, redactUrl } from '../../config/config';
 import { createLogger } from '../../ops/logger';
 import { configFileOf, configOption, type Command } from '../command';
 import { loadDevPki, loadMock } from '../dev-tools';
-import { startOrExplain, waitForSignal } from '../lifecycle';
+import { startOrExplain, stopDeadlineMs, waitForSignal } from '../lifecycle';
 import { startMock } from './mock-vis';
 
 export const devCommand: Command = {
@@ -67,6 +67,6 @@ Exit codes: 2 when the configuration is invalid or RabbitMQ is unreachable.
     return waitForSignal(async () => {
       await gw.stop();
       await mock.stop();
-    }, () => { gw.reloadPki(); });
+    }, { onHangup: () => { gw.reloadPki(); }, deadlineMs: stopDeadlineMs(config) });
   },
 };

@@ -3,7 +3,7 @@ import { openGateway } from '../../app/gateway';
 import { loadConfig } from '../../config/config';
 import { createLogger } from '../../ops/logger';
 import { configFileOf, configOption, type Command } from '../command';
-import { startOrExplain, waitForSignal } from '../lifecycle';
+import { startOrExplain, stopDeadlineMs, waitForSignal } from '../lifecycle';
 
 export const serveCommand: Command = {
   options: configOption,
@@ -25,6 +25,6 @@ Options:
     const gw = await openGateway(config, logger);
     if (!(await startOrExplain(gw, config, io))) return 2;
     io.out(`davis gateway listening on ${gw.url}\n`);
-    return waitForSignal(async () => { await gw.stop(); }, () => { gw.reloadPki(); });
+    return waitForSignal(async () => { await gw.stop(); }, { onHangup: () => { gw.reloadPki(); }, deadlineMs: stopDeadlineMs(config) });
   },
 };
