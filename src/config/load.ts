@@ -15,7 +15,7 @@ import { CONFIG_SCHEMA, type Config } from './schema';
 
 /** Environment variables beyond the generic `DAVIS_<SECTION>_<KEY>` form. */
 const ENV_ALIASES: Readonly<Record<string, string>> = {
-  AMQP_URL: 'amqp.url',
+  AMQP_URL: 'amqp.urls',
   DAVIS_PORT: 'gateway.port',
   DAVIS_HOST: 'gateway.host',
   DAVIS_MODE: 'mode',
@@ -153,6 +153,8 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     let value: unknown = raw;
     if (schema.type === 'integer') {
       value = /^-?\d+$/.test(raw.trim()) ? Number(raw) : raw;
+    } else if (name === 'AMQP_URL') {
+      value = raw.split(',').map((u) => u.trim()).filter((u) => u.length > 0);
     } else if (schema.type === 'array') {
       try {
         value = JSON.parse(raw);
@@ -163,7 +165,10 @@ export function loadConfig(sources: ConfigSources = {}): Config {
     }
     fromEnv.set(pointer, name);
     setPath(merged, p, value);
+    // The environment names the nodes: a deprecated `amqp.url` from the file must not contradict them.
+    if (name === 'AMQP_URL' && Array.isArray(value)) setPath(merged, 'amqp.url', value[0]);
   }
+  problems.push(...brokerUrls(merged));
   if (!validateConfig(merged)) problems.push(...(validateConfig.errors ?? []).map((e) => toProblem(e, fromEnv)));
   if (problems.length) {
     throw new DavisError('DAVIS_ERR_CONFIG_INVALID', { problems: problems.map(describe).join('; ') }, { errors: problems });
@@ -171,6 +176,23 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   const cfg = merged as unknown as { dataDir: string };
   cfg.dataDir = path.resolve(cfg.dataDir);
   return deepFreeze(cfg as unknown as Config);
+}
+
+/**
+ * `amqp.url` (deprecated) and `amqp.urls` name the same thing: either alone fills the other
+ * (`url` is the first node), so code reading either sees the same broker. Both given and
+ * disagreeing is a mistake worth stopping for.
+ */
+function brokerUrls(merged: Record<string, unknown>): FieldError[] {
+  const a = merged.amqp as { url?: unknown; urls?: unknown } | undefined;
+  if (!a || typeof a !== 'object') return [];
+  // A bad `url` is reported once, under its own key, not again as a bad `urls` entry.
+  if (a.urls === undefined && typeof a.url === 'string') a.urls = [/^amqps?:\/\//.test(a.url) ? a.url : 'amqp://'];
+  else if (Array.isArray(a.urls) && a.url === undefined && typeof a.urls[0] === 'string') a.url = a.urls[0];
+  else if (Array.isArray(a.urls) && typeof a.url === 'string' && !a.urls.includes(a.url)) {
+    return [{ pointer: '/amqp/url', message: 'deprecated: give the broker nodes in amqp.urls only' }];
+  }
+  return [];
 }
 
 const FILE_KEYS = new Set(['certFile', 'keyFile', 'caFile', 'p12File', 'trust', 'dataDir']);

@@ -71,11 +71,17 @@ export const CONFIG_SCHEMA = section({
     roles: Type.Array(str(), { default: ['operator', 'admin'], description: 'Roles that may read `/metrics` on the API port when `metrics.api` is `auth`.' }),
   }, { default: {} }),
   amqp: section({
-    url: Type.String({ pattern: '^amqps?://', default: 'amqp://guest:guest@127.0.0.1:5672', description: 'Broker URL (also read from `AMQP_URL`).' }),
+    urls: Type.Array(Type.String({ pattern: '^amqps?://' }), {
+      minItems: 1, default: ['amqp://guest:guest@127.0.0.1:5672'],
+      description: 'Broker nodes of one RabbitMQ cluster, tried in turn on connect and on every reconnect (also read from `AMQP_URL`, comma-separated).',
+    }),
+    url: Type.String({ pattern: '^amqps?://', default: 'amqp://guest:guest@127.0.0.1:5672', description: 'Deprecated: one broker node, the same as `urls: [url]`; after loading it holds the first of `urls`.' }),
     prefix: Type.String({ pattern: '^[A-Za-z0-9._-]*$', default: 'davis.', description: 'Prefix of every exchange and queue name.' }),
     shards: Type.Integer({ minimum: 1, maximum: 256, default: 8, description: 'Number of outbound shards (queues); messages of one application always share a shard.' }),
     confirmTimeoutMs: posInt({ default: 5000, description: 'Longest wait for a publisher confirm, ms.' }),
     maxBacklog: posInt({ default: 100000, description: 'Messages waiting in the outbound and delay queues above which ingest answers 503.' }),
+    quorumGroupSize: posInt({ default: 3, description: 'Replicas of each quorum queue at its declaration (`x-quorum-initial-group-size`); RabbitMQ caps it at the cluster size.' }),
+    deliveryLimit: posInt({ default: 100, description: 'Deliveries of one work item (returns to its queue by crashes, reconnects and requeues) after which RabbitMQ dead-letters it to the parking queue (`x-delivery-limit`).' }),
   }, { default: {} }),
   journal: section({
     driver: oneOf(['sqlite', 'postgres'] as const, { default: 'sqlite' }),

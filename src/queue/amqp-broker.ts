@@ -7,8 +7,21 @@ import { backoffDelay } from '../exchange/backoff';
 import type { Broker, Delivery, Lane, OutboundWork, WorkOf } from './queue';
 
 /** Options of the amqplib adapter: the `amqp` configuration section's broker keys (see `src/config/schema.ts`), and how it runs. */
-export interface AmqpBrokerOptions extends Pick<Config['amqp'], 'url' | 'prefix' | 'shards' | 'confirmTimeoutMs'> {
+export interface AmqpBrokerOptions extends Pick<Config['amqp'], 'prefix' | 'shards' | 'confirmTimeoutMs'>,
+  Partial<Pick<Config['amqp'], 'quorumGroupSize' | 'deliveryLimit'>> {
+  /** Nodes of one cluster, tried in turn (see {@link NodeRotation}). */
+  readonly urls?: readonly string[];
+  /** One node: the same as `urls: [url]` (deprecated; `urls` wins when both are given). */
+  readonly url?: string;
   readonly logger: Logger;
+  /**
+   * AMQP heartbeat asked of the broker, s, unless a URL names its own (`?heartbeat=`): a node
+   * that stops answering (paused, cut off) is left for another node after about two of them.
+   * @default 5
+   */
+  readonly heartbeatSeconds?: number;
+  /** Longest wait for one node's TCP connect and AMQP handshake, ms. @default 5000 */
+  readonly connectTimeoutMs?: number;
   /** Longest pause between reconnect attempts, ms. @default 5000 */
   readonly maxReconnectDelayMs?: number;
   /** How often the backlog is sampled, ms. @default 2000 */
@@ -53,6 +66,44 @@ export function shardOf(key: string, shards: number): number {
   return (h >>> 0) % shards;
 }
 
+/**
+ * The broker nodes in turn: each connect attempt takes the next one, so a reconnect after a
+ * node died goes to another node first, and a node that comes back is tried again in its
+ * turn. The spacing between attempts stays the one backoff (`backoffDelay`).
+ */
+export class NodeRotation {
+  private next = 0;
+
+  /** @throws Error when `urls` is empty */
+  constructor(readonly urls: readonly string[]) {
+    if (!urls.length) throw new Error('amqp: at least one broker URL is needed');
+  }
+
+  /** The node the next attempt goes to; advances the turn. */
+  take(): string {
+    const url = this.urls[this.next % this.urls.length];
+    this.next = (this.next + 1) % this.urls.length;
+    return url;
+  }
+}
+
+/** A URL with `heartbeat` set unless it names one already. */
+export function withHeartbeat(url: string, seconds: number): string {
+  const u = new URL(url);
+  if (!u.searchParams.has('heartbeat')) u.searchParams.set('heartbeat', String(seconds));
+  return u.toString();
+}
+
+/** Host and port of a broker URL, for log lines (no credentials). */
+function nodeOf(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.hostname}:${u.port || (u.protocol === 'amqps:' ? '5671' : '5672')}`;
+  } catch {
+    return '(unparseable URL)';
+  }
+}
+
 type Conn = Awaited<ReturnType<typeof amqp.connect>>;
 type Handler = (d: Delivery<unknown>) => Promise<void>;
 const QUORUM = { 'x-queue-type': 'quorum' };
@@ -76,12 +127,21 @@ export class AmqpBroker extends EventEmitter implements Broker {
   private sampleTimer?: NodeJS.Timeout;
   private attempt = 0;
   private lastBacklog = 0;
+  private lastByQueue?: ReadonlyMap<string, number>;
   private readonly names;
   private readonly inFlight = new Set<Promise<void>>();
+  private readonly nodes: NodeRotation;
+  private nodeNow?: string;
 
   constructor(private readonly opts: AmqpBrokerOptions) {
     super();
     this.names = topologyNames(opts.prefix, opts.shards);
+    this.nodes = new NodeRotation(opts.urls ?? (opts.url !== undefined ? [opts.url] : []));
+  }
+
+  /** Host and port of the node connected to now (undefined while disconnected). */
+  get node(): string | undefined {
+    return this.conn ? this.nodeNow : undefined;
   }
 
   get connected(): boolean {
@@ -92,9 +152,24 @@ export class AmqpBroker extends EventEmitter implements Broker {
     return this.lastBacklog;
   }
 
-  /** Connects once; rejects if the broker is unreachable now. Later losses reconnect by themselves. */
+  /** Messages waiting in each queue of the topology, as last sampled (metrics). */
+  get backlogByQueue(): ReadonlyMap<string, number> | undefined {
+    return this.lastByQueue;
+  }
+
+  /** Connects, trying each node once in turn; rejects if none is reachable now. Later losses reconnect by themselves. */
   async start(): Promise<void> {
-    await this.connect();
+    let lastErr: unknown;
+    for (let i = 0; i < this.nodes.urls.length; i++) {
+      try {
+        await this.connect();
+        lastErr = undefined;
+        break;
+      } catch (err) {
+        lastErr = err;
+      }
+    }
+    if (lastErr !== undefined) throw lastErr;
     const every = this.opts.backlogSampleMs ?? 2000;
     this.sampleTimer = setInterval(() => { void this.sampleBacklog(); }, every);
     this.sampleTimer.unref();
@@ -108,18 +183,29 @@ export class AmqpBroker extends EventEmitter implements Broker {
   }
 
   private async doConnect(): Promise<void> {
-    const conn = await amqp.connect(this.opts.url, { noDelay: true, clientProperties: { connection_name: 'davis-gateway' } });
+    const url = this.nodes.take();
+    const node = nodeOf(url);
+    let conn: Conn;
+    try {
+      conn = await amqp.connect(withHeartbeat(url, this.opts.heartbeatSeconds ?? 5), {
+        noDelay: true, timeout: this.opts.connectTimeoutMs ?? 5000, clientProperties: { connection_name: 'davis-gateway' },
+      });
+    } catch (err) {
+      this.opts.logger.warn({ node, err: errInfo(err) }, 'broker node unreachable');
+      throw err;
+    }
     conn.on('error', (err: Error) => this.opts.logger.warn({ err: errInfo(err) }, 'broker connection error'));
     conn.on('close', () => this.onLost(conn));
     try {
+      await this.declare(conn);
       const pub = await conn.createConfirmChannel();
       this.watchChannel(conn, pub, 'publish');
-      await this.declare(pub);
       this.conn = conn;
       this.pub = pub;
+      this.nodeNow = node;
       this.attempt = 0;
       for (const lane of this.handlers.keys()) if (!this.paused.has(lane)) await this.startLane(lane);
-      this.opts.logger.info('broker connected, topology declared');
+      this.opts.logger.info({ node }, 'broker connected, topology declared');
       this.emit('connected');
     } catch (err) {
       await conn.close().catch(() => undefined);
@@ -173,29 +259,54 @@ export class AmqpBroker extends EventEmitter implements Broker {
     }, delay);
   }
 
-  private async declare(ch: amqp.Channel): Promise<void> {
+  /**
+   * Declares the topology on a channel of its own. Quorum queues get their replica count
+   * (`x-quorum-initial-group-size`; RabbitMQ caps it at the cluster's size); work queues a
+   * delivery limit with dead-lettering into the parking queue, so an item that keeps coming
+   * back (a handler that crashes the process on it) stops circling and waits for an operator.
+   * A queue declared earlier with other arguments (by an older release) is kept as it is,
+   * with a warning: RabbitMQ refuses to change a queue's arguments, and deleting one would
+   * lose its messages (policies can add the limit to it).
+   */
+  private async declare(conn: Conn): Promise<void> {
     const n = this.names;
+    let ch = await conn.createChannel();
+    ch.on('error', () => undefined);
+    const quorum = { ...QUORUM, 'x-quorum-initial-group-size': this.opts.quorumGroupSize ?? 3 };
+    const limited = {
+      ...quorum, 'x-delivery-limit': this.opts.deliveryLimit ?? 100,
+      'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': n.parking,
+    };
+    const queue = async (name: string, args: Record<string, unknown>): Promise<void> => {
+      try {
+        await ch.assertQueue(name, { durable: true, arguments: args });
+      } catch (err) {
+        if ((err as { code?: unknown }).code !== 406) throw err;
+        ch = await conn.createChannel();
+        ch.on('error', () => undefined);
+        await ch.checkQueue(name);
+        this.opts.logger.warn({ queue: name }, 'queue exists with other arguments (declared by an earlier release); kept as it is');
+      }
+    };
     await ch.assertExchange(n.work, 'topic', { durable: true });
     await ch.assertExchange(n.delayExchange, 'topic', { durable: true });
+    await queue(n.parking, quorum);
     for (let i = 0; i < n.shards; i++) {
-      // One active consumer per shard: with several gateways still one sender per shard.
-      await ch.assertQueue(n.shardQueue(i), { durable: true, arguments: { ...QUORUM, 'x-single-active-consumer': true } });
+      // One active consumer per shard, cluster-wide: with several gateways still one sender per shard.
+      await queue(n.shardQueue(i), { ...limited, 'x-single-active-consumer': true });
       await ch.bindQueue(n.shardQueue(i), n.work, `#.shard.${i}`);
     }
-    await ch.assertQueue(n.webhookQueue, { durable: true, arguments: QUORUM });
+    await queue(n.webhookQueue, limited);
     await ch.bindQueue(n.webhookQueue, n.work, '#.webhook');
     for (const ms of DELAY_LEVELS_MS) {
-      await ch.assertQueue(n.delayQueue(ms), {
-        durable: true,
-        arguments: {
-          ...QUORUM, 'x-message-ttl': ms, 'x-dead-letter-exchange': n.work,
-          // at-least-once: a delayed item survives a broker crash while it is dead-lettered back.
-          'x-dead-letter-strategy': 'at-least-once', 'x-overflow': 'reject-publish',
-        },
+      await queue(n.delayQueue(ms), {
+        ...quorum, 'x-message-ttl': ms, 'x-dead-letter-exchange': n.work,
+        // at-least-once: a delayed item survives a broker crash while it is dead-lettered back.
+        'x-dead-letter-strategy': 'at-least-once', 'x-overflow': 'reject-publish',
       });
       await ch.bindQueue(n.delayQueue(ms), n.delayExchange, `${ms}.#`);
     }
-    await ch.assertQueue(n.parking, { durable: true, arguments: QUORUM });
+    await ch.close().catch(() => undefined);
   }
 
   private routingKey(lane: Lane, work: unknown): string {
@@ -317,9 +428,15 @@ export class AmqpBroker extends EventEmitter implements Broker {
       ch = await conn.createChannel();
       ch.on('error', () => undefined);
       let total = 0;
-      for (let i = 0; i < this.names.shards; i++) total += (await ch.checkQueue(this.names.shardQueue(i))).messageCount;
-      for (const ms of DELAY_LEVELS_MS) total += (await ch.checkQueue(this.names.delayQueue(ms))).messageCount;
+      const byQueue = new Map<string, number>();
+      // The backlog that limits intake is outbound work (shards and delays); webhooks and parking are counted per queue only.
+      for (const q of allQueues(this.opts.prefix, this.names.shards)) {
+        const n = (await ch.checkQueue(q)).messageCount;
+        byQueue.set(q, n);
+        if (q !== this.names.webhookQueue && q !== this.names.parking) total += n;
+      }
       this.lastBacklog = total;
+      this.lastByQueue = byQueue;
     } catch {
       /* sampled again on the next tick */
     } finally {

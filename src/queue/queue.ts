@@ -47,8 +47,8 @@ export interface Delivery<T> {
   ack(): void;
   /**
    * Gives it back to the queue (e.g. during shutdown), to be delivered again with `redelivered`
-   * set. Quorum queues put it behind what is already waiting in its shard, so the queue alone
-   * does not keep order: the dispatcher's journal check does. A second settle is ignored.
+   * set. Quorum queues may put it before or behind what is already waiting in its shard, so the
+   * queue alone does not keep order: the dispatcher's journal check does. A second settle is ignored.
    */
   requeue(): void;
 }
