@@ -124,12 +124,17 @@ export function createGateway(config: Config, logger: Logger, givenJournal?: Jou
     xsd, logger: logger.child({ component: 'inbound' }),
   });
   const centralUrl = new URL(c.url);
-  metrics.gauge('davis_messages', 'Messages in the journal by state and direction', async () =>
-    Object.entries(await journal.countByState()).map(([state, n]) => [{ state }, n ?? 0]));
-  metrics.gauge('davis_broker_connected', '1 while the broker connection is open', () => [[{}, broker.connected ? 1 : 0]]);
-  metrics.gauge('davis_outbound_backlog', 'Messages waiting in the outbound and delay queues (sampled)', () => [[{}, broker.backlog]]);
-  metrics.gauge('davis_central_circuit_open', '1 while the circuit breaker holds sending back', () => [[{}, dispatcher.breaker.state === 'open' ? 1 : 0]]);
-  metrics.gauge('davis_signing_certificate_seconds_left', 'Seconds until the signing certificate expires', () => [[{}, keyStore.secondsUntilExpiry()]]);
+  const centralPort = Number(centralUrl.port || (centralUrl.protocol === 'https:' ? 443 : 80));
+  metrics.attach({
+    countByState: () => journal.countByState(),
+    brokerConnected: () => broker.connected,
+    backlog: () => broker.backlog,
+    backlogByQueue: () => broker.backlogByQueue,
+    circuitState: () => dispatcher.breaker.state,
+    centralReachable: () => tcpProbe(centralUrl.hostname, centralPort, 1000).then(() => true, () => false),
+    signingCertificateSecondsLeft: () => keyStore.secondsUntilExpiry(),
+    trustAnchorSecondsLeft: () => Math.floor(Math.min(...trustHolder.current().anchors.map((c) => Date.parse(c.validTo) - Date.now())) / 1000),
+  });
   const app = buildApi({
     config, ingest, inbound, journal, logger, metrics, xsd,
     summary: async () => ({

@@ -123,6 +123,7 @@ export class Dispatcher {
     await this.auditSettled(d.work, state, { clientId: rec.clientId, xml: xml! });
     log.info({ state, attempt, centralCode: answer.code }, 'central answered');
     this.opts.metrics?.outcomes.inc({ outcome: state });
+    this.opts.metrics?.deliverySeconds.observe({ type: rec.type, state }, (Date.now() - Date.parse(rec.createdAt)) / 1000);
     await this.opts.webhooks.enqueue(id, `message.${state}`, d.work.correlationId);
     d.ack();
   }

@@ -1,99 +1,162 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
 /**
- * A small Prometheus registry: counters, gauges read at scrape time, and histograms, in the
- * text exposition format 0.0.4. Label values are codes and route names, never payload data.
+ * The gateway's Prometheus metrics, on prom-client with a registry of its own (never the
+ * global one, so two gateways in one process, as in tests, do not share series). Label values
+ * are codes, states, types and route names, never payload data.
  */
 
-type Labels = Readonly<Record<string, string>>;
+/** Latency buckets in seconds, from a fast journal write to a central that takes a minute. */
+export const LATENCY_BUCKETS_S: readonly number[] = Object.freeze([0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]);
 
-function labelKey(labels: Labels): string {
-  const keys = Object.keys(labels).sort();
-  return keys.length ? `{${keys.map((k) => `${k}="${labels[k].replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`).join(',')}}` : '';
+/**
+ * What the gateway's gauges read when scraped. Each is optional so a part that is not wired
+ * (a gateway without an audit log, a broker adapter without per-queue counts) exports nothing.
+ */
+export interface MetricSources {
+  /** Messages in the journal per state. */
+  readonly countByState?: () => Promise<Partial<Record<string, number>>>;
+  readonly brokerConnected?: () => boolean;
+  /** Messages waiting in the outbound and delay queues together (sampled). */
+  readonly backlog?: () => number;
+  /** Messages waiting per queue name (sampled). */
+  readonly backlogByQueue?: () => ReadonlyMap<string, number> | undefined;
+  readonly circuitState?: () => 'closed' | 'open' | 'half_open';
+  /** Whether central's endpoint accepts a connection now. */
+  readonly centralReachable?: () => Promise<boolean>;
+  /** Seconds until the signing certificate expires (≤ 0 once expired). */
+  readonly signingCertificateSecondsLeft?: () => number;
+  /** Seconds until the earliest trust anchor expires. */
+  readonly trustAnchorSecondsLeft?: () => number | undefined;
+  /** When the last audit checkpoint was made (ms since the epoch), undefined before the first. */
+  readonly lastAuditCheckpointMs?: () => Promise<number | undefined> | number | undefined;
 }
 
-interface Metric {
-  render(): Promise<string[]> | string[];
-}
+const CIRCUIT_STATES = ['closed', 'open', 'half_open'] as const;
 
-/** A monotonically increasing count per label set. */
-export class Counter implements Metric {
-  private readonly values = new Map<string, number>();
-  constructor(private readonly name: string, private readonly help: string) {}
-
-  inc(labels: Labels = {}, by = 1): void {
-    const k = labelKey(labels);
-    this.values.set(k, (this.values.get(k) ?? 0) + by);
-  }
-
-  /** Current value for a label set (tests, the dashboard). */
-  get(labels: Labels = {}): number {
-    return this.values.get(labelKey(labels)) ?? 0;
-  }
-
-  render(): string[] {
-    return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} counter`, ...[...this.values].map(([k, v]) => `${this.name}${k} ${v}`)];
-  }
-}
-
-/** A value read when scraped. */
-export class Gauge implements Metric {
-  constructor(private readonly name: string, private readonly help: string, private readonly read: () => Promise<[Labels, number][]> | [Labels, number][]) {}
-
-  async render(): Promise<string[]> {
-    const rows = await this.read();
-    return [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} gauge`, ...rows.map(([l, v]) => `${this.name}${labelKey(l)} ${v}`)];
-  }
-}
-
-/** Observations in cumulative buckets (seconds). */
-export class Histogram implements Metric {
-  private readonly series = new Map<string, { buckets: number[]; sum: number; count: number; labels: Labels }>();
-  constructor(private readonly name: string, private readonly help: string, private readonly bounds: readonly number[]) {}
-
-  observe(value: number, labels: Labels = {}): void {
-    const k = labelKey(labels);
-    let s = this.series.get(k);
-    if (!s) {
-      s = { buckets: this.bounds.map(() => 0), sum: 0, count: 0, labels };
-      this.series.set(k, s);
-    }
-    for (let i = 0; i < this.bounds.length; i++) if (value <= this.bounds[i]) s.buckets[i]++;
-    s.sum += value;
-    s.count++;
-  }
-
-  render(): string[] {
-    const out = [`# HELP ${this.name} ${this.help}`, `# TYPE ${this.name} histogram`];
-    for (const s of this.series.values()) {
-      this.bounds.forEach((b, i) => out.push(`${this.name}_bucket${labelKey({ ...s.labels, le: String(b) })} ${s.buckets[i]}`));
-      out.push(`${this.name}_bucket${labelKey({ ...s.labels, le: '+Inf' })} ${s.count}`);
-      out.push(`${this.name}_sum${labelKey(s.labels)} ${s.sum}`);
-      out.push(`${this.name}_count${labelKey(s.labels)} ${s.count}`);
-    }
-    return out;
-  }
-}
-
-/** The gateway's metrics. One instance per gateway; gauges are attached when the parts exist. */
+/** The gateway's metrics. One instance per gateway; the scrape-time gauges come from {@link Metrics.attach}. */
 export class Metrics {
-  private readonly metrics: Metric[] = [];
-  readonly httpRequests = this.add(new Counter('davis_http_requests_total', 'HTTP requests by route and status'));
-  readonly acceptSeconds = this.add(new Histogram('davis_accept_seconds', 'Time from request to 202 (journal write + broker confirm)', [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]));
-  readonly centralSeconds = this.add(new Histogram('davis_central_request_seconds', 'Duration of requests to central', [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]));
-  readonly outcomes = this.add(new Counter('davis_delivery_outcomes_total', 'Delivery attempts by outcome (delivered, rejected, retry, failed)'));
-  readonly webhookOutcomes = this.add(new Counter('davis_webhook_outcomes_total', 'UMA callbacks by outcome (delivered, retry, failed)'));
+  /** The registry `/metrics` renders. */
+  readonly registry = new Registry();
 
-  add<M extends Metric>(m: M): M {
-    this.metrics.push(m);
-    return m;
+  readonly httpRequests = new Counter({
+    name: 'davis_http_requests_total', help: 'HTTP requests answered, by method, route and status',
+    labelNames: ['method', 'route', 'status'] as const, registers: [this.registry],
+  });
+
+  readonly acceptSeconds = new Histogram({
+    name: 'davis_accept_seconds', help: 'Time from request to 202 (journal write and broker confirm), in seconds',
+    buckets: [...LATENCY_BUCKETS_S], registers: [this.registry],
+  });
+
+  readonly deliverySeconds = new Histogram({
+    name: 'davis_delivery_seconds', help: 'Time from acceptance to central\'s answer, in seconds, by message type and the state the answer set',
+    labelNames: ['type', 'state'] as const, buckets: [...LATENCY_BUCKETS_S], registers: [this.registry],
+  });
+
+  readonly centralSeconds = new Histogram({
+    name: 'davis_central_request_seconds', help: 'Round trip of one request to central, in seconds',
+    buckets: [...LATENCY_BUCKETS_S], registers: [this.registry],
+  });
+
+  readonly outcomes = new Counter({
+    name: 'davis_delivery_outcomes_total', help: 'Delivery attempts by outcome (delivered, rejected, retry, failed) and error code',
+    labelNames: ['outcome', 'code'] as const, registers: [this.registry],
+  });
+
+  readonly webhookOutcomes = new Counter({
+    name: 'davis_webhook_outcomes_total', help: 'Callbacks to UMA by outcome (delivered, retry, failed)',
+    labelNames: ['outcome'] as const, registers: [this.registry],
+  });
+
+  constructor() {
+    // Process, heap, GC and event-loop lag: the figures that show a stall.
+    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });
   }
 
-  gauge(name: string, help: string, read: () => Promise<[Labels, number][]> | [Labels, number][]): void {
-    this.add(new Gauge(name, help, read));
+  /** Registers the gauges read at scrape time from the running parts. */
+  attach(src: MetricSources): void {
+    const registers = [this.registry];
+    if (src.countByState) {
+      const read = src.countByState;
+      new Gauge({
+        name: 'davis_messages', help: 'Messages in the journal by state', labelNames: ['state'] as const, registers,
+        async collect() {
+          this.reset();
+          for (const [state, n] of Object.entries(await read().catch(() => ({})))) this.set({ state }, n ?? 0);
+        },
+      });
+    }
+    if (src.brokerConnected) this.value('davis_broker_connected', '1 while the broker connection is open', () => (src.brokerConnected!() ? 1 : 0));
+    if (src.backlog) this.value('davis_outbound_backlog', 'Messages waiting in the outbound and delay queues together (sampled)', src.backlog);
+    if (src.backlogByQueue) {
+      const read = src.backlogByQueue;
+      new Gauge({
+        name: 'davis_broker_queue_messages', help: 'Messages waiting in each broker queue (sampled)', labelNames: ['queue'] as const, registers,
+        collect() {
+          this.reset();
+          for (const [queue, n] of read() ?? []) this.set({ queue }, n);
+        },
+      });
+    }
+    if (src.circuitState) {
+      const read = src.circuitState;
+      this.value('davis_central_circuit_open', '1 while the circuit breaker holds sending to central back', () => (read() === 'open' ? 1 : 0));
+      new Gauge({
+        name: 'davis_central_circuit_state', help: 'The circuit breaker\'s state towards central: 1 for the current state, 0 for the others',
+        labelNames: ['state'] as const, registers,
+        collect() {
+          const now = read();
+          for (const state of CIRCUIT_STATES) this.set({ state }, state === now ? 1 : 0);
+        },
+      });
+    }
+    if (src.centralReachable) {
+      const read = src.centralReachable;
+      new Gauge({
+        name: 'davis_central_up', help: '1 when central\'s endpoint accepted a connection at scrape time', registers,
+        async collect() { this.set((await read().catch(() => false)) ? 1 : 0); },
+      });
+    }
+    if (src.signingCertificateSecondsLeft) {
+      this.value('davis_signing_certificate_seconds_left', 'Seconds until the signing certificate expires', src.signingCertificateSecondsLeft);
+    }
+    if (src.trustAnchorSecondsLeft) {
+      this.value('davis_trust_anchor_seconds_left', 'Seconds until the earliest trust anchor for central\'s signatures expires', src.trustAnchorSecondsLeft);
+    }
+    if (src.lastAuditCheckpointMs) {
+      const read = src.lastAuditCheckpointMs;
+      new Gauge({
+        name: 'davis_audit_checkpoint_age_seconds', help: 'Seconds since the last signed audit checkpoint', registers,
+        async collect() {
+          this.reset();
+          const at = await Promise.resolve(read()).catch(() => undefined);
+          if (at !== undefined) this.set(Math.max(0, (Date.now() - at) / 1000));
+        },
+      });
+    }
+  }
+
+  /** A label-less gauge set from `read` at scrape time; a read that throws leaves no sample. */
+  private value(name: string, help: string, read: () => number | undefined): void {
+    new Gauge({
+      name, help, registers: [this.registry],
+      collect() {
+        this.reset();
+        let v: number | undefined;
+        try { v = read(); } catch { v = undefined; }
+        if (v !== undefined && Number.isFinite(v)) this.set(v);
+      },
+    });
+  }
+
+  /** The content type of {@link Metrics.render}'s text. */
+  get contentType(): string {
+    return this.registry.contentType;
   }
 
   /** The exposition text. */
-  async render(): Promise<string> {
-    const parts = await Promise.all(this.metrics.map(async (m) => m.render()));
-    return parts.flat().join('\n') + '\n';
+  render(): Promise<string> {
+    return this.registry.metrics();
   }
 }
