@@ -72,6 +72,9 @@ export class Metrics {
   constructor() {
     // Process, heap, GC and event-loop lag: the figures that show a stall.
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });
+    // Gauges named like counters (`promtool check metrics` refuses them); the same figures per type stay,
+    // as nodejs_active_handles, nodejs_active_requests and nodejs_active_resources.
+    for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) this.registry.removeSingleMetric(name);
   }
 
   /** Registers the gauges read at scrape time from the running parts. */

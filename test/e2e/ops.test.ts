@@ -21,7 +21,7 @@ describe('operators: metrics, API docs, summary', () => {
     expect(text).toMatch(/^davis_accept_seconds_count [1-9]/m);
     expect(text).toMatch(/^davis_delivery_outcomes_total\{outcome="delivered"\} [1-9]/m);
     // every sample line is "name{labels} number"
-    for (const line of text.split('\n').filter((l) => l && !l.startsWith('#'))) expect(line).toMatch(/^[a-z_]+(\{[^}]*\})? -?[\d.e+-]+$/);
+    for (const line of text.split('\n').filter((l) => l && !l.startsWith('#'))) expect(line).toMatch(/^[a-zA-Z_:][a-zA-Z0-9_:]*(\{[^}]*\})? -?[\d.e+-]+$/);
   });
 
   test('/docs/openapi.json describes every endpoint and every error code; /docs renders it as a page', async () => {
