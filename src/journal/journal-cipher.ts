@@ -45,6 +45,7 @@ export function decodeJournalKey(text: string, where: string): Buffer {
 export class JournalKeyring {
   /** Id of the current key, written beside every row sealed now. */
   readonly currentId: string;
+  private readonly currentKey: Buffer;
   private readonly keys = new Map<string, Buffer>();
 
   /** @param current the key new values are sealed with; @param previous keys that only read */
@@ -53,7 +54,8 @@ export class JournalKeyring {
       if (k.length !== JOURNAL_KEY_BYTES) throw new DavisError('DAVIS_ERR_JOURNAL_KEY', { reason: `a key must be ${JOURNAL_KEY_BYTES} bytes` });
     }
     this.currentId = journalKeyId(current);
-    this.keys.set(this.currentId, Buffer.from(current));
+    this.currentKey = Buffer.from(current);
+    this.keys.set(this.currentId, this.currentKey);
     for (const k of previous) {
       const id = journalKeyId(k);
       if (!this.keys.has(id)) this.keys.set(id, Buffer.from(k));
@@ -68,7 +70,7 @@ export class JournalKeyring {
   /** Seals `plain` with the current key for `messageId`'s `column`. */
   seal(plain: string, messageId: string, column: SealedColumn): string {
     const iv = randomBytes(IV_BYTES);
-    const cipher = createCipheriv('aes-256-gcm', this.keys.get(this.currentId)!, iv, { authTagLength: TAG_BYTES });
+    const cipher = createCipheriv('aes-256-gcm', this.currentKey, iv, { authTagLength: TAG_BYTES });
     cipher.setAAD(aad(messageId, column));
     const body = Buffer.concat([cipher.update(plain, 'utf8'), cipher.final(), cipher.getAuthTag()]);
     return `${FORMAT}.${iv.toString('base64')}.${body.toString('base64')}`;

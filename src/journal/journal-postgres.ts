@@ -7,8 +7,8 @@ import {
   type JournalMaintenance, type RekeyOptions, type RekeyReport, REKEY_BATCH, keyCountName, type JournalRetention, purgedAnswer,
 } from './journal';
 import { RowSealer, type JournalKeyring } from './journal-cipher';
-import type { MigrationResult } from './migrations';
-import { migratePostgres } from './migrations/migrate-postgres';
+import type { MigrationResult, MigrationStatus } from './migrations';
+import { migratePostgres, postgresMigrationStatus } from './migrations/migrate-postgres';
 
 /** Options of {@link PostgresJournal.open}. */
 export interface PostgresJournalOptions {
@@ -173,6 +173,22 @@ export class PostgresJournal implements Journal, JournalMaintenance, JournalRete
   }
 
   /**
+   * What is applied and pending in a schema, changing nothing (reading needs no privilege
+   * beyond `schema_migrations`).
+   * @throws DavisError DAVIS_ERR_JOURNAL_SCHEMA; Error when the database cannot be reached
+   */
+  static async migrationStatus(url: string, schema = 'davis'): Promise<MigrationStatus> {
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`journal: schema name ${JSON.stringify(schema)} must be lower-case letters, digits and _`);
+    const pool = new Pool({ connectionString: url, max: 1, connectionTimeoutMillis: 5000, application_name: 'davis-gateway' });
+    pool.on('error', () => undefined);
+    try {
+      return await postgresMigrationStatus(pool, `"${schema}"`);
+    } finally {
+      await pool.end().catch(() => undefined);
+    }
+  }
+
+  /**
    * Inserts under an advisory lock on the ordering key: seq is drawn and committed while no
    * other insert of the same key can draw one, so per key seq order is commit order (as with
    * SQLite's single writer) and a message never becomes visible before an earlier-seq sibling.
@@ -231,14 +247,11 @@ export class PostgresJournal implements Journal, JournalMaintenance, JournalRete
     if ((await this.pool.query(this.sql.answer, args(null))).rowCount === 1) return state;
     // The row is under another key (written before a rotation), or absent: reseal its wire
     // XML with the answer, holding the row.
-    let found = false;
     await inTransaction(this.pool, async (c) => {
       const row = (await c.query<SealedRow>(this.sql.sealedOf, [id])).rows.at(0);
-      if (!row) return;
-      found = true;
+      if (!row) throw new Error(`journal: no message ${id}`);
       await c.query(this.sql.answer, args(s.seal(s.open(row.wire_xml, row.key_id, id, 'wire_xml'), id, 'wire_xml')));
     });
-    if (!found) throw new Error(`journal: no message ${id}`);
     return state;
   }
 

@@ -8,8 +8,9 @@ import {
   type TransitionExtra, type WebhookStatus, type JournalMaintenance, type JournalRetention, type RekeyOptions, type RekeyReport, REKEY_BATCH, keyCountName, purgedAnswer,
 } from './journal';
 import { RowSealer, type JournalKeyring } from './journal-cipher';
-import { migrateSqlite } from './migrations/migrate-sqlite';
-import type { MigrationResult } from './migrations';
+import { migrateSqlite, sqliteMigrationStatus } from './migrations/migrate-sqlite';
+import type { MigrationResult, MigrationStatus } from './migrations';
+import type { SqliteConnection } from './migrations/migration';
 
 /** States after which a message needs nothing more (as SQL). */
 const SETTLED_SQL = "('delivered','rejected','failed','refused')";
@@ -38,6 +39,46 @@ const COLUMNS = 'id, type, direction, state, ordering_key, client_id, idempotenc
 const UPDATE_SET = `state = @to, updated_at = @at, attempts = MAX(attempts, COALESCE(@attempt, attempts)),
   last_error = CASE WHEN @to IN ('retrying','failed','refused') THEN COALESCE(@detail, last_error) ELSE last_error END,
   next_attempt_at = @next`;
+
+/** The migration runner's view of a connection. */
+function connection(db: Database.Database): SqliteConnection {
+  return {
+    exec: (sql) => { db.exec(sql); },
+    all: (sql, ...args) => db.prepare(sql).all(...args),
+    run: (sql, ...args) => { db.prepare(sql).run(...args); },
+    immediate: (fn) => db.transaction(fn).immediate(),
+    busyTimeout: (ms) => {
+      const before = db.pragma('busy_timeout', { simple: true }) as number;
+      db.pragma(`busy_timeout = ${ms}`);
+      return before;
+    },
+  };
+}
+
+/**
+ * What is applied and pending in a journal file, changing nothing; a missing file is an
+ * empty journal (nothing is created).
+ * @throws DavisError DAVIS_ERR_JOURNAL_SCHEMA (newer than this release, or an edited migration)
+ */
+export function sqliteJournalStatus(file: string): MigrationStatus {
+  let db: Database.Database;
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true });
+  } catch (err) {
+    if ((err as { code?: string }).code === 'SQLITE_CANTOPEN') return sqliteMigrationStatus(EMPTY);
+    throw err;
+  }
+  try {
+    return sqliteMigrationStatus(connection(db));
+  } finally {
+    db.close();
+  }
+}
+
+/** A database with no tables, for the status of a file that does not exist. */
+const EMPTY: SqliteConnection = {
+  exec: () => undefined, all: () => [], run: () => undefined, immediate: (fn) => fn(), busyTimeout: () => 0,
+};
 
 /**
  * The embedded journal: one SQLite file in WAL mode with `synchronous=FULL`, so a message
@@ -70,7 +111,7 @@ export class SqliteJournal implements Journal, JournalMaintenance, JournalRetent
     // to a power cut only means a message is sent again, which central's idempotency absorbs.
     this.db.pragma('synchronous = NORMAL');
     try {
-      this.migration = migrateSqlite(this.db);
+      this.migration = migrateSqlite(connection(this.db));
     } catch (err) {
       this.db.close();
       throw err;

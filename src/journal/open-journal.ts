@@ -1,23 +1,19 @@
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import Database from 'better-sqlite3';
-import { Pool } from 'pg';
 import { redactUrl, sqliteFile, type Config } from '../config/config';
 import { DavisError, isDavisError, reasonOf } from '../errors/errors';
-import type { Journal, JournalMaintenance } from './journal';
+import type { Journal, JournalMaintenance, JournalRetention } from './journal';
 import { decodeJournalKey, JOURNAL_KEY_BYTES, JournalKeyring } from './journal-cipher';
 import { PostgresJournal } from './journal-postgres';
-import { SqliteJournal } from './journal-sqlite';
-import { MIGRATIONS, type MigrationStatus } from './migrations';
-import { postgresMigrationStatus } from './migrations/migrate-postgres';
-import { sqliteMigrationStatus } from './migrations/migrate-sqlite';
+import { SqliteJournal, sqliteJournalStatus } from './journal-sqlite';
+import type { MigrationStatus } from './migrations';
 
 /** The schema PostgreSQL journals live in. */
 const PG_SCHEMA = 'davis';
 
-/** A journal as `openJournal` gives it: the port, and the maintenance operations of `davis journal`. */
-export type OpenedJournal = Journal & JournalMaintenance;
+/** A journal as `openJournal` gives it: the port, the maintenance operations of `davis journal`, and retention's. */
+export type OpenedJournal = Journal & JournalMaintenance & JournalRetention;
 
 /** Where the dev-mode key is kept, under `dataDir`. */
 export function devKeyFile(config: Config): string {
@@ -122,27 +118,11 @@ export async function openJournal(config: Config): Promise<OpenedJournal> {
  * @throws DavisError DAVIS_ERR_JOURNAL_UNAVAILABLE, DAVIS_ERR_JOURNAL_SCHEMA
  */
 export async function journalMigrationStatus(config: Config): Promise<MigrationStatus> {
-  if (config.journal.driver === 'postgres') {
-    const pool = new Pool({ connectionString: config.journal.postgresUrl, max: 1, connectionTimeoutMillis: 5000, application_name: 'davis-gateway' });
-    pool.on('error', () => undefined);
-    try {
-      return await postgresMigrationStatus(pool, `"${PG_SCHEMA}"`);
-    } catch (err) {
-      throw isDavisError(err) ? err : unavailable(config, err);
-    } finally {
-      await pool.end().catch(() => undefined);
-    }
-  }
-  let db: Database.Database;
   try {
-    db = new Database(sqliteFile(config), { readonly: true, fileMustExist: true });
+    return config.journal.driver === 'postgres'
+      ? await PostgresJournal.migrationStatus(config.journal.postgresUrl, PG_SCHEMA)
+      : sqliteJournalStatus(sqliteFile(config));
   } catch (err) {
-    if ((err as { code?: string }).code === 'SQLITE_CANTOPEN') return { applied: [], pending: MIGRATIONS, legacy: false, empty: true };
-    throw unavailable(config, err);
-  }
-  try {
-    return sqliteMigrationStatus(db);
-  } finally {
-    db.close();
+    throw isDavisError(err) ? err : unavailable(config, err);
   }
 }

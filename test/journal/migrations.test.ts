@@ -17,7 +17,7 @@ interface MigrationRow { version: number; name: string; checksum: string; applie
 
 async function migrationRows(store: Store): Promise<MigrationRow[]> {
   return (await store.query<MigrationRow>('SELECT version, name, checksum, applied_at FROM {s}schema_migrations ORDER BY version'))
-    .map((r) => ({ ...r, version: Number(r.version) }));
+    .map((r) => ({ ...r }));
 }
 
 /** Rows as release 0.1.0 wrote them: one delivered with central's answer, one queued. */
@@ -39,6 +39,9 @@ async function write010(store: Store): Promise<{ answered: string; queued: strin
     INSERT INTO {s}events (message_id, state, at) VALUES (${q(answered)}, 'accepted', ${q(at)}), (${q(answered)}, 'delivered', ${q(at)}), (${q(queued)}, 'accepted', ${q(at)}), (${q(queued)}, 'queued', ${q(at)});`);
   return { answered, queued, xml, responseXml, answer };
 }
+
+// The concurrent-start test runs two `davis journal migrate` processes: the compiled program.
+beforeAll(() => buildOnce(), 300000);
 
 describe.each(STORES)('journal migrations (%s)', (dialect, make) => {
   let store: Store;
@@ -110,11 +113,11 @@ describe.each(STORES)('journal migrations (%s)', (dialect, make) => {
       }
     } else {
       // Two processes (as two gateways would be): the test holds SQLite's write lock while both start.
-      await buildOnce();
-      const dir = path.dirname(store.file!);
+      const file = store.file ?? '';
+      const dir = path.dirname(file);
       const cfg = path.join(dir, 'davis.json');
-      writeFileSync(cfg, JSON.stringify({ dataDir: dir, journal: { sqlitePath: path.basename(store.file!), key: randomBytes(32).toString('base64') } }));
-      const holder = new Database(store.file!);
+      writeFileSync(cfg, JSON.stringify({ dataDir: dir, journal: { sqlitePath: path.basename(file), key: randomBytes(32).toString('base64') } }));
+      const holder = new Database(file);
       holder.pragma('journal_mode = WAL');
       holder.exec('BEGIN IMMEDIATE');
       const runs = [cli(['journal', 'migrate', '--config', cfg]), cli(['journal', 'migrate', '--config', cfg])];
@@ -155,7 +158,7 @@ describe('migrations list', () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'davis-newer-'));
     try {
       const file = path.join(dir, 'j.sqlite');
-      new SqliteJournal(file).close();
+      await new SqliteJournal(file).close();
       const db = new Database(file);
       db.exec(`INSERT INTO schema_migrations VALUES (${SCHEMA_VERSION + 5}, 'x', 'y', 'z')`);
       db.close();
@@ -177,7 +180,13 @@ function buildOnce(): Promise<void> {
     const compiled = path.join(ROOT, 'dist', 'src', 'cli', 'commands', 'journal.js');
     const newest = Math.max(...['src/journal', 'src/cli'].flatMap((d) => readdirSync(path.join(ROOT, d), { recursive: true, encoding: 'utf8' })
       .filter((f) => f.endsWith('.ts')).map((f) => statSync(path.join(ROOT, d, f)).mtimeMs)));
-    if (!existsSync(compiled) || statSync(compiled).mtimeMs < newest) {
+    const compiledList = path.join(ROOT, 'dist', 'src', 'journal', 'migrations', 'index.js');
+    const sameList = (): boolean => {
+      if (!existsSync(compiledList)) return false;
+      const out = spawnSync(process.execPath, ['-e', `process.stdout.write(String(require(${JSON.stringify(compiledList)}).MIGRATIONS.length))`], { encoding: 'utf8' });
+      return out.stdout === String(MIGRATIONS.length);
+    };
+    if (!existsSync(compiled) || statSync(compiled).mtimeMs < newest || !sameList()) {
       // tsc writes every file even when another part of the tree has a type error.
       spawnSync(process.execPath, [path.join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'], { cwd: ROOT, stdio: 'ignore' });
     }
@@ -191,7 +200,7 @@ function cli(args: string[]): Promise<{ code: number | null; out: string; err: s
   const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'davis.js'), ...args], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
-  child.stdout.on('data', (d) => { out += d; });
-  child.stderr.on('data', (d) => { err += d; });
+  child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
   return new Promise((resolve) => child.once('exit', (code) => resolve({ code, out, err })));
 }

@@ -4,7 +4,7 @@
  */
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -152,8 +152,8 @@ CREATE INDEX IF NOT EXISTS events_message ON ${s}events (message_id, seq);`;
 /** Personal values of the shipped valid application examples, and wire XML carrying them. */
 export function personalExamples(): { payloads: Record<string, any>[]; values: string[] } {
   const dir = path.join(__dirname, '..', '..', 'schemas', 'examples', 'vis.application.create');
-  const payloads = require('node:fs').readdirSync(dir).filter((f: string) => /^valid-.*\.json$/.test(f)).sort()
-    .map((f: string) => JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as Record<string, any>);
+  const payloads = readdirSync(dir).filter((f) => /^valid-.*\.json$/.test(f)).sort()
+    .map((f) => JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as Record<string, any>);
   const values = new Set<string>();
   for (const p of payloads) {
     for (const v of [p.applicant?.surname, p.applicant?.firstNames, p.applicant?.surnameAtBirth, p.applicant?.dateOfBirth, p.travelDocument?.number]) {

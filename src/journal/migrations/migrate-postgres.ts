@@ -1,20 +1,19 @@
-import type { Pool, PoolClient } from 'pg';
 import { nowIso } from '../journal';
 import { MIGRATIONS, SCHEMA_VERSION } from './index';
-import { checksumOf, pendingMigrations, postgresSql, type AppliedMigration, type Migration, type MigrationResult, type MigrationStatus } from './migration';
-
-type Queryable = Pick<Pool | PoolClient, 'query'>;
+import {
+  checksumOf, pendingMigrations, postgresSql, type AppliedMigration, type Migration, type MigrationResult, type MigrationStatus,
+  type PgPool, type PgQueryable as Queryable,
+} from './migration';
 
 async function relationExists(q: Queryable, quotedSchema: string, name: string): Promise<boolean> {
-  const r = await q.query<{ found: string | null }>('SELECT to_regclass($1)::text AS found', [`${quotedSchema}.${name}`]);
-  return r.rows[0]?.found !== null && r.rows[0]?.found !== undefined;
+  const r = await q.query('SELECT to_regclass($1)::text AS found', [`${quotedSchema}.${name}`]);
+  return (r.rows as { found: string | null }[])[0].found !== null;
 }
 
 async function readApplied(q: Queryable, quotedSchema: string): Promise<AppliedMigration[]> {
   if (!(await relationExists(q, quotedSchema, 'schema_migrations'))) return [];
-  const r = await q.query<{ version: number; name: string; checksum: string; applied_at: string }>(
-    `SELECT version, name, checksum, applied_at FROM ${quotedSchema}.schema_migrations ORDER BY version`);
-  return r.rows.map((x) => ({ version: x.version, name: x.name, checksum: x.checksum, appliedAt: x.applied_at }));
+  const r = await q.query(`SELECT version, name, checksum, applied_at FROM ${quotedSchema}.schema_migrations ORDER BY version`);
+  return (r.rows as { version: number; name: string; checksum: string; applied_at: string }[]).map((x) => ({ version: x.version, name: x.name, checksum: x.checksum, appliedAt: x.applied_at }));
 }
 
 /**
@@ -40,7 +39,7 @@ export async function postgresMigrationStatus(q: Queryable, quotedSchema: string
  *
  * @throws DavisError DAVIS_ERR_JOURNAL_SCHEMA when the schema was written by a newer release
  */
-export async function migratePostgres(pool: Pool, quotedSchema: string, schemaName: string, list: readonly Migration[] = MIGRATIONS): Promise<MigrationResult> {
+export async function migratePostgres(pool: PgPool, quotedSchema: string, schemaName: string, list: readonly Migration[] = MIGRATIONS): Promise<MigrationResult> {
   const before = await postgresMigrationStatus(pool, quotedSchema, list);
   if (!before.pending.length) return { applied: [], adopted: false, version: before.applied.at(-1)?.version ?? 0 };
   const c = await pool.connect();

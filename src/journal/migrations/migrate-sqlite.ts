@@ -1,7 +1,8 @@
-import type Database from 'better-sqlite3';
 import { nowIso } from '../journal';
 import { MIGRATIONS, SCHEMA_VERSION } from './index';
-import { checksumOf, pendingMigrations, type AppliedMigration, type Migration, type MigrationResult, type MigrationStatus } from './migration';
+import {
+  checksumOf, pendingMigrations, type AppliedMigration, type Migration, type MigrationResult, type MigrationStatus, type SqliteConnection,
+} from './migration';
 
 const MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (
   version INTEGER PRIMARY KEY,
@@ -13,13 +14,13 @@ const MIGRATIONS_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (
 /** Longest wait for another process's migration to finish, ms. */
 const LOCK_WAIT_MS = 120000;
 
-function hasTable(db: Database.Database, name: string): boolean {
-  return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
+function hasTable(db: SqliteConnection, name: string): boolean {
+  return db.all("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", name).length > 0;
 }
 
-function readApplied(db: Database.Database): AppliedMigration[] {
+function readApplied(db: SqliteConnection): AppliedMigration[] {
   if (!hasTable(db, 'schema_migrations')) return [];
-  return (db.prepare('SELECT version, name, checksum, applied_at FROM schema_migrations ORDER BY version').all() as
+  return (db.all('SELECT version, name, checksum, applied_at FROM schema_migrations ORDER BY version') as
     { version: number; name: string; checksum: string; applied_at: string }[])
     .map((r) => ({ version: r.version, name: r.name, checksum: r.checksum, appliedAt: r.applied_at }));
 }
@@ -28,7 +29,7 @@ function readApplied(db: Database.Database): AppliedMigration[] {
  * What is applied and what is pending, without changing anything.
  * @throws DavisError DAVIS_ERR_JOURNAL_SCHEMA (see `pendingMigrations`)
  */
-export function sqliteMigrationStatus(db: Database.Database, list: readonly Migration[] = MIGRATIONS): MigrationStatus {
+export function sqliteMigrationStatus(db: SqliteConnection, list: readonly Migration[] = MIGRATIONS): MigrationStatus {
   const applied = readApplied(db);
   const tracked = hasTable(db, 'schema_migrations');
   const legacy = !tracked && hasTable(db, 'messages');
@@ -44,24 +45,22 @@ export function sqliteMigrationStatus(db: Database.Database, list: readonly Migr
  *
  * @throws DavisError DAVIS_ERR_JOURNAL_SCHEMA when the file was written by a newer release
  */
-export function migrateSqlite(db: Database.Database, list: readonly Migration[] = MIGRATIONS): MigrationResult {
+export function migrateSqlite(db: SqliteConnection, list: readonly Migration[] = MIGRATIONS): MigrationResult {
   const before = sqliteMigrationStatus(db, list);
   if (!before.pending.length) return { applied: [], adopted: false, version: before.applied.at(-1)?.version ?? 0 };
-  const busy = db.pragma('busy_timeout', { simple: true }) as number;
-  db.pragma(`busy_timeout = ${LOCK_WAIT_MS}`);
+  const busy = db.busyTimeout(LOCK_WAIT_MS);
   try {
-    return db.transaction((): MigrationResult => {
+    return db.immediate((): MigrationResult => {
       const legacy = !hasTable(db, 'schema_migrations') && hasTable(db, 'messages');
       db.exec(MIGRATIONS_TABLE);
       const pending = pendingMigrations(list, readApplied(db), 'sqlite');
-      const record = db.prepare('INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?, ?, ?, ?)');
       for (const m of pending) {
         db.exec(m.sqlite);
-        record.run(m.version, m.name, checksumOf(m, 'sqlite'), nowIso());
+        db.run('INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?, ?, ?, ?)', m.version, m.name, checksumOf(m, 'sqlite'), nowIso());
       }
       return { applied: pending.map((m) => m.version), adopted: legacy, version: list.at(-1)?.version ?? SCHEMA_VERSION };
-    }).immediate();
+    });
   } finally {
-    db.pragma(`busy_timeout = ${busy}`);
+    db.busyTimeout(busy);
   }
 }

@@ -99,3 +99,27 @@ export function pendingMigrations(list: readonly Migration[], applied: readonly 
   const done = new Set(applied.map((a) => a.version));
   return list.filter((m) => !done.has(m.version));
 }
+
+/**
+ * What the SQLite runner needs of a connection; the SQLite adapter provides it over its
+ * driver, so no driver type reaches this folder.
+ */
+export interface SqliteConnection {
+  exec(sql: string): void;
+  all(sql: string, ...args: unknown[]): unknown[];
+  run(sql: string, ...args: unknown[]): void;
+  /** Runs `fn` between `BEGIN IMMEDIATE` (the write lock, taken first) and `COMMIT`; `ROLLBACK` if it throws. */
+  immediate<T>(fn: () => T): T;
+  /** Sets how long a locked database is waited for, ms; returns the previous value. */
+  busyTimeout(ms: number): number;
+}
+
+/** What the PostgreSQL runner needs of a connection or pool (`pg`'s `Pool` and `PoolClient` fit). */
+export interface PgQueryable {
+  query(sql: string, args?: unknown[]): Promise<{ rows: unknown[] }>;
+}
+
+/** A pool the PostgreSQL runner takes one connection from, for its transaction. */
+export interface PgPool extends PgQueryable {
+  connect(): Promise<PgQueryable & { release(err?: Error | boolean): void }>;
+}
