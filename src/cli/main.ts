@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { isDavisError } from '../errors/errors';
 import { packageVersion } from '../ops/version';
 import type { Command, Io, Values } from './command';
+import { auditCommand } from './commands/audit';
 import { catalogueCommand } from './commands/catalogue';
 import { certsCommand } from './commands/certs';
 import { conformanceCommand } from './commands/conformance';
@@ -43,6 +44,8 @@ Commands:
   journal migrate [--status]
                        apply the journal's schema migrations, or show applied and pending
   journal rekey        reseal the journal's personal data with the current key
+  audit verify [--checkpoints DIR]
+                       check the audit trail: chain, checkpoints, timestamps; exit 1 naming the first bad record
 
 Every command takes --help. Configuration: --config FILE (JSON) and DAVIS_* variables;
 see README.md.
@@ -59,6 +62,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   certs: certsCommand,
   catalogue: catalogueCommand,
   journal: journalCommand,
+  audit: auditCommand,
 };
 
 const stdio: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };

@@ -91,6 +91,13 @@ export const CONFIG_SCHEMA = section({
     key: optional(str({ description: 'The journal key itself, base64 of 32 bytes, instead of `keyFile` (prefer `DAVIS_JOURNAL_KEY`).' })),
     previousKeys: optional(Type.Array(str(), { description: 'Previous journal keys (base64), read until `davis journal rekey` has resealed their rows.' })),
   }, { default: {} }),
+  audit: section({
+    checkpointDir: optional(str({ description: 'Folder the signed audit checkpoints are written to, outside the journal; unset: `<dataDir>/audit-checkpoints`.' })),
+    checkpointEvery: posInt({ default: 10000, description: 'A signed checkpoint once this many audit records are not covered by one (as X-Road\'s batches).' }),
+    checkpointIntervalMs: Type.Integer({ minimum: 1000, default: 60000, description: 'A signed checkpoint at least this often while records are not covered, ms; and one at every graceful stop.' }),
+    tsaUrl: optional(httpUrl({ description: 'RFC 3161 time-stamping authority; each checkpoint gets a token from it. Unset: no timestamps.' })),
+    checkpointUrl: optional(httpUrl({ description: 'Each checkpoint document is also POSTed here (JSON), e.g. to a write-once store. Unset: nowhere.' })),
+  }, { default: {} }),
   signing: section({
     keyFile: optional(str({ description: 'PEM private key of the gateway\'s signing identity.' })),
     certFile: optional(str({ description: 'PEM certificate matching `keyFile`.' })),

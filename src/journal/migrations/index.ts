@@ -1,6 +1,7 @@
 import { initial } from './001-initial';
 import { encryption } from './002-encryption';
 import { retention } from './003-retention';
+import { audit } from './004-audit';
 import { checkMigrationList, type Migration } from './migration';
 
 /**
@@ -12,6 +13,7 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
   initial,
   encryption,
   retention,
+  audit,
 ]);
 
 checkMigrationList(MIGRATIONS);

@@ -1,0 +1,151 @@
+import { Pool, type PoolClient } from 'pg';
+import type { AuditEvent, AuditFilter, AuditRecord } from './audit';
+import {
+  AppendQueue, chain, filterSql, fromRow, RECORD_COLUMNS, rowValues, toAuditRecord,
+  type AuditStore, type CheckpointTransaction, type RawAuditRecord, type RecordRow, type StoredCheckpoint,
+} from './audit-store';
+import { checkEvent, toCheckpoint } from './audit-store-sqlite';
+import { GENESIS_HASH } from './canonical';
+
+/**
+ * The audit log in the PostgreSQL journal's schema, on the journal's pool. Every append
+ * batch takes a transaction-scoped advisory lock on the log before it reads the chain head,
+ * so gateways sharing the database append one after the other and the chain never forks
+ * (the `seq` primary key would refuse a fork even without the lock).
+ */
+export class PostgresAuditStore implements AuditStore {
+  private readonly listeners: ((head: number) => void)[] = [];
+  private readonly queue: AppendQueue;
+  private readonly s: string;
+
+  /**
+   * The tables are the journal's (`journal/migrations/003-audit.ts`).
+   *
+   * @param pool the journal's pool (`PostgresJournal.connection`)
+   * @param schema the journal's schema name, unquoted
+   */
+  constructor(private readonly pool: Pool, private readonly schema: string) {
+    if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`audit: schema name ${JSON.stringify(schema)} must be lower-case letters, digits and _`);
+    this.s = `"${schema}"`;
+    this.queue = new AppendQueue((events) => this.append(events), (head) => { for (const l of this.listeners) l(head); });
+  }
+
+  /** Tables come with the journal's migrations: nothing to wait for. */
+  ready(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  /**
+   * A store on its own small pool, for `davis audit verify` (which only reads). Resolves
+   * once the database answered; close it with the returned `close`.
+   *
+   * @throws Error when the database cannot be reached
+   */
+  static async connect(url: string, schema: string): Promise<{ store: PostgresAuditStore; close(): Promise<void> }> {
+    const pool = new Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 5000, application_name: 'davis-audit-verify' });
+    pool.on('error', () => undefined);
+    try {
+      const store = new PostgresAuditStore(pool, schema);
+      await pool.query('SELECT 1');
+      return { store, close: () => pool.end() };
+    } catch (err) {
+      await pool.end().catch(() => undefined);
+      throw err;
+    }
+  }
+
+  async record(event: AuditEvent): Promise<AuditRecord> {
+    checkEvent(event);
+    return this.queue.push(event);
+  }
+
+  private append(events: readonly AuditEvent[]): Promise<AuditRecord[]> {
+    return this.tx(async (c) => {
+      await c.query('SELECT pg_advisory_xact_lock(hashtext($1::text), hashtext(\'audit-append\'))', [this.schema]);
+      const last = (await c.query<{ seq: string; hash: string }>(`SELECT seq, hash FROM ${this.s}.audit_records ORDER BY seq DESC LIMIT 1`)).rows[0];
+      const records = chain(events, Number(last?.seq ?? 0), last?.hash ?? GENESIS_HASH, new Date().toISOString());
+      const n = RECORD_COLUMNS.length;
+      const values = records.map((_, i) => `(${RECORD_COLUMNS.map((__, j) => `$${i * n + j + 1}`).join(', ')})`).join(', ');
+      await c.query(`INSERT INTO ${this.s}.audit_records (${RECORD_COLUMNS.join(', ')}) VALUES ${values}`, records.flatMap(rowValues));
+      return records;
+    });
+  }
+
+  onAppend(listener: (headSeq: number) => void): void {
+    this.listeners.push(listener);
+  }
+
+  async list(filter: AuditFilter): Promise<readonly AuditRecord[]> {
+    const { where, args, limit } = filterSql(filter, (i) => `$${i}`);
+    const rows = (await this.pool.query<RecordRow>(`SELECT * FROM ${this.s}.audit_records ${where} ORDER BY seq LIMIT ${limit}`, args)).rows;
+    return rows.map((r) => toAuditRecord(fromRow(r)));
+  }
+
+  async head(): Promise<number> {
+    return headOf(this.pool, this.s);
+  }
+
+  async readRows(afterSeq: number, limit: number): Promise<RawAuditRecord[]> {
+    const rows = (await this.pool.query<RecordRow>(`SELECT * FROM ${this.s}.audit_records WHERE seq > $1 ORDER BY seq LIMIT $2`, [afterSeq, limit])).rows;
+    return rows.map(fromRow);
+  }
+
+  async withCheckpointLock<T>(fn: (tx: CheckpointTransaction) => Promise<T>): Promise<T> {
+    return this.tx(async (c) => {
+      await c.query('SELECT pg_advisory_xact_lock(hashtext($1::text), hashtext(\'audit-checkpoint\'))', [this.schema]);
+      const select = `SELECT size, digest, document, frontier FROM ${this.s}.audit_checkpoints`;
+      return fn({
+        latest: async () => toCheckpoint((await c.query<CheckpointRow>(`${select} ORDER BY size DESC LIMIT 1`)).rows[0]),
+        head: () => headOf(c, this.s),
+        hashes: async (after, upTo) => (await c.query<{ hash: string }>(
+          `SELECT hash FROM ${this.s}.audit_records WHERE seq > $1 AND seq <= $2 ORDER BY seq`, [after, upTo])).rows.map((r) => Buffer.from(r.hash, 'hex')),
+        save: async (cp) => {
+          await c.query(`INSERT INTO ${this.s}.audit_checkpoints (size, digest, document, frontier, created_at) VALUES ($1, $2, $3, $4, $5)`,
+            [cp.size, cp.digest, cp.document, JSON.stringify(cp.frontier), new Date().toISOString()]);
+        },
+      });
+    });
+  }
+
+  async checkpoints(): Promise<StoredCheckpoint[]> {
+    const rows = (await this.pool.query<CheckpointRow>(`SELECT size, digest, document, frontier FROM ${this.s}.audit_checkpoints ORDER BY size`)).rows;
+    return rows.map((r) => toCheckpoint(r)!);
+  }
+
+  async addTimestamp(size: number, token: Buffer): Promise<void> {
+    await this.pool.query(`INSERT INTO ${this.s}.audit_timestamps (size, token, created_at) VALUES ($1, $2, $3) ON CONFLICT (size) DO NOTHING`,
+      [size, token, new Date().toISOString()]);
+  }
+
+  async timestamps(): Promise<Map<number, Buffer>> {
+    const rows = (await this.pool.query<{ size: string; token: Buffer }>(`SELECT size, token FROM ${this.s}.audit_timestamps ORDER BY size`)).rows;
+    return new Map(rows.map((r) => [Number(r.size), r.token]));
+  }
+
+  /** Waits for queued appends; the pool belongs to the journal, which ends it. */
+  async close(): Promise<void> {
+    await this.queue.idle();
+  }
+
+  private async tx<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
+    const c = await this.pool.connect();
+    let broken: Error | true | undefined;
+    try {
+      await c.query('BEGIN');
+      const out = await fn(c);
+      await c.query('COMMIT');
+      return out;
+    } catch (err) {
+      await c.query('ROLLBACK').catch((e: unknown) => { broken = e instanceof Error ? e : true; });
+      throw err;
+    } finally {
+      c.release(broken);
+    }
+  }
+}
+
+interface CheckpointRow { size: string; digest: string; document: string; frontier: string }
+
+async function headOf(q: Pick<Pool | PoolClient, 'query'>, s: string): Promise<number> {
+  return Number((await q.query<{ seq: string }>(`SELECT seq FROM ${s}.audit_records ORDER BY seq DESC LIMIT 1`)).rows[0]?.seq ?? 0);
+}
