@@ -100,8 +100,9 @@ export class PostgresAuditStore implements AuditStore {
         hashes: async (after, upTo) => (await c.query<{ hash: string }>(
           `SELECT hash FROM ${this.s}.audit_records WHERE seq > $1 AND seq <= $2 ORDER BY seq`, [after, upTo])).rows.map((r) => Buffer.from(r.hash, 'hex')),
         save: async (cp) => {
-          await c.query(`INSERT INTO ${this.s}.audit_checkpoints (size, digest, document, frontier, created_at) VALUES ($1, $2, $3, $4, $5)`,
-            [cp.size, cp.digest, cp.document, JSON.stringify(cp.frontier), new Date().toISOString()]);
+          const res = await c.query(`INSERT INTO ${this.s}.audit_checkpoints (size, digest, document, frontier, created_at) VALUES ($1, $2, $3, $4, $5)
+            ON CONFLICT DO NOTHING`, [cp.size, cp.digest, cp.document, JSON.stringify(cp.frontier), new Date().toISOString()]);
+          return res.rowCount === 1;
         },
       });
     });

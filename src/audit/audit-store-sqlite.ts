@@ -55,7 +55,7 @@ export class SqliteAuditStore implements AuditStore {
     return { store: new SqliteAuditStore(db), close: () => { db.close(); return Promise.resolve(); } };
   }
 
-  record(event: AuditEvent): Promise<AuditRecord> {
+  async record(event: AuditEvent): Promise<AuditRecord> {
     checkEvent(event);
     return this.queue.push(event);
   }
@@ -89,21 +89,26 @@ export class SqliteAuditStore implements AuditStore {
   }
 
   /**
-   * SQLite has one writer per file and one gateway per file, so an in-process lock keeps
-   * checkpointers apart; `save` also refuses a checkpoint that does not follow the newest.
+   * SQLite has one writer per file and normally one gateway per file, so an in-process lock
+   * keeps this store's checkpointers apart; `save` re-reads the newest checkpoint in a
+   * `BEGIN IMMEDIATE` transaction and declines when another handle on the file extended the
+   * sequence meanwhile.
    */
   async withCheckpointLock<T>(fn: (tx: CheckpointTransaction) => Promise<T>): Promise<T> {
+    let seen: number | undefined;
+    const latestSize = () => Number((this.stmts.latest.get() as CheckpointRow | undefined)?.size ?? 0);
     const run = this.lock.then(() => fn({
-      latest: async () => toCheckpoint(this.stmts.latest.get() as CheckpointRow | undefined),
-      head: () => this.head(),
-      hashes: async (after, upTo) => (this.stmts.hashes.all(after, upTo) as { hash: string }[]).map((r) => Buffer.from(r.hash, 'hex')),
-      save: async (cp) => {
-        this.db.transaction(() => {
-          const latest = this.stmts.latest.get() as CheckpointRow | undefined;
-          if (latest && Number(latest.size) >= cp.size) throw new Error(`audit: a checkpoint of size ${latest.size} already exists`);
-          this.stmts.saveCheckpoint.run(cp.size, cp.digest, cp.document, JSON.stringify(cp.frontier), new Date().toISOString());
-        }).immediate();
+      latest: () => {
+        seen = latestSize();
+        return Promise.resolve(toCheckpoint(this.stmts.latest.get() as CheckpointRow | undefined));
       },
+      head: () => this.head(),
+      hashes: (after, upTo) => Promise.resolve((this.stmts.hashes.all(after, upTo) as { hash: string }[]).map((r) => Buffer.from(r.hash, 'hex'))),
+      save: (cp) => Promise.resolve(this.db.transaction(() => {
+        if (latestSize() !== (seen ?? 0)) return false;
+        this.stmts.saveCheckpoint.run(cp.size, cp.digest, cp.document, JSON.stringify(cp.frontier), new Date().toISOString());
+        return true;
+      }).immediate()),
     }));
     this.lock = run.catch(() => undefined);
     return run;

@@ -31,8 +31,8 @@ export interface CheckpointTransaction {
   head(): Promise<number>;
   /** Hashes (raw) of the records with `afterSeq < seq <= upTo`, in seq order. */
   hashes(afterSeq: number, upTo: number): Promise<Buffer[]>;
-  /** Stores a new checkpoint. */
-  save(cp: StoredCheckpoint): Promise<void>;
+  /** Stores a new checkpoint; false when another instance extended the sequence meanwhile (nothing stored). */
+  save(cp: StoredCheckpoint): Promise<boolean>;
 }
 
 /** A stored row as the verifier reads it: categories as stored (a list, or the text when it is not a JSON list of strings). */

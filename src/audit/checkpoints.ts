@@ -243,7 +243,7 @@ export class Checkpointer {
       };
       const doc = signCheckpoint(body, this.opts.signingKey());
       const cp: StoredCheckpoint = { size: head, digest: checkpointDigest(body), document: JSON.stringify(doc), frontier: frontier.toJSON() };
-      await tx.save(cp);
+      if (!(await tx.save(cp))) return undefined;
       this.covered = head;
       return { cp, doc };
     });
