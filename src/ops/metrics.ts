@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { MESSAGE_STATES } from '../journal/journal';
 
 /**
  * The gateway's Prometheus metrics, on prom-client with a registry of its own (never the
@@ -75,6 +76,9 @@ export class Metrics {
     // Gauges named like counters (`promtool check metrics` refuses them); the same figures per type stay,
     // as nodejs_active_handles, nodejs_active_requests and nodejs_active_resources.
     for (const name of ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total']) this.registry.removeSingleMetric(name);
+    // Outcome series exist from the start at 0, so alert rules see the first failure as an increase.
+    for (const outcome of ['delivered', 'rejected', 'failed']) this.outcomes.inc({ outcome }, 0);
+    for (const outcome of ['delivered', 'retry', 'failed']) this.webhookOutcomes.inc({ outcome }, 0);
   }
 
   /** Registers the gauges read at scrape time from the running parts. */
@@ -86,7 +90,9 @@ export class Metrics {
         name: 'davis_messages', help: 'Messages in the journal by state', labelNames: ['state'] as const, registers,
         async collect() {
           this.reset();
-          for (const [state, n] of Object.entries(await read().catch(() => ({})))) this.set({ state }, n ?? 0);
+          const counts = await read().catch(() => undefined);
+          // Every state has a sample (0 included), so increase() and delta() see the first message to reach one.
+          if (counts) for (const state of new Set([...MESSAGE_STATES, ...Object.keys(counts)])) this.set({ state }, counts[state] ?? 0);
         },
       });
     }
