@@ -48,7 +48,7 @@ describe('API fuzz: generated from the OpenAPI document and the catalogue exampl
   let stack: FuzzStack;
   const known: string[] = [];
   beforeAll(async () => { stack = await startFuzzStack(); }, 60000);
-  afterAll(async () => { await stack?.stop(); });
+  afterAll(async () => { await (stack as FuzzStack | undefined)?.stop(); });
 
   test(`${RUNS} requests: no 5xx but declared backpressure, every 4xx a catalogued problem, /health/live up throughout`, async () => {
     let n = 0;

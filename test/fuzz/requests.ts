@@ -50,7 +50,7 @@ const weirdValue: fc.Arbitrary<Json> = fc.oneof(
   { weight: 1, arbitrary: fc.integer({ min: 100, max: 5000 }).map((n) => Array.from({ length: n }, () => 'x') as Json) },
 );
 
-type Op = { kind: 'replace' | 'delete' | 'add'; path: number[]; key: string; value: Json };
+interface Op { kind: 'replace' | 'delete' | 'add'; path: number[]; key: string; value: Json }
 
 const op: fc.Arbitrary<Op> = fc.record({
   kind: fc.constantFrom('replace' as const, 'delete' as const, 'add' as const),
@@ -67,13 +67,13 @@ function mutate(v: Json, o: Op): Json {
   for (;;) {
     const kids = parent !== null && typeof parent === 'object' ? Object.keys(parent) : [];
     if (kids.length === 0) break;
-    const k = kids[(o.path[depth] ?? 0) % kids.length]!;
-    const child: Json = (parent as Record<string, Json>)[k]!;
+    const k = kids[(o.path[depth] ?? 0) % kids.length];
+    const child: Json = (parent as Record<string, Json>)[k];
     const last = depth >= o.path.length - 1 || child === null || typeof child !== 'object' || Object.keys(child).length === 0;
     if (last) {
       const target = parent as Record<string, Json>;
       if (o.kind === 'replace') target[k] = o.value;
-      else if (o.kind === 'delete') { if (Array.isArray(target)) target.splice(Number(k), 1); else delete target[k]; }
+      else if (o.kind === 'delete') { if (Array.isArray(target)) target.splice(Number(k), 1); else Reflect.deleteProperty(target, k); }
       else if (Array.isArray(target)) target.push(o.value);
       else Object.defineProperty(target, o.key, { value: o.value, enumerable: true, writable: true, configurable: true });
       return root;
@@ -167,14 +167,14 @@ const hostileXml: fc.Arbitrary<string> = fc.constantFrom(...HOSTILE_XML);
 // ---------------------------------------------------------------------------------------------
 // bodies
 
-export type Body = { kind: string; bytes?: Buffer };
+export interface Body { kind: string; bytes?: Buffer }
 
 const jsonEnvelope: fc.Arbitrary<Body> = fc.tuple(fc.constantFrom(...OUTBOUND_EXAMPLES), fc.array(op, { maxLength: 3 }), fc.option(textOp, { freq: 4 }), fc.boolean())
   .map(([ex, ops, t, asInbound]) => {
     let payload = ex.payload;
     for (const o of ops) payload = mutate(payload, o);
     const env: Json = { type: asInbound ? (INBOUND_EXAMPLES[0]?.type ?? ex.type) : ex.type, payload };
-    const text = JSON.stringify(ops.length && ops[0]!.path.length === 0 ? mutate(env, ops[0]!) : env);
+    const text = JSON.stringify(ops.length && ops[0].path.length === 0 ? mutate(env, ops[0]) : env);
     return { kind: `json:${ex.type}:${ops.map((o) => o.kind).join(',')}${t ? `:${t.kind}` : ''}`, bytes: t ? applyText(text, t) : Buffer.from(text) };
   });
 
@@ -195,7 +195,7 @@ function xmlBody(signer: () => SigningKey): fc.Arbitrary<Body> {
 const otherBody: fc.Arbitrary<Body> = fc.oneof(
   fc.constant({ kind: 'none' }),
   fc.constant({ kind: 'empty', bytes: Buffer.alloc(0) }),
-  fc.jsonValue({ maxDepth: 4 }).map((v) => ({ kind: 'json:random', bytes: Buffer.from(JSON.stringify(v) ?? 'null') })),
+  fc.jsonValue({ maxDepth: 4 }).map((v) => ({ kind: 'json:random', bytes: Buffer.from(JSON.stringify(v)) })),
   // a JSON string holding XML is a JSON string (issue 10, finding 5)
   fc.constantFrom(...OUTBOUND_EXAMPLES).map((ex) => ({ kind: 'json:string-xml', bytes: Buffer.from(JSON.stringify(wireXml(ex, '00000000-0000-4000-8000-000000000001', 'FI') ?? '<r/>')) })),
   fc.uint8Array({ maxLength: 2048 }).map((b) => ({ kind: 'bytes', bytes: Buffer.from(b) })),
@@ -240,7 +240,7 @@ function paramValue(schema: Record<string, unknown>): fc.Arbitrary<string> {
   return fc.oneof(...valid, fc.string({ maxLength: 30 }), fc.constantFrom('', '%', '%zz', '%00', '\u0000', 'x'.repeat(600)));
 }
 
-const QUERY = (API.paths['/v1/messages']!.get!.parameters ?? []).filter((p) => p.in === 'query');
+const QUERY = (API.paths['/v1/messages'].get.parameters ?? []).filter((p) => p.in === 'query');
 
 const listQuery: fc.Arbitrary<string> = fc.array(
   fc.oneof(
@@ -251,7 +251,7 @@ const listQuery: fc.Arbitrary<string> = fc.array(
 ).map((parts) => (parts.length ? `?${parts.join('&')}` : ''));
 
 const idSegment = (known: () => string[]): fc.Arbitrary<string> => fc.oneof(
-  { weight: 3, arbitrary: fc.nat().map((i) => { const k = known(); return k.length ? k[i % k.length]! : '00000000-0000-4000-8000-000000000000'; }) },
+  { weight: 3, arbitrary: fc.nat().map((i) => { const k = known(); return k.length ? k[i % k.length] : '00000000-0000-4000-8000-000000000000'; }) },
   { weight: 2, arbitrary: UUIDISH },
   { weight: 2, arbitrary: fc.string({ maxLength: 40 }).map(encodeURIComponent) },
   { weight: 1, arbitrary: fc.constantFrom('%', '%zz', '%c0%af', '..', '%2e%2e%2f', 'x'.repeat(120), 'x'.repeat(5000), '%F0%9F%98%80', '%00') },
@@ -285,7 +285,7 @@ export function requests(known: () => string[], signer: () => SigningKey): fc.Ar
     const withBody = b.bytes !== undefined && t.method !== 'GET' && t.method !== 'HEAD';
     return {
       kind: `${t.method} ${t.url.slice(0, 80)} [${b.kind}]`,
-      inject: { method: t.method as InjectOptions['method'], url: t.url, headers: hdrs, remoteAddress, ...(withBody ? { payload: b.bytes } : {}) },
+      inject: { method: t.method, url: t.url, headers: hdrs, remoteAddress, ...(withBody ? { payload: b.bytes } : {}) },
     };
   });
   // Requests a well-behaved client sends, with at most one mutation of the payload: without
