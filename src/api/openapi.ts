@@ -387,13 +387,53 @@ export function docsPage(doc: Record<string, any>): string {
 <h2>Error codes</h2><table><tr><th>code</th><th>HTTP</th><th>retryable</th><th>meaning</th></tr>${codes.join('')}</table></noscript></body></html>`;
 }
 
-/** Files of the viewer the gateway serves under `/docs/assets/`: name → media type. */
-export const DOCS_ASSETS: Readonly<Record<string, string>> = Object.freeze({
-  'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
-  'swagger-ui.css': 'text/css; charset=utf-8',
-});
+/** One file of the viewer, as served. */
+export interface DocsAsset {
+  readonly type: string;
+  readonly body: Buffer;
+}
 
-/** Where swagger-ui-dist is installed (its package folder). */
-export function swaggerUiDir(): string {
-  return path.dirname(require.resolve('swagger-ui-dist/package.json'));
+const IMAGE_EXT: Readonly<Record<string, string>> = { 'image/svg+xml': 'svg', 'image/png': 'png', 'image/jpeg': 'jpg', 'image/gif': 'gif' };
+
+/**
+ * Swagger UI's style sheet draws its icons from `data:` URLs, which the CSP's `img-src 'self'`
+ * refuses. Each becomes a file of its own under `/docs/assets/`, and the sheet points there.
+ */
+function externaliseImages(css: string, files: Map<string, DocsAsset>): string {
+  let n = 0;
+  const file = (mime: string, params: string, data: string): string => {
+    const body = params.includes(';base64') ? Buffer.from(data, 'base64') : Buffer.from(percentDecode(data.replace(/\\(.)/g, '$1')));
+    const name = `css-image-${++n}.${IMAGE_EXT[mime] ?? 'bin'}`;
+    files.set(name, { type: mime, body });
+    return `url("/docs/assets/${name}")`;
+  };
+  return css
+    .replace(/url\("data:([^;,"]+)((?:;[^;,"]+)*),((?:\\.|[^"\\])*)"\)/g, (_m, mime: string, params: string, data: string) => file(mime, params, data))
+    .replace(/url\(data:([^;,)]+)((?:;[^;,)]+)*),([^)]*)\)/g, (_m, mime: string, params: string, data: string) => file(mime, params, data));
+}
+
+function percentDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
+let docsAssets: Map<string, DocsAsset> | undefined;
+
+/**
+ * The files the gateway serves under `/docs/assets/`: Swagger UI's script and style sheet from
+ * its npm package (read once, at first use), the images of the sheet, and the start script.
+ */
+export function docsAsset(name: string): DocsAsset | undefined {
+  if (!docsAssets) {
+    const dir = path.dirname(require.resolve('swagger-ui-dist/package.json'));
+    const files = new Map<string, DocsAsset>();
+    files.set('docs-init.js', { type: 'text/javascript; charset=utf-8', body: Buffer.from(DOCS_INIT_JS) });
+    files.set('swagger-ui-bundle.js', { type: 'text/javascript; charset=utf-8', body: readFileSync(path.join(dir, 'swagger-ui-bundle.js')) });
+    files.set('swagger-ui.css', { type: 'text/css; charset=utf-8', body: Buffer.from(externaliseImages(readFileSync(path.join(dir, 'swagger-ui.css'), 'utf8'), files)) });
+    docsAssets = files;
+  }
+  return docsAssets.get(name);
 }

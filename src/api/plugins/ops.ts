@@ -1,8 +1,6 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
-import { DOCS_ASSETS, DOCS_CSS, DOCS_INIT_JS, docsPage, openApiDocument, swaggerUiDir } from '../openapi';
+import { DOCS_CSS, docsAsset, docsPage, openApiDocument } from '../openapi';
 import { DASHBOARD_CSS, DASHBOARD_HTML, DASHBOARD_JS } from '../../ops/dashboard';
 import { packageVersion } from '../../ops/version';
 
@@ -23,15 +21,10 @@ async function ops(app: FastifyInstance, deps: OpsOptions): Promise<void> {
   // The pages' script and style are files of their own: the CSP (see edge.ts) allows no inline code.
   app.get('/docs', async (_req, reply) => reply.type('text/html; charset=utf-8').send(docsHtml));
   app.get('/docs/docs.css', async (_req, reply) => reply.type('text/css; charset=utf-8').send(DOCS_CSS));
-  // The viewer's files from its npm package, read once on first use; the start script is ours.
-  const assets = new Map<string, Buffer>([['docs-init.js', Buffer.from(DOCS_INIT_JS)]]);
   app.get<{ Params: { file: string } }>('/docs/assets/:file', async (req, reply) => {
-    const { file } = req.params;
-    const type = file === 'docs-init.js' ? 'text/javascript; charset=utf-8' : Object.hasOwn(DOCS_ASSETS, file) ? DOCS_ASSETS[file] : undefined;
-    if (!type) return reply.callNotFound();
-    let body = assets.get(file);
-    if (!body) assets.set(file, body = readFileSync(path.join(swaggerUiDir(), file)));
-    return reply.type(type).header('cache-control', 'public, max-age=3600').send(body);
+    const asset = docsAsset(req.params.file);
+    if (!asset) return reply.callNotFound();
+    return reply.type(asset.type).header('cache-control', 'public, max-age=3600').send(asset.body);
   });
   app.get('/ops', async (_req, reply) => reply.type('text/html; charset=utf-8').send(DASHBOARD_HTML));
   app.get('/ops/dashboard.js', async (_req, reply) => reply.type('text/javascript; charset=utf-8').send(DASHBOARD_JS));
