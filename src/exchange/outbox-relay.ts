@@ -7,12 +7,21 @@ import type { Broker } from '../queue/queue';
  * (the process died between the journal write and the broker's confirm) is published on the
  * next start and then periodically. Only messages older than `graceMs` are taken, so a
  * request still waiting for its confirm is left to finish.
+ *
+ * Several gateways on one journal each run a relay: a pass claims the messages it takes for
+ * `leaseMs` (see `Journal.unpublished`), so two relays never publish the same message at the
+ * same time. What a pass claimed and could not publish (the broker went away) is released for
+ * the next pass; a relay that died leaves its claims to expire with the lease.
  */
 export class OutboxRelay {
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
 
-  constructor(private readonly opts: { journal: Journal; broker: Broker; logger: Logger; intervalMs: number; graceMs: number }) {}
+  constructor(private readonly opts: {
+    journal: Journal; broker: Broker; logger: Logger; intervalMs: number; graceMs: number;
+    /** How long a pass holds the messages it claimed, ms. @default 30000 */
+    leaseMs?: number;
+  }) {}
 
   start(): void {
     void this.runOnce();
@@ -27,13 +36,21 @@ export class OutboxRelay {
     this.running = (async () => {
       const { journal, broker, logger } = this.opts;
       if (!broker.connected) return;
-      const ids = await journal.unpublished(new Date(Date.now() - this.opts.graceMs).toISOString());
-      for (const id of ids) {
-        const rec = await journal.get(id);
-        if (!rec || rec.state !== 'accepted') continue;
-        await broker.publish('outbound', { messageId: id, type: rec.type, orderingKey: rec.orderingKey, correlationId: rec.correlationId });
-        await journal.transitionFrom(id, 'accepted', 'queued', { detail: 'published by the outbox relay' });
-        count++;
+      const ids = await journal.unpublished(new Date(Date.now() - this.opts.graceMs).toISOString(), this.opts.leaseMs ?? 30_000);
+      let next = 0;
+      try {
+        for (; next < ids.length; next++) {
+          const id = ids[next];
+          const rec = await journal.get(id);
+          if (!rec || rec.state !== 'accepted') continue;
+          await broker.publish('outbound', { messageId: id, type: rec.type, orderingKey: rec.orderingKey, correlationId: rec.correlationId });
+          await journal.transitionFrom(id, 'accepted', 'queued', { detail: 'published by the outbox relay' });
+          count++;
+        }
+      } catch (err) {
+        // What this pass did not publish is free for the next pass (here or on another gateway) at once.
+        await journal.releaseUnpublished(ids.slice(next)).catch(() => undefined);
+        throw err;
       }
       if (count) logger.warn({ count }, 'outbox relay published journaled messages whose confirm was missing');
     })().catch((err) => {

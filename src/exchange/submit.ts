@@ -48,6 +48,8 @@ export interface IngestOptions {
   readonly memberState: string;
   /** Backlog (outbound + delay queues) above which new messages get 503. */
   readonly maxBacklog: number;
+  /** The broker's publisher-confirm timeout, ms: how long a request with a repeated key may wait for the first one's outcome. @default 5000 */
+  readonly confirmWaitMs?: number;
   readonly logger: Logger;
   /**
    * The Art 34 record: a message refused at intake (503) gets its `message.send` record here,
@@ -72,12 +74,7 @@ export class IngestService {
     const { type, payload } = checkEnvelope(sub.body);
     if (sub.idempotencyKey !== undefined) {
       const earlier = await this.journalCall(() => journal.findByIdempotencyKey(sub.client.id, sub.idempotencyKey!));
-      if (earlier) {
-        if (earlier.bodyHash !== sub.bodyHash) {
-          throw new DavisError('DAVIS_ERR_IDEMPOTENCY_CONFLICT', {});
-        }
-        return { record: earlier, replay: true };
-      }
+      if (earlier) return this.replay(earlier, sub);
     }
     const spec = getType(type);
     if (!spec) {
@@ -104,11 +101,20 @@ export class IngestService {
     const orderingKey = String(getPointer(payload, spec.orderingKey) ?? id);
     const xml = buildRequestXml({ messageId: id, type, sender: this.opts.memberState, created: new Date().toISOString() }, payload);
     const signed = signCanonical(xml, this.opts.signingKey());
-    await this.journalCall(() => journal.insert({
-      id, type, direction: 'outbound', orderingKey, clientId: sub.client.id,
-      ...(sub.idempotencyKey !== undefined ? { idempotencyKey: sub.idempotencyKey } : {}),
-      bodyHash: sub.bodyHash, wireXml: signed, correlationId: sub.correlationId,
-    }));
+    try {
+      await this.journalCall(() => journal.insert({
+        id, type, direction: 'outbound', orderingKey, clientId: sub.client.id,
+        ...(sub.idempotencyKey !== undefined ? { idempotencyKey: sub.idempotencyKey } : {}),
+        bodyHash: sub.bodyHash, wireXml: signed, correlationId: sub.correlationId,
+      }));
+    } catch (err) {
+      // Another request with this key (on this gateway or another) inserted first: the
+      // journal's unique index refused this one. The winner's message is the answer.
+      const winner = sub.idempotencyKey === undefined ? undefined
+        : await journal.findByIdempotencyKey(sub.client.id, sub.idempotencyKey).catch(() => undefined);
+      if (!winner) throw err;
+      return this.replay(winner, sub);
+    }
     try {
       await broker.publish('outbound', { messageId: id, type, orderingKey, correlationId: sub.correlationId, ...(sub.staff !== undefined ? { staff: sub.staff } : {}) });
     } catch (err) {
@@ -127,6 +133,29 @@ export class IngestService {
     const record = await journal.get(id);
     if (!record) throw new DavisError('DAVIS_ERR_INTERNAL', { reason: 'journaled message vanished' });
     return { record, replay: false };
+  }
+
+  /**
+   * The answer to a repeated key: the earlier message, once its own request has settled it.
+   * A message still `accepted` is waiting for its broker confirm (two requests with one key
+   * at the same moment): answering it now could promise a message that the next instant is
+   * refused, so this waits for the confirm (up to twice `confirmWaitMs` after it was created); refused, the caller
+   * gets the same retryable 503 as the first one did. Still `accepted` after that, it is
+   * journaled and the outbox relay publishes it: accepted is the truth.
+   */
+  private async replay(earlier: MessageRecord, sub: Submission): Promise<Accepted> {
+    if (earlier.bodyHash !== sub.bodyHash) throw new DavisError('DAVIS_ERR_IDEMPOTENCY_CONFLICT', {});
+    let rec = earlier;
+    // Only the first request's own wait: an older `accepted` message lost its request (a crash) and is the relay's.
+    const until = Date.parse(rec.createdAt) + 2 * (this.opts.confirmWaitMs ?? 5000);
+    while (rec.state === 'accepted' && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 25));
+      rec = (await this.journalCall(() => this.opts.journal.get(rec.id))) ?? rec;
+    }
+    if (rec.state === 'refused') {
+      throw new DavisError('DAVIS_ERR_BROKER_UNAVAILABLE', { reason: `the first request with this key was refused (${rec.lastError ?? 'broker'})` });
+    }
+    return { record: rec, replay: true };
   }
 
   /** Operator retry of a `failed` message: back to `queued` with fresh attempts, published again. */

@@ -35,6 +35,9 @@ export interface PostgresJournalOptions {
   readonly keyring?: JournalKeyring;
 }
 
+/** Most messages one relay pass claims. */
+const CLAIM_BATCH = 1000;
+
 /** Settled states, as SQL; the same set as the SQLite adapter's. */
 const SETTLED_SQL = "('delivered','rejected','failed','refused')";
 
@@ -101,6 +104,12 @@ function statements(s: string) {
     wire: `SELECT wire_xml, key_id FROM ${s}.messages WHERE id = $1`,
     idem: `${select} WHERE m.client_id = $1 AND m.idempotency_key = $2 AND m.state <> 'refused' ORDER BY m.seq DESC LIMIT 1`,
     unpublished: `SELECT id FROM ${s}.messages WHERE state = 'accepted' AND direction = 'outbound' AND created_at < $1 ORDER BY seq`,
+    // SKIP LOCKED: a relay claiming at the same moment takes other rows instead of waiting for these.
+    claim: `UPDATE ${s}.messages SET relay_lease_until = $2::text WHERE id IN (
+        SELECT id FROM ${s}.messages WHERE state = 'accepted' AND direction = 'outbound' AND created_at < $1::text
+          AND (relay_lease_until IS NULL OR relay_lease_until < $3::text) ORDER BY seq LIMIT $4 FOR UPDATE SKIP LOCKED)
+      RETURNING id, seq::text AS seq`,
+    release: `UPDATE ${s}.messages SET relay_lease_until = NULL WHERE id = ANY($1::text[])`,
     predecessor: `SELECT 1 FROM ${s}.messages p JOIN ${s}.messages m ON m.id = $1
       WHERE p.ordering_key = m.ordering_key AND p.direction = 'outbound' AND p.seq < m.seq AND p.state NOT IN ${SETTLED_SQL} LIMIT 1`,
     counts: `SELECT state, count(*)::int AS n FROM ${s}.messages GROUP BY state`,
@@ -326,8 +335,16 @@ export class PostgresJournal implements Journal, JournalMaintenance, JournalRete
     return rows.length > limit && last ? { items, nextCursor: encodeCursor(last.created_at, last.id) } : { items };
   }
 
-  async unpublished(olderThan: string): Promise<string[]> {
-    return (await this.pool.query<{ id: string }>(this.sql.unpublished, [olderThan])).rows.map((r) => r.id);
+  async unpublished(olderThan: string, leaseMs?: number): Promise<string[]> {
+    if (leaseMs === undefined) return (await this.pool.query<{ id: string }>(this.sql.unpublished, [olderThan])).rows.map((r) => r.id);
+    const now = Date.now();
+    const rows = (await this.pool.query<{ id: string; seq: string }>(this.sql.claim,
+      [olderThan, new Date(now + leaseMs).toISOString(), new Date(now).toISOString(), CLAIM_BATCH])).rows;
+    return rows.sort((a, b) => (BigInt(a.seq) < BigInt(b.seq) ? -1 : 1)).map((r) => r.id);
+  }
+
+  async releaseUnpublished(ids: readonly string[]): Promise<void> {
+    if (ids.length) await this.pool.query(this.sql.release, [ids]);
   }
 
   async ping(): Promise<void> {

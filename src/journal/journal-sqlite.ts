@@ -12,6 +12,9 @@ import { migrateSqlite, sqliteMigrationStatus } from './migrations/migrate-sqlit
 import type { MigrationResult, MigrationStatus } from './migrations';
 import type { SqliteConnection } from './migrations/migration';
 
+/** Most messages one relay pass claims. */
+const CLAIM_BATCH = 1000;
+
 /** States after which a message needs nothing more (as SQL). */
 const SETTLED_SQL = "('delivered','rejected','failed','refused')";
 
@@ -136,6 +139,11 @@ export class SqliteJournal implements Journal, JournalMaintenance, JournalRetent
       wire: this.db.prepare('SELECT wire_xml, key_id FROM messages WHERE id = ?'),
       idem: this.db.prepare(`SELECT ${COLUMNS} FROM messages WHERE client_id = ? AND idempotency_key = ? AND state <> 'refused' ORDER BY seq DESC LIMIT 1`),
       unpublished: this.db.prepare("SELECT id FROM messages WHERE state = 'accepted' AND direction = 'outbound' AND created_at < ? ORDER BY seq"),
+      claim: this.db.prepare(`UPDATE messages SET relay_lease_until = ? WHERE id IN (
+          SELECT id FROM messages WHERE state = 'accepted' AND direction = 'outbound' AND created_at < ?
+            AND (relay_lease_until IS NULL OR relay_lease_until < ?) ORDER BY seq LIMIT ?)
+        RETURNING id, seq`),
+      release: this.db.prepare('UPDATE messages SET relay_lease_until = NULL WHERE id = ?'),
       predecessor: this.db.prepare(`SELECT 1 FROM messages p JOIN messages m ON m.id = ?
         WHERE p.ordering_key = m.ordering_key AND p.direction = 'outbound' AND p.seq < m.seq AND p.state NOT IN ${SETTLED_SQL} LIMIT 1`),
       counts: this.db.prepare('SELECT state, count(*) AS n FROM messages GROUP BY state'),
@@ -334,8 +342,15 @@ export class SqliteJournal implements Journal, JournalMaintenance, JournalRetent
     return rows.length > limit && last ? { items, nextCursor: encodeCursor(last.created_at, last.id) } : { items };
   }
 
-  async unpublished(olderThan: string): Promise<string[]> {
-    return (this.stmts.unpublished.all(olderThan) as { id: string }[]).map((r) => r.id);
+  async unpublished(olderThan: string, leaseMs?: number): Promise<string[]> {
+    if (leaseMs === undefined) return (this.stmts.unpublished.all(olderThan) as { id: string }[]).map((r) => r.id);
+    const now = Date.now();
+    const rows = this.stmts.claim.all(new Date(now + leaseMs).toISOString(), olderThan, new Date(now).toISOString(), CLAIM_BATCH) as { id: string; seq: number }[];
+    return rows.sort((a, b) => a.seq - b.seq).map((r) => r.id);
+  }
+
+  async releaseUnpublished(ids: readonly string[]): Promise<void> {
+    this.db.transaction(() => { for (const id of ids) this.stmts.release.run(id); })();
   }
 
   async ping(): Promise<void> {

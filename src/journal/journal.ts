@@ -124,8 +124,15 @@ export interface Journal {
   findByIdempotencyKey(clientId: string, key: string): Promise<MessageRecord | undefined>;
   /** Messages newest first, with a cursor for the next page. */
   list(filter: MessageFilter): Promise<{ items: MessageRecord[]; nextCursor?: string }>;
-  /** Ids of messages still `accepted` and created before `olderThan` (the outbox relay's work). */
-  unpublished(olderThan: string): Promise<string[]>;
+  /**
+   * Ids of messages still `accepted` and created before `olderThan` (the outbox relay's work),
+   * oldest first. With `leaseMs` the call claims them for that long: another call (another
+   * gateway's relay) within the lease gets none of them, so two relays never publish the same
+   * message at once; a relay that dies leaves its claim to expire.
+   */
+  unpublished(olderThan: string, leaseMs?: number): Promise<string[]>;
+  /** Ends the claims on these messages before their lease runs out (the relay could not publish them). */
+  releaseUnpublished(ids: readonly string[]): Promise<void>;
   /** Answers quickly whether the store is usable (readiness). */
   ping(): Promise<void>;
   close(): Promise<void>;

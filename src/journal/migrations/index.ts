@@ -2,6 +2,7 @@ import { initial } from './001-initial';
 import { encryption } from './002-encryption';
 import { retention } from './003-retention';
 import { audit } from './004-audit';
+import { cluster } from './005-cluster';
 import { checkMigrationList, type Migration } from './migration';
 
 /**
@@ -14,6 +15,7 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
   encryption,
   retention,
   audit,
+  cluster,
 ]);
 
 checkMigrationList(MIGRATIONS);
