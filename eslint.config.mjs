@@ -37,21 +37,6 @@ export default defineConfig(
     },
   },
   {
-    files: ['test/**/*.ts', 'test-chaos/**/*.ts'],
-    rules: {
-      // A wrong `!` in a test throws and fails that test, which is what an assertion would do.
-      '@typescript-eslint/no-non-null-assertion': 'off',
-      // Tests forge ill-typed payloads on purpose (refusing them is the subject) and read JSON answers field by
-      // field; a wrong field fails the expectation, so `any` here cannot hide a fault in the product.
-      '@typescript-eslint/no-explicit-any': 'off',
-      '@typescript-eslint/no-unsafe-argument': 'off',
-      '@typescript-eslint/no-unsafe-assignment': 'off',
-      '@typescript-eslint/no-unsafe-call': 'off',
-      '@typescript-eslint/no-unsafe-member-access': 'off',
-      '@typescript-eslint/no-unsafe-return': 'off',
-    },
-  },
-  {
     files: TS,
     plugins: { 'import-x': importX },
     settings: {
@@ -172,5 +157,21 @@ export default defineConfig(
   {
     files: ['src/cli/commands/audit.ts'],
     rules: { 'no-restricted-imports': 'warn' },
+  },
+  // Last, so that no block above turns these back on for tests.
+  {
+    files: ['test/**/*.ts', 'test-chaos/**/*.ts'],
+    rules: {
+      // A wrong `!` in a test throws and fails that test, which is what an assertion would do.
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      // Tests forge ill-typed payloads on purpose (refusing them is the subject) and read JSON answers field by
+      // field; a wrong field fails the expectation, so `any` here cannot hide a fault in the product.
+      '@typescript-eslint/no-explicit-any': 'off',
+      '@typescript-eslint/no-unsafe-argument': 'off',
+      '@typescript-eslint/no-unsafe-assignment': 'off',
+      '@typescript-eslint/no-unsafe-call': 'off',
+      '@typescript-eslint/no-unsafe-member-access': 'off',
+      '@typescript-eslint/no-unsafe-return': 'off',
+    },
   },
 );
