@@ -4,7 +4,7 @@
  * xml-crypto as the XML-DSig baseline). Prints a table with ratios and writes
  * bench/results/latest.json. `npm run bench -- --only signing` runs the signing part alone.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { createPrivateKey, randomUUID, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -20,6 +20,10 @@ import { signCanonical, verifyEnveloped } from '../src/signing/xmldsig';
 import { buildRequestXml } from '../src/wire/envelope';
 import { MockCentralVis } from '../mocks/central/server';
 import { allQueues } from '../src/queue/amqp-broker';
+import type { AuditEvent } from '../src/audit/audit';
+import { Checkpointer } from '../src/audit/checkpoints';
+import { auditStoreOf } from '../src/audit/open-audit';
+import { SqliteJournal } from '../src/journal/journal-sqlite';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
@@ -242,11 +246,43 @@ async function benchGateway(pki: DevPkiFiles, dir: string, out: Results, total: 
   }
 }
 
+/**
+ * `davis audit verify` over 1,000,000 records in a temporary SQLite journal, with a signed
+ * checkpoint every 10,000 records exported beside it: the command as an auditor runs it
+ * (its own process, the file read-only), timed from start to exit.
+ */
+async function benchAuditVerify(pki: DevPkiFiles, dir: string, out: Results, total = 1_000_000): Promise<void> {
+  const data = path.join(dir, 'audit');
+  const journal = new SqliteJournal(path.join(data, 'journal.sqlite'));
+  const store = auditStoreOf(journal);
+  const key = loadSigningKey({ keyFile: pki.gatewayKey, certFile: pki.gatewayCert });
+  const cpDir = path.join(data, 'audit-checkpoints');
+  const checkpointer = new Checkpointer({ store, signingKey: () => key, every: Number.MAX_SAFE_INTEGER, dir: cpDir, logger: createLogger('warn') });
+  const event = (i: number): AuditEvent => ({
+    operation: 'message.send', purpose: 'Reg. (EC) 767/2008 Art 9', dataCategories: ['applicant.surname', 'applicant.dateOfBirth', 'travelDocument.number'],
+    clientId: 'uma-bench', authority: 'FI-MIGRI', messageId: randomUUID(), messageType: 'vis.application.create', outcome: 'delivered',
+    contentDigest: 'ab'.repeat(32), correlationId: `bench-${i}`,
+  });
+  for (let i = 0; i < total; i += 10000) {
+    await Promise.all(Array.from({ length: Math.min(10000, total - i) }, (_, j) => store.record(event(i + j))));
+    await checkpointer.checkpoint();
+  }
+  await journal.close();
+  const cfg = path.join(data, 'config.json');
+  writeFileSync(cfg, JSON.stringify({ dataDir: data, log: { level: 'warn' } }));
+  const t0 = performance.now();
+  const res = spawnSync(process.execPath, [path.join(ROOT, 'bin', 'davis.js'), 'audit', 'verify', '--config', cfg], { encoding: 'utf8' });
+  const secs = (performance.now() - t0) / 1000;
+  if (res.status !== 0) throw new Error(`davis audit verify exited ${res.status}: ${res.stdout}${res.stderr}`);
+  out.audit_verify_records = total;
+  out.audit_verify_records_per_s = total / secs;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { only: { type: 'string' }, messages: { type: 'string', default: '2000' }, concurrency: { type: 'string', default: '32' } } });
   const only = values.only;
-  if (only && !['signing', 'publish', 'gateway'].includes(only)) {
-    process.stderr.write('usage: npm run bench -- [--only signing|publish|gateway] [--messages N] [--concurrency N]\n');
+  if (only && !['signing', 'publish', 'gateway', 'audit'].includes(only)) {
+    process.stderr.write('usage: npm run bench -- [--only signing|publish|gateway|audit] [--messages N] [--concurrency N]\n');
     process.exit(2);
   }
   const dir = mkdtempSync(path.join(os.tmpdir(), 'davis-bench-'));
@@ -256,6 +292,7 @@ async function main(): Promise<void> {
     if (!only || only === 'signing') await benchSigning(pki, dir, out);
     if (!only || only === 'publish' || only === 'gateway') await benchPublish(out);
     if (!only || only === 'gateway') await benchGateway(pki, dir, out, Number(values.messages), Number(values.concurrency));
+    if (!only || only === 'audit') await benchAuditVerify(pki, dir, out);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
