@@ -17,6 +17,8 @@ import { centralPlugin } from './plugins/central';
 import { opsPlugin, type ReadinessCheck } from './plugins/ops';
 import { edgePlugin } from './plugins/edge';
 import { metricsPlugin } from './plugins/metrics';
+import { auditPlugin } from './plugins/audit';
+import type { AuditStore, StoredCheckpoint } from '../audit/audit-store';
 
 export type { ReadinessCheck } from './plugins/ops';
 export { inboundPayload } from './plugins/messages';
@@ -35,6 +37,10 @@ export interface ApiDeps {
   readonly summary: () => Promise<Record<string, unknown>>;
   /** Named readiness checks: broker, journal, signing key, central. */
   readonly readiness: Record<string, ReadinessCheck>;
+  /** The audit log: records reads of central data, serves `GET /v1/audit` and evidence. Absent: neither (unit tests). */
+  readonly audit?: AuditStore;
+  /** Makes a checkpoint now (evidence of fresh records). */
+  readonly checkpoint?: () => Promise<StoredCheckpoint | undefined>;
 }
 
 /** Builds the gateway's fastify instance (not listening): the shared edge, then one plugin per route group. */
@@ -103,7 +109,8 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   // The edge first: its hooks (headers, backpressure, rate limit) run before any route group's.
   void app.register(edgePlugin, { config });
   void app.register(authPlugin, { config });
-  void app.register(messagesPlugin, { ingest: deps.ingest, journal: deps.journal, xsd: deps.xsd });
+  void app.register(messagesPlugin, { ingest: deps.ingest, journal: deps.journal, xsd: deps.xsd, ...(deps.audit ? { audit: deps.audit } : {}) });
+  if (deps.audit) void app.register(auditPlugin, { audit: deps.audit, journal: deps.journal, ...(deps.checkpoint ? { checkpoint: deps.checkpoint } : {}) });
   void app.register(centralPlugin, { config, inbound: deps.inbound });
   void app.register(metricsPlugin, { config, metrics: deps.metrics });
   void app.register(opsPlugin, { summary: deps.summary, readiness: deps.readiness });

@@ -20,6 +20,11 @@ import { DEV_CENTRAL_SUBJECT, centralIdentity, type CentralIdentity } from '../s
 import { readResponse } from '../wire/read-wire';
 import { compileAll } from '../validation/validate';
 import { Metrics } from '../ops/metrics';
+import type { AuditStore } from '../audit/audit-store';
+import type { Checkpointer } from '../audit/checkpoints';
+import { auditStoreOf, createCheckpointer } from '../audit/open-audit';
+import { pkiReloadEvent } from '../audit/records';
+import { Retention, retentionOf } from '../exchange/retention';
 
 /** A running gateway: its HTTP server, and the parts tests and the CLI need to reach. */
 export interface Gateway {
@@ -33,6 +38,12 @@ export interface Gateway {
   readonly keyStore: SigningKeyStore;
   readonly metrics: Metrics;
   readonly trust: TrustStoreHolder;
+  /** The Art 34 audit log, in the journal's database. */
+  readonly audit: AuditStore;
+  /** Signs checkpoints of the audit log (every N records, every T ms, at stop). */
+  readonly checkpointer: Checkpointer;
+  /** Retention on the `retention.intervalMs` timer; `run()` for one run now. */
+  readonly retention: Retention;
   /** Reloads the signing key and trust anchors from their files (what SIGHUP does). */
   reloadPki(): boolean;
   /** The API address once listening, e.g. `http://127.0.0.1:8080`. */
@@ -95,13 +106,24 @@ export function createGateway(config: Config, logger: Logger, givenJournal?: Jou
       { errors: [{ pointer: '/journal/driver', message: 'needs openGateway()' }] });
   }
   const journal: Journal = givenJournal ?? openSqliteJournal(config);
+  const audit = auditStoreOf(journal);
+  const auditLog = logger.child({ component: 'audit' });
+  const checkpointer = createCheckpointer(config, audit, () => keyStore.current(), auditLog);
+  const recordPki = (what: 'signing-key' | 'trust-anchors', outcome: string): void => {
+    audit.record(pkiReloadEvent(what, outcome)).catch((err: unknown) => auditLog.error({ err: { message: (err as Error).message } }, 'audit record of a PKI reload failed'));
+  };
+  keyStore.on('reloaded', () => recordPki('signing-key', 'ok'));
+  keyStore.on('reload-failed', (err) => recordPki('signing-key', err.code));
+  trustHolder.on('reloaded', () => recordPki('trust-anchors', 'ok'));
+  trustHolder.on('reload-failed', (err) => recordPki('trust-anchors', err.code));
+  const retention = new Retention({ journal: retentionOf(journal), audit, policy: config.retention, logger: logger.child({ component: 'retention' }) });
   const broker = new AmqpBroker({ ...config.amqp, logger: logger.child({ component: 'broker' }) });
   const c = config.central;
   const central = new HttpsCentralClient(c);
   const metrics = new Metrics();
   const webhooks = new Webhooks(config.webhook, journal, broker, logger.child({ component: 'webhooks' }), metrics);
   const dispatcher = new Dispatcher({
-    ...c, journal, broker, central, webhooks, logger: logger.child({ component: 'dispatcher' }), orderWaitMs: 1000, metrics,
+    ...c, journal, broker, central, webhooks, logger: logger.child({ component: 'dispatcher' }), orderWaitMs: 1000, metrics, audit,
     readAnswer: async (xml) => {
       const read = readResponse(xml, { trust: centralId.trust() });
       if (!read.verified) throw new DavisError('DAVIS_ERR_SIG_MISSING');
@@ -112,7 +134,7 @@ export function createGateway(config: Config, logger: Logger, givenJournal?: Jou
   });
   const ingest = new IngestService({
     journal, broker, signingKey: () => keyStore.current(), memberState: config.memberState, maxBacklog: config.amqp.maxBacklog,
-    logger: logger.child({ component: 'ingest' }),
+    logger: logger.child({ component: 'ingest' }), audit,
   });
   const relay = new OutboxRelay({
     journal, broker, logger: logger.child({ component: 'relay' }), intervalMs: config.relayIntervalMs,
@@ -121,7 +143,7 @@ export function createGateway(config: Config, logger: Logger, givenJournal?: Jou
   const xsd = createXsdValidator();
   const inbound = new InboundService({
     journal, webhooks, trust: () => trustHolder.current(), central: centralId, signingKey: () => keyStore.current(),
-    xsd, logger: logger.child({ component: 'inbound' }),
+    xsd, logger: logger.child({ component: 'inbound' }), audit,
   });
   const centralUrl = new URL(c.url);
   const centralPort = Number(centralUrl.port || (centralUrl.protocol === 'https:' ? 443 : 80));
@@ -136,7 +158,7 @@ export function createGateway(config: Config, logger: Logger, givenJournal?: Jou
     trustAnchorSecondsLeft: () => Math.floor(Math.min(...trustHolder.current().anchors.map((c) => Date.parse(c.validTo) - Date.now())) / 1000),
   });
   const app = buildApi({
-    config, ingest, inbound, journal, logger, metrics, xsd,
+    config, ingest, inbound, journal, logger, metrics, xsd, audit, checkpoint: () => checkpointer.checkpoint(),
     summary: async () => ({
       messages: await journal.countByState(), broker: broker.connected, backlog: broker.backlog,
       circuit: dispatcher.breaker.state, signingCertificateSecondsLeft: keyStore.secondsUntilExpiry(),
@@ -154,7 +176,7 @@ export function createGateway(config: Config, logger: Logger, givenJournal?: Jou
   });
 
   const gw: Gateway = {
-    app, journal, broker, dispatcher, relay, webhooks, keyStore, metrics, trust: trustHolder,
+    app, journal, broker, dispatcher, relay, webhooks, keyStore, metrics, trust: trustHolder, audit, checkpointer, retention,
     reloadPki: () => {
       const k = keyStore.reload();
       const t = trustHolder.reload();
@@ -172,6 +194,8 @@ export function createGateway(config: Config, logger: Logger, givenJournal?: Jou
       await dispatcher.start();
       await webhooks.start();
       relay.start();
+      checkpointer.start();
+      retention.start();
       if (opts.listen !== false) {
         const address = await app.listen({ host: config.gateway.host, port: config.gateway.port });
         gw.url = address;
@@ -183,6 +207,7 @@ export function createGateway(config: Config, logger: Logger, givenJournal?: Jou
       // Intake first (in-flight requests finish), then the work being sent, then the broker.
       await app.close();
       await relay.stop();
+      await retention.stop();
       await dispatcher.stop();
       const drained = await Promise.race([
         broker.stopConsuming().then(() => true),
@@ -190,6 +215,8 @@ export function createGateway(config: Config, logger: Logger, givenJournal?: Jou
       ]);
       if (!drained) logger.warn('shutdown timeout: unfinished work returns to the queue');
       await broker.close();
+      // The last records get their checkpoint before the journal closes.
+      await checkpointer.stop();
       central.close();
       keyStore.close();
       trustHolder.close();

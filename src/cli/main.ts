@@ -15,8 +15,10 @@ import { catalogueCommand } from './commands/catalogue';
 import { certsCommand } from './commands/certs';
 import { conformanceCommand } from './commands/conformance';
 import { devCommand } from './commands/dev';
+import { evidenceCommand } from './commands/evidence';
 import { journalCommand } from './commands/journal';
 import { mockVisCommand } from './commands/mock-vis';
+import { retentionCommand } from './commands/retention';
 import { serveCommand } from './commands/serve';
 import { signCommand } from './commands/sign';
 import { validateCommand } from './commands/validate';
@@ -46,6 +48,12 @@ Commands:
   journal rekey        reseal the journal's personal data with the current key
   audit verify [--checkpoints DIR]
                        check the audit trail: chain, checkpoints, timestamps; exit 1 naming the first bad record
+  evidence export ID --out F
+                       one message's evidence: signed request and answer, audit records, proof, checkpoint
+  evidence verify F --trust CA
+                       check an evidence file offline; exit 1 naming the check that failed
+  retention run [--dry-run]
+                       purge personal data and records past their retention periods
 
 Every command takes --help. Configuration: --config FILE (JSON) and DAVIS_* variables;
 see README.md.
@@ -63,6 +71,8 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   catalogue: catalogueCommand,
   journal: journalCommand,
   audit: auditCommand,
+  evidence: evidenceCommand,
+  retention: retentionCommand,
 };
 
 const stdio: Io = { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s) };

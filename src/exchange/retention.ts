@@ -15,6 +15,18 @@ export interface AuditRetention {
   deleteRecordsBefore(before: string, limit: number): Promise<number>;
 }
 
+/**
+ * The retention operations of a journal adapter (both adapters have them; the wiring holds the journal by its port).
+ * @throws Error for a journal without them
+ */
+export function retentionOf(journal: object): JournalRetention {
+  const j = journal as Partial<JournalRetention>;
+  if (typeof j.purgePayloads !== 'function' || typeof j.deleteMessages !== 'function' || typeof j.retentionCounts !== 'function') {
+    throw new Error('retention: the journal has no retention operations');
+  }
+  return journal as JournalRetention;
+}
+
 /** Options of {@link Retention}. */
 export interface RetentionOptions {
   readonly journal: JournalRetention;
