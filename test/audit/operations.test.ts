@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { getType } from '../../src/catalogue/catalogue';
@@ -65,13 +66,22 @@ describe('Art 34 record helpers', () => {
   });
 });
 
+const sha = (t: string) => createHash('sha256').update(t).digest('hex');
+const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
+
 describe('every processing operation leaves exactly one audit record with no personal data value', () => {
   let s: Stack;
   const sent: Record<string, any>[] = [];
   const staff = { 'x-davis-staff': 'officer-42' };
 
   beforeAll(async () => {
-    s = await startStack({ central: { maxAttempts: 1 } });
+    s = await startStack({
+      central: { maxAttempts: 1 },
+      gateway: { tokens: [
+        { sha256: sha('auditor-token'), clientId: 'supervisor', roles: ['auditor'] },
+        { sha256: sha('uma-token'), clientId: 'uma', roles: ['visa-authority'] },
+      ] },
+    });
     s.mock.notifyUrl = `${s.url}/v1/central/notifications`;
   }, 60000);
   afterAll(async () => { await s?.stop(); });
@@ -165,6 +175,21 @@ describe('every processing operation leaves exactly one audit record with no per
     const ev = await api(s.url, 'GET', `/v1/messages/${id}/evidence`);
     expect(ev.status).toBe(200);
     expect(of(await records(), 'evidence.export', id)).toHaveLength(1);
+  });
+
+  test('the auditor role reads the audit log and evidence, and sends and reads no message; other roles may not read the log', async () => {
+    const id = of(await records(), 'message.send')[0].messageId!;
+    expect((await api(s.url, 'GET', `/v1/audit?messageId=${id}`, undefined, bearer('auditor-token'))).status).toBe(200);
+    expect(of(await records(), 'audit.read').at(-1)).toMatchObject({ clientId: 'supervisor' });
+    expect((await api(s.url, 'GET', `/v1/messages/${id}/evidence`, undefined, bearer('auditor-token'))).status).toBe(200);
+    const n = (await records()).length;
+    const send = await api(s.url, 'POST', '/v1/messages', { type: 'vis.application.create', payload: fresh('vis.application.create') }, bearer('auditor-token'));
+    expect([send.status, send.json.code]).toEqual([403, 'DAVIS_ERR_AUTH_FORBIDDEN']);
+    expect((await api(s.url, 'GET', `/v1/messages/${id}`, undefined, bearer('auditor-token'))).status).toBe(404);
+    const uma = await api(s.url, 'GET', '/v1/audit', undefined, bearer('uma-token'));
+    expect([uma.status, uma.json.code]).toEqual([403, 'DAVIS_ERR_AUTH_FORBIDDEN']);
+    expect((await api(s.url, 'GET', `/v1/messages/${id}/evidence`, undefined, bearer('uma-token'))).status).toBe(403);
+    expect((await records()).length).toBe(n);
   });
 
   test('a retention run and a PKI reload leave one record each', async () => {
