@@ -312,16 +312,16 @@ export function openApiDocument(version: string): Json {
         },
         MessagePage: { type: 'object', required: ['items'], properties: { items: { type: 'array', items: ref('Status') }, next: { type: 'string', description: 'Cursor of the next page; absent on the last.' } } },
         Readiness: { type: 'object', properties: { status: { type: 'string', enum: ['ok', 'down'] }, checks: { type: 'object', additionalProperties: { type: 'object', properties: { status: { type: 'string', enum: ['ok', 'down'] }, reason: { type: 'string' } } } } } },
-        ErrorCode: {
-          type: 'string', enum: codes.map(([c]) => c),
-          description: `Stable error codes (docs/errors.md):\n\n| code | HTTP | retryable | meaning |\n|---|---|---|---|\n${codes.map(([c, e]) => `| ${c} | ${e.status} | ${e.retryable ? 'yes' : 'no'} | ${e.title} |`).join('\n')}`,
-        },
         Problem: {
           type: 'object', required: ['type', 'title', 'status', 'code'],
           description: 'RFC 9457 problem document.',
           properties: {
             type: { type: 'string' }, title: { type: 'string' }, status: { type: 'integer' }, detail: { type: 'string' }, instance: { type: 'string' },
-            code: ref('ErrorCode'), correlationId: { type: 'string' }, retryable: { type: 'boolean' },
+            code: {
+              type: 'string', enum: codes.map(([c]) => c),
+              description: `Stable error codes (docs/errors.md):\n\n| code | HTTP | retryable | meaning |\n|---|---|---|---|\n${codes.map(([c, e]) => `| ${c} | ${e.status} | ${e.retryable ? 'yes' : 'no'} | ${e.title} |`).join('\n')}`,
+            },
+            correlationId: { type: 'string' }, retryable: { type: 'boolean' },
             errors: { type: 'array', items: { type: 'object', required: ['pointer', 'message'], properties: { pointer: { type: 'string', description: 'JSON Pointer into the request (`/payload/...`, `/headers/...`, `/query/...`).' }, message: { type: 'string' } } } },
           },
         },
