@@ -3,7 +3,7 @@
  * the mock that must be undone after it. The step executors (steps/) read and write it; the
  * runner (runner.ts) creates one per case.
  */
-import type { HttpAnswer, WebhookReceiver } from './http';
+import type { CallbackSource, HttpAnswer } from './http';
 import type { RunOptions } from './run-options';
 import { interpolate, TemplateError, type TemplateScope } from './template';
 import type { Case, CheckResult, Exchange, Suite } from './types';
@@ -16,8 +16,8 @@ export interface RunContext {
   readonly opts: RunOptions;
   readonly gatewayUrl: string;
   readonly mockUrl: string;
-  /** The local callback receiver, when the run has one. */
-  readonly receiver?: WebhookReceiver;
+  /** Where the run reads the gateway's callbacks, when it has a receiver. */
+  readonly receiver?: CallbackSource;
   /** A request to the gateway, with the run's extra headers. */
   gateway(method: string, p: string, body?: unknown, headers?: Record<string, string>): Promise<HttpAnswer>;
   /** A request to the mock's control endpoint. */

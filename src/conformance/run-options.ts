@@ -17,8 +17,14 @@ export interface RunOptions {
   readonly keepGoing?: boolean;
   /** Extra headers on every request to the gateway (e.g. `authorization: Bearer …` outside dev mode). */
   readonly gatewayHeaders?: Readonly<Record<string, string>>;
-  /** Port of the local webhook receiver; undefined: none (cases that need it are skipped). 0: any free port. */
+  /** Port of a webhook receiver the run starts; undefined: read `webhookReceiverUrl`'s instead. 0: any free port. */
   readonly webhookPort?: number;
+  /**
+   * Without `webhookPort`: the callback receiver of another process to read callbacks from
+   * (`GET /_uma/callbacks`); nothing answering there: cases that need callbacks are skipped.
+   * @default "http://127.0.0.1:8445" (the one `davis dev` runs)
+   */
+  readonly webhookReceiverUrl?: string;
   /** Secret for checking `X-Davis-Signature` (overrides the suites' `webhook.secret`). */
   readonly webhookSecret?: string;
   /** Overrides every suite's default wait, ms. */

@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import { packageVersion } from '../ops/version';
 import { CaseRun, StepFailure, type RunContext, type StepCtx } from './case-run';
 import { checkSummary } from './expectations';
-import { httpRequest, TransportError, WebhookReceiver, type HttpAnswer } from './http';
+import { DEFAULT_CALLBACK_RECEIVER_URL, httpRequest, RemoteCallbacks, TransportError, WebhookReceiver, type CallbackSource, type HttpAnswer } from './http';
 import type { RunOptions } from './run-options';
 import { executeStep, stepLabel } from './steps';
 import { interpolateString, TemplateError } from './template';
@@ -42,7 +42,7 @@ class Runner implements RunContext {
   readonly gatewayUrl: string;
   readonly mockUrl: string;
   readonly env: NodeJS.ProcessEnv;
-  receiver?: WebhookReceiver;
+  receiver?: CallbackSource;
   webhookUrl?: string;
 
   constructor(readonly suites: readonly Suite[], readonly opts: RunOptions) {
@@ -75,7 +75,12 @@ class Runner implements RunContext {
     if (this.opts.webhookPort !== undefined && needsWebhook) {
       const secret = this.opts.webhookSecret ?? this.suites.map((s) => s.webhookSecret).find(Boolean);
       this.receiver = new WebhookReceiver(secret !== undefined ? String(interpolateString(secret, { runId: this.runId, seed: this.seed, caseId: '', vars: new Map(), env: this.env })) : undefined);
-      this.webhookUrl = await this.receiver.start(this.opts.webhookPort);
+      this.webhookUrl = await (this.receiver as WebhookReceiver).start(this.opts.webhookPort);
+    } else if (needsWebhook) {
+      // No receiver of its own: the one `davis dev` runs (and points the gateway's webhook.url at), when it answers.
+      const base = this.opts.webhookReceiverUrl ?? DEFAULT_CALLBACK_RECEIVER_URL;
+      this.receiver = await RemoteCallbacks.connect(base);
+      if (this.receiver) this.webhookUrl = base;
     }
     try {
       this.opts.hooks?.onStart?.({ runId: this.runId, seed: this.seed, gatewayUrl: this.gatewayUrl, mockControlUrl: this.mockUrl, cases: selected.length, ...(this.webhookUrl ? { webhookUrl: this.webhookUrl } : {}) });
@@ -94,7 +99,7 @@ class Runner implements RunContext {
           let r: CaseResult;
           if (stoppedBy) r = this.skipped(c, s, `not run: phase ${stoppedBy} failed (use --keep-going to run it anyway)`);
           else if (c.skip) r = this.skipped(c, s, c.skip);
-          else if (c.requires.includes('webhook') && !this.receiver) r = this.skipped(c, s, 'needs a webhook receiver: run with --webhook-port N and set the gateway\'s webhook.url to http://127.0.0.1:N/');
+          else if (c.requires.includes('webhook') && !this.receiver) r = this.skipped(c, s, `needs a webhook receiver: none at ${this.opts.webhookReceiverUrl ?? DEFAULT_CALLBACK_RECEIVER_URL} (davis dev runs one); or run with --webhook-port N and set the gateway's webhook.url to http://127.0.0.1:N/`);
           else r = await this.runCase(c, s);
           results.push(r);
           this.opts.hooks?.onCase?.(r, ++index, selected.length);

@@ -16,6 +16,7 @@ import { parseTime, recordSuite, RecordError } from '../../conformance/recorder'
 import { consoleHooks, summaryText } from '../../conformance/reports/console';
 import { htmlReport } from '../../conformance/reports/html';
 import { junitXml } from '../../conformance/reports/junit';
+import { DEFAULT_CALLBACK_RECEIVER_URL } from '../../conformance/http';
 import { DEFAULT_GATEWAY_URL, DEFAULT_MOCK_CONTROL_URL, runSuites } from '../../conformance/runner';
 import { buildStatement, signStatement } from '../../conformance/statement';
 import type { Command, Io, Values } from '../command';
@@ -37,8 +38,10 @@ its *.yaml files.
   --keep-going           run later phases even when one fails
   --timeout DURATION     longest wait of asynchronous expectations (overrides the suites', e.g. 60s)
   --token TOKEN          bearer token for a gateway outside dev mode
-  --webhook-port N       start a callback receiver on 127.0.0.1:N (0: any) for expect-webhook steps;
-                         the gateway's webhook.url must point at it
+  --webhook-receiver URL read the gateway's callbacks from the receiver there (GET /_uma/callbacks)
+                         [default: ${DEFAULT_CALLBACK_RECEIVER_URL}, the one davis dev runs]
+  --webhook-port N       instead, start a callback receiver on 127.0.0.1:N (0: any) for
+                         expect-webhook steps; the gateway's webhook.url must point at it
   --webhook-secret S     secret of X-Davis-Signature (overrides the suites' webhook.secret)
   --reset-mock           POST /_mock/reset before the run (empties the mock's state)
   --junit FILE           JUnit XML report
@@ -118,6 +121,8 @@ async function runCommand(v: Values, files: string[], io: Io): Promise<number> {
   if (!files.length) throw new UsageError('name the suite files or folders to run');
   const seed = intOption(v, 'seed', 2 ** 31 - 1);
   const webhookPort = intOption(v, 'webhook-port', 65535);
+  const receiver = str(v, 'webhook-receiver');
+  if (receiver !== undefined && !/^https?:\/\/[^/\s]+\/?$/.test(receiver)) throw new UsageError('--webhook-receiver: an http(s) base URL, e.g. http://127.0.0.1:8445');
   const withinMs = durationOption(v, 'timeout');
   const runId = str(v, 'run-id');
   if (runId !== undefined && !/^[A-Z0-9]{1,12}$/.test(runId)) throw new UsageError('--run-id: 1-12 characters A-Z and 0-9');
@@ -147,6 +152,7 @@ async function runCommand(v: Values, files: string[], io: Io): Promise<number> {
     keepGoing: !!v['keep-going'],
     ...(token ? { gatewayHeaders: { authorization: `Bearer ${token}` } } : {}),
     ...(webhookPort !== undefined ? { webhookPort } : {}),
+    ...(str(v, 'webhook-receiver') ? { webhookReceiverUrl: str(v, 'webhook-receiver')! } : {}),
     ...(str(v, 'webhook-secret') ? { webhookSecret: str(v, 'webhook-secret')! } : {}),
     ...(withinMs !== undefined ? { withinMs } : {}),
     resetMock: !!v['reset-mock'],
@@ -204,7 +210,7 @@ export const conformanceCommand: Command = {
   options: {
     gateway: { type: 'string' }, 'mock-control': { type: 'string' }, seed: { type: 'string' }, 'run-id': { type: 'string' },
     grep: { type: 'string' }, 'keep-going': { type: 'boolean' }, timeout: { type: 'string' }, token: { type: 'string' },
-    'webhook-port': { type: 'string' }, 'webhook-secret': { type: 'string' }, 'reset-mock': { type: 'boolean' },
+    'webhook-port': { type: 'string' }, 'webhook-receiver': { type: 'string' }, 'webhook-secret': { type: 'string' }, 'reset-mock': { type: 'boolean' },
     junit: { type: 'string' }, html: { type: 'string' }, json: { type: 'string' }, statement: { type: 'string' },
     key: { type: 'string' }, cert: { type: 'string' }, p12: { type: 'string' }, passphrase: { type: 'string' },
     config: { type: 'string' }, verbose: { type: 'boolean' },
@@ -226,7 +232,7 @@ export const conformanceCommand: Command = {
       throw new UsageError(sub ? `unknown subcommand "${sub}"` : 'run or record?');
     } catch (err) {
       if (err instanceof UsageError || err instanceof RecordError) {
-        io.err(`davis conformance: ${err.message}\n\n${err instanceof UsageError ? CONFORMANCE_HELP : ''}`);
+        io.err(`davis conformance: ${err.message}\n`);
         return 2;
       }
       if (isDavisError(err) && (err.code.startsWith('DAVIS_ERR_PKI') || err.code.startsWith('DAVIS_ERR_CONFIG'))) {

@@ -1,4 +1,5 @@
 /** `davis dev` (what `npm start` runs): gateway, mock central VIS and dev PKI on one machine. */
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { openGateway } from '../../app/gateway';
 import { loadConfig, redactUrl } from '../../config/config';
@@ -7,6 +8,7 @@ import { configFileOf, configOption, type Command } from '../command';
 import { loadDevPki, loadMock } from '../dev-tools';
 import { startOrExplain, stopDeadlineMs, waitForSignal } from '../lifecycle';
 import { startMock } from './mock-vis';
+import { CALLBACKS_PATH, DEV_CALLBACK_PORT, WebhookReceiver } from '../../conformance/http';
 
 export const devCommand: Command = {
   options: configOption,
@@ -31,10 +33,23 @@ Exit codes: 2 when the configuration is invalid or RabbitMQ is unreachable.
     const first = loadConfig({ ...file, overrides: { mode: 'dev' } });
     const pkiDir = path.join(first.dataDir, 'pki');
     const pki = await (await loadDevPki()).ensureDevPki(pkiDir);
+    // UMA's stand-in: unless webhook.url is configured, callbacks go to a loopback receiver
+    // that `davis conformance run` reads (GET /_uma/callbacks).
+    let callbacks: { receiver: WebhookReceiver; url: string; secret: string } | undefined;
+    if (!first.webhook.url) {
+      const secret = first.webhook.secret ?? randomBytes(24).toString('base64url');
+      const receiver = new WebhookReceiver(secret);
+      try {
+        callbacks = { receiver, url: (await receiver.start(DEV_CALLBACK_PORT)).replace(/\/$/, ''), secret };
+      } catch (err) {
+        io.err(`davis dev: no UMA callback receiver (127.0.0.1:${DEV_CALLBACK_PORT}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); callbacks are off\n`);
+      }
+    }
     const config = loadConfig({
       ...file,
       overrides: {
         mode: 'dev',
+        ...(callbacks ? { webhook: { url: `${callbacks.url}/hooks`, secret: callbacks.secret } } : {}),
         signing: { keyFile: pki.gatewayKey, certFile: pki.gatewayCert, trust: pki.caCert },
         // The mock started below, wherever mock.host/mock.port put it.
         central: { url: `https://${first.mock.host}:${first.mock.port}/vis/v1/messages`, caFile: pki.caCert, certFile: pki.gatewayCert, keyFile: pki.gatewayKey },
@@ -46,6 +61,7 @@ Exit codes: 2 when the configuration is invalid or RabbitMQ is unreachable.
     const gw = await openGateway(config, logger);
     if (!(await startOrExplain(gw, config, io))) {
       await mock.stop();
+      await callbacks?.receiver.stop();
       return 2;
     }
     io.out([
@@ -58,6 +74,7 @@ Exit codes: 2 when the configuration is invalid or RabbitMQ is unreachable.
       `  health          ${gw.url}/health/ready`,
       `  central (mock)  ${centralUrl}`,
       ...(controlUrl ? [`  mock control    ${controlUrl}/_mock/received`] : []),
+      ...(callbacks ? [`  UMA callbacks   ${callbacks.url}${CALLBACKS_PATH}`] : []),
       `  dev PKI         ${pkiDir}`,
       `  journal         ${config.journal.driver === 'postgres' ? `PostgreSQL ${redactUrl(config.journal.postgresUrl)}` : path.resolve(config.dataDir, config.journal.sqlitePath)}`,
       `  broker          ${redactUrl(config.amqp.url)}`,
@@ -67,6 +84,7 @@ Exit codes: 2 when the configuration is invalid or RabbitMQ is unreachable.
     return waitForSignal(async () => {
       await gw.stop();
       await mock.stop();
+      await callbacks?.receiver.stop();
     }, { onHangup: () => { gw.reloadPki(); }, deadlineMs: stopDeadlineMs(config) });
   },
 };

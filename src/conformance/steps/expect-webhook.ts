@@ -7,7 +7,7 @@ import type { ExpectWebhookStep } from '../types';
 
 export async function expectWebhookStep(cr: CaseRun, st: ExpectWebhookStep, ctx: StepCtx): Promise<void> {
   const rx = cr.run.receiver;
-  if (!rx) throw new StepFailure('no webhook receiver: run with --webhook-port');
+  if (!rx) throw new StepFailure('no webhook receiver: start davis dev, or run with --webhook-port');
   const within = st.withinMs ?? cr.within;
   const deadline = Date.now() + within;
   const wantId = st.message !== undefined ? cr.exchange(st.message)[1].id : undefined;
@@ -25,7 +25,7 @@ export async function expectWebhookStep(cr: CaseRun, st: ExpectWebhookStep, ctx:
   cr.consumed.add(hit.seq);
   const name = cr.record(st.as, { kind: 'webhook', body: hit.json ?? hit.text, ...(typeof idOf(hit) === 'string' ? { id: idOf(hit) as string } : {}) });
   ctx.exchanges.push({ label: `callback received (${name})`, request: { method: 'POST', url: hit.path, headers: hit.headers, body: hit.json ?? hit.text } });
-  const mode = st.signature ?? (cr.run.receiver && (cr.run.opts.webhookSecret ?? cr.suite.webhookSecret) ? 'valid' : 'any');
+  const mode = st.signature ?? (rx.checksSignatures ? 'valid' : 'any');
   if (mode === 'valid') {
     const ok = hit.signatureValid === true;
     ctx.checks.push({ name: 'X-Davis-Signature', ok, problems: ok ? [] : [hit.headers['x-davis-signature'] ? 'the HMAC-SHA256 does not match the secret' : 'no X-Davis-Signature header'] });
