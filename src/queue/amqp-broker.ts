@@ -69,14 +69,20 @@ export function shardOf(key: string, shards: number): number {
 /**
  * The broker nodes in turn: each connect attempt takes the next one, so a reconnect after a
  * node died goes to another node first, and a node that comes back is tried again in its
- * turn. The spacing between attempts stays the one backoff (`backoffDelay`).
+ * turn. The spacing between attempts stays the one backoff (`backoffDelay`). Each gateway
+ * starts at a node of its own choosing (`start`), so several gateways spread their
+ * connections, and the queues they declare their leaders, over the cluster.
  */
 export class NodeRotation {
-  private next = 0;
+  private next: number;
 
-  /** @throws Error when `urls` is empty */
-  constructor(readonly urls: readonly string[]) {
+  /**
+   * @param start index of the first node tried (taken modulo the number of nodes)
+   * @throws Error when `urls` is empty
+   */
+  constructor(readonly urls: readonly string[], start = 0) {
     if (!urls.length) throw new Error('amqp: at least one broker URL is needed');
+    this.next = Math.abs(Math.trunc(start)) % urls.length;
   }
 
   /** The node the next attempt goes to; advances the turn. */
@@ -136,7 +142,8 @@ export class AmqpBroker extends EventEmitter implements Broker {
   constructor(private readonly opts: AmqpBrokerOptions) {
     super();
     this.names = topologyNames(opts.prefix, opts.shards);
-    this.nodes = new NodeRotation(opts.urls ?? (opts.url !== undefined ? [opts.url] : []));
+    const urls = opts.urls ?? (opts.url !== undefined ? [opts.url] : []);
+    this.nodes = new NodeRotation(urls, Math.floor(Math.random() * urls.length));
   }
 
   /** Host and port of the node connected to now (undefined while disconnected). */

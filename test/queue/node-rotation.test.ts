@@ -14,6 +14,11 @@ describe('broker node rotation', () => {
     expect(Array.from({ length: 7 }, () => r.take())).toEqual(['amqp://a', 'amqp://b', 'amqp://c', 'amqp://a', 'amqp://b', 'amqp://c', 'amqp://a']);
   });
 
+  test('the first attempt can start at any node', () => {
+    const r = new NodeRotation(['amqp://a', 'amqp://b', 'amqp://c'], 4);
+    expect([r.take(), r.take(), r.take()]).toEqual(['amqp://b', 'amqp://c', 'amqp://a']);
+  });
+
   test('one node is every attempt', () => {
     const r = new NodeRotation(['amqp://only']);
     expect([r.take(), r.take()]).toEqual(['amqp://only', 'amqp://only']);
