@@ -5,6 +5,7 @@ import { packageRoot } from '../catalogue/schema-file';
 import type { MessageTypeSpec } from '../catalogue/types';
 import { ERRORS } from '../errors/errors';
 import { LIST_QUERY } from './plugins/messages';
+import { AUDIT_QUERY } from './plugins/audit';
 import { MESSAGE_STATES } from '../journal/journal';
 import { escapeMarkup } from '../util/escape';
 
@@ -13,6 +14,12 @@ type Json = Record<string, unknown>;
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const problemResponse = (description: string) => ({ description, content: { 'application/problem+json': { schema: ref('Problem') } } });
 const idParam = { name: 'id', in: 'path', required: true, description: 'The message id the gateway assigned.', schema: { type: 'string', format: 'uuid' } };
+/** `X-Davis-Staff`: who acted in UMA, recorded in the Art 34 record of the request (an identifier, never a name). */
+const staffHeader = {
+  name: 'X-Davis-Staff', in: 'header', required: false,
+  description: 'Identifier of the staff member acting in UMA (not a name), recorded in the audit record of the operation (Reg. 767/2008 Art 34). 1-64 visible ASCII characters, no spaces; anything else is 422 with pointer `/headers/x-davis-staff`.',
+  schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,64}$', maxLength: 64 },
+};
 /** Routes anyone may call: no credentials asked. */
 const open: readonly Json[] = [];
 const correlation = {
@@ -135,7 +142,7 @@ export function openApiDocument(version: string): Json {
           description: 'Validated (JSON Schema, then the type\'s business rules), signed, journaled and published; `202` only once the broker confirmed. The same `Idempotency-Key` with the same body answers the same again.',
           parameters: [
             { name: 'Idempotency-Key', in: 'header', required: false, description: 'Client key of the request: the same key and body give the same answer; another body gives 409.', schema: { type: 'string', pattern: '^[\\x21-\\x7e]{1,200}$' } },
-            { name: 'X-Davis-Staff', in: 'header', required: false, description: 'The staff member acting in UMA, for the records of processing (Art 34).', schema: { type: 'string', maxLength: 200 } },
+            staffHeader,
           ],
           requestBody: {
             required: true,
@@ -168,39 +175,31 @@ export function openApiDocument(version: string): Json {
       },
       '/v1/messages/{id}': {
         get: {
-          tags: ['messages'], summary: 'Status, history and central answer of a message', operationId: 'getMessage', parameters: [idParam],
-          description: 'What UMA polls. Notifications (inbound) carry their payload.',
+          tags: ['messages'], summary: 'Status, history and central answer of a message', operationId: 'getMessage', parameters: [idParam, staffHeader],
+          description: 'What UMA polls. Notifications (inbound) carry their payload. Reading central data (an answer with `data`: searches, retrievals, ESP and ICF; a notification\'s payload) leaves a `message.read` audit record.',
           responses: { 200: { description: 'Status document', content: { 'application/json': { schema: ref('Status') } } }, 401: problemResponse('No credentials'), 404: problemResponse('Unknown id') },
         },
       },
       '/v1/messages/{id}/retry': {
         post: {
-          tags: ['messages'], summary: 'Re-queue a failed message (operators)', operationId: 'retryMessage', parameters: [idParam],
+          tags: ['messages'], summary: 'Re-queue a failed message (operators)', operationId: 'retryMessage', parameters: [idParam, staffHeader],
           description: 'A dead-lettered (`failed`) message goes back to the queue.',
           responses: { 202: { description: 'Queued again', content: { 'application/json': { schema: ref('Accepted') } } }, 401: problemResponse('No credentials'), 403: problemResponse('Not an operator'), 404: problemResponse('Unknown id'), 409: problemResponse('Not failed') },
         },
       },
       '/v1/messages/{id}/evidence': {
         get: {
-          tags: ['audit'], summary: 'Evidence of a message (auditors)', operationId: 'getEvidence', parameters: [idParam],
-          description: 'The signed request, central\'s signed answer, the audit records about the message with their inclusion proof and timestamp: `davis evidence verify` checks it offline.',
+          tags: ['audit'], summary: 'Evidence of a message (auditors)', operationId: 'getEvidence', parameters: [idParam, staffHeader],
+          description: 'For the `auditor` and `admin` roles. The signed request as sent, central\'s signed answer as received, the audit records about the message with their RFC 6962 inclusion proof to a signed checkpoint and its RFC 3161 token (format `davis-evidence/1`, see docs/audit.md): `davis evidence verify FILE --trust CA` checks it offline. The export is recorded (`evidence.export`).',
           responses: { 200: { description: 'Evidence bundle', content: { 'application/json': { schema: { type: 'object' } } } }, 401: problemResponse('No credentials'), 403: problemResponse('Not an auditor'), 404: problemResponse('Unknown id') },
         },
       },
       '/v1/audit': {
         get: {
           tags: ['audit'], summary: 'Records of processing (auditors)', operationId: 'listAudit',
-          description: 'The append-only, hash-chained audit trail, filtered; the read is itself recorded.',
-          parameters: [
-            { name: 'messageId', in: 'query', required: false, schema: { type: 'string', minLength: 1, maxLength: 200 } },
-            { name: 'operation', in: 'query', required: false, schema: { type: 'string' } },
-            { name: 'clientId', in: 'query', required: false, schema: { type: 'string', minLength: 1, maxLength: 200 } },
-            { name: 'from', in: 'query', required: false, schema: { type: 'string', anyOf: [{ format: 'date-time' }, { format: 'date' }] } },
-            { name: 'to', in: 'query', required: false, schema: { type: 'string', anyOf: [{ format: 'date-time' }, { format: 'date' }] } },
-            { name: 'afterSeq', in: 'query', required: false, schema: { type: 'integer', minimum: 0 } },
-            { name: 'limit', in: 'query', required: false, schema: { type: 'integer', minimum: 1 } },
-          ],
-          responses: { 200: { description: 'Audit records, oldest first', content: { 'application/json': { schema: { type: 'object' } } } }, 401: problemResponse('No credentials'), 403: problemResponse('Not an auditor'), 422: problemResponse('A parameter unknown or out of range') },
+          description: 'For the `auditor` and `admin` roles. The append-only, hash-chained audit trail, filtered, oldest first; `next.afterSeq` pages on. The read is itself recorded (`audit.read`, with the names of the filters used).',
+          parameters: [...Object.entries(AUDIT_QUERY.properties).map(([name, schema]) => ({ name, in: 'query', required: false, schema })), staffHeader],
+          responses: { 200: { description: 'Audit records, oldest first', content: { 'application/json': { schema: { type: 'object' } } } }, 401: problemResponse('No credentials'), 403: problemResponse('Not an auditor'), 422: problemResponse('A parameter repeated, unknown or out of range') },
         },
       },
       '/v1/central/notifications': {
