@@ -41,3 +41,11 @@ export function readInput(file: string, io: Io): string | undefined {
     return undefined;
   }
 }
+
+/**
+ * A usage error: `main.ts` prints `davis <command>: <message>` as one line and exits 2. The
+ * message names the bad flag or value.
+ */
+export function usageError(message: string): Error {
+  return Object.assign(new Error(message), { code: 'USAGE' });
+}

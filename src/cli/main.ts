@@ -17,10 +17,12 @@ import { conformanceCommand } from './commands/conformance';
 import { devCommand } from './commands/dev';
 import { evidenceCommand } from './commands/evidence';
 import { journalCommand } from './commands/journal';
+import { messagesCommand } from './commands/messages';
 import { mockVisCommand } from './commands/mock-vis';
 import { retentionCommand } from './commands/retention';
 import { serveCommand } from './commands/serve';
 import { signCommand } from './commands/sign';
+import { statusCommand } from './commands/status';
 import { validateCommand } from './commands/validate';
 import { verifyCommand } from './commands/verify';
 import { DevToolMissing } from './dev-tools';
@@ -33,13 +35,18 @@ Commands:
   dev                  gateway + mock central VIS + dev PKI on this machine (what \`npm start\` runs)
   serve                the gateway alone
   mock-vis             the mock central VIS alone
-  validate FILE...     validate JSON messages ({"type","payload"}) or wire XML; exit 1 if any is invalid
+  validate [--type T] FILE...
+                       validate JSON messages ({"type","payload"}), bare payloads of type T, or wire XML;
+                       exit 1 if any is invalid
   sign FILE --key K --cert C
                        sign a wire XML document (enveloped XML-DSig); the signed XML goes to stdout
   verify FILE [--trust CA]
                        verify a signed document's signature and signing profile; exit 1 naming the rule
   certs init DIR       create a development PKI (CA, gateway, mock central, one UMA client)
   catalogue [--json]   list every message type
+  status [--url U]     a running gateway's health checks, messages by state, circuit, certificate
+  messages list|show|retry
+                       find, read and re-queue messages of a running gateway
   conformance run FILE...   replay conformance suites against a gateway and mock central
   conformance record --since T --out F
                        turn journaled traffic into a replayable suite
@@ -69,6 +76,8 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   verify: verifyCommand,
   certs: certsCommand,
   catalogue: catalogueCommand,
+  status: statusCommand,
+  messages: messagesCommand,
   journal: journalCommand,
   audit: auditCommand,
   evidence: evidenceCommand,
@@ -90,14 +99,15 @@ export async function run(argv: string[], io: Io = stdio): Promise<number> {
   }
   const command = Object.hasOwn(COMMANDS, cmd) ? COMMANDS[cmd] : undefined;
   if (!command) {
-    io.err(`davis: unknown command "${cmd}"\n\n${USAGE}`);
+    io.err(`davis: unknown command "${cmd}" (davis --help lists the commands)\n`);
     return 2;
   }
   let args: ReturnType<typeof parseArgs>;
   try {
     args = parseArgs({ args: rest, options: { ...command.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
   } catch (err) {
-    io.err(`davis ${cmd}: ${(err as Error).message}\n\n${command.help}`);
+    // One line naming the flag (without node's hint about '--'); the whole help is one `--help` away.
+    io.err(`davis ${cmd}: ${(err as Error).message.split('\n')[0].replace(/\. To specify a positional argument.*$/, '')} (see davis ${cmd} --help)\n`);
     return 2;
   }
   if (args.values.help) {
@@ -108,7 +118,7 @@ export async function run(argv: string[], io: Io = stdio): Promise<number> {
     return await command.run(args.values as Values, args.positionals, io);
   } catch (err) {
     if (isDavisError(err)) {
-      io.err(`davis ${cmd}: ${err.code}: ${err.message}\n`);
+      io.err(`davis ${cmd}: ${err.code}: ${err.message.replace(/\s*\n\s*/g, '; ')}\n`);
       return 2;
     }
     if (err instanceof DevToolMissing || (err as { code?: unknown }).code === 'USAGE') {

@@ -1,6 +1,6 @@
 /** `davis catalogue [--json]`: every message type. */
 import { listTypes } from '../../catalogue/catalogue';
-import type { Command } from '../command';
+import { usageError, type Command } from '../command';
 
 export const catalogueCommand: Command = {
   options: { json: { type: 'boolean' } },
@@ -10,7 +10,8 @@ Lists every message type: id, direction (outbound: UMA → central; inbound: cen
 notifications), legal article, roles allowed to send it (inbound: the reply type), ordering key.
   --json   the same as JSON
 `,
-  async run(v, _p, io) {
+  async run(v, pos, io) {
+    if (pos.length) throw usageError(`unexpected argument "${pos[0]}" (davis catalogue takes none)`);
     const types = listTypes({ direction: 'all' });
     if (v.json) {
       io.out(JSON.stringify(types.map((t) => ({

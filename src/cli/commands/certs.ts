@@ -1,6 +1,6 @@
 /** `davis certs init DIR`: a development PKI (not in the production image). */
 import path from 'node:path';
-import type { Command } from '../command';
+import { usageError, type Command } from '../command';
 import { loadDevPki } from '../dev-tools';
 
 const HELP = `Usage: davis certs init DIR [--host NAME]...
@@ -16,10 +16,8 @@ export const certsCommand: Command = {
   options: { host: { type: 'string', multiple: true } },
   help: HELP,
   async run(v, pos, io) {
-    if (pos[0] !== 'init' || pos.length !== 2) {
-      io.err(HELP);
-      return 2;
-    }
+    if (pos[0] !== 'init') throw usageError(pos[0] ? `unknown subcommand "${pos[0]}" (init)` : 'a subcommand is required: init DIR');
+    if (pos.length !== 2) throw usageError(pos.length < 2 ? 'init: a DIR is required' : `init: one DIR, not ${pos.length - 1}`);
     const extra = (v.host as unknown as string[] | undefined) ?? [];
     const { createDevPki } = await loadDevPki();
     const files = await createDevPki(path.resolve(pos[1]), extra.length ? { hosts: ['localhost', '127.0.0.1', ...extra] } : {});

@@ -3,7 +3,7 @@ import { isDavisError } from '../../errors/errors';
 import { loadSigningKey } from '../../signing/pki';
 import { signEnveloped } from '../../signing/xmldsig';
 import { WIRE_SCREEN_LIMITS } from '../../wire/envelope';
-import { readInput, type Command } from '../command';
+import { readInput, usageError, type Command } from '../command';
 
 const HELP = `Usage: davis sign FILE --key KEY.pem --cert CERT.pem
        davis sign FILE --p12 ID.p12 [--passphrase P]
@@ -20,10 +20,8 @@ export const signCommand: Command = {
   options: { key: { type: 'string' }, cert: { type: 'string' }, p12: { type: 'string' }, passphrase: { type: 'string' } },
   help: HELP,
   async run(v, files, io) {
-    if (files.length !== 1 || !((v.key && v.cert) || v.p12)) {
-      io.err(HELP);
-      return 2;
-    }
+    if (files.length !== 1) throw usageError(files.length ? `one FILE, not ${files.length}` : 'a FILE to sign is required');
+    if (!v.p12 && !(v.key && v.cert)) throw usageError(v.key ? '--cert is required with --key' : v.cert ? '--key is required with --cert' : '--key and --cert (or --p12) are required');
     const key = v.p12
       ? loadSigningKey({ p12File: String(v.p12), passphrase: String(v.passphrase ?? process.env.DAVIS_SIGNING_PASSPHRASE ?? '') })
       : loadSigningKey({ keyFile: String(v.key), certFile: String(v.cert) });

@@ -4,7 +4,7 @@ import { loadConfig } from '../../config/config';
 import { isDavisError } from '../../errors/errors';
 import { loadTrustStore } from '../../signing/pki';
 import { verifyEnveloped } from '../../signing/xmldsig';
-import { configFileOf, configOption, readInput, type Command } from '../command';
+import { configFileOf, configOption, readInput, usageError, type Command } from '../command';
 
 const HELP = `Usage: davis verify FILE [--trust CA.pem|DIR] [--config FILE]
 
@@ -21,10 +21,7 @@ export const verifyCommand: Command = {
   options: { trust: { type: 'string' }, ...configOption },
   help: HELP,
   async run(v, files, io) {
-    if (files.length !== 1) {
-      io.err(HELP);
-      return 2;
-    }
+    if (files.length !== 1) throw usageError(files.length ? `one FILE, not ${files.length}` : 'a FILE to verify is required');
     const trustPath = v.trust ? String(v.trust) : path.join(loadConfig(configFileOf(v)).dataDir, 'pki', 'ca.crt.pem');
     const trust = loadTrustStore(trustPath);
     const xml = readInput(files[0], io);
