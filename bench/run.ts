@@ -173,7 +173,12 @@ function rssMb(pid: number | undefined): number {
   return m ? Number(m[1]) / 1024 : NaN;
 }
 
-async function benchGateway(pki: DevPkiFiles, dir: string, out: Results, total: number, concurrency: number): Promise<void> {
+/**
+ * The gateway under load: `davis serve` as a child process. With `withAudit` false the child is
+ * `serve-without-audit.js`, the same gateway with its Art 34 records going nowhere: only
+ * `accepted_per_s_without_audit` is written, the baseline of `audit_overhead_ratio`.
+ */
+async function benchGateway(pki: DevPkiFiles, dir: string, out: Results, total: number, concurrency: number, withAudit = true): Promise<void> {
   const logger = createLogger('warn');
   const mock = new MockCentralVis({
     host: '127.0.0.1', port: 0, tlsCertFile: pki.centralCert, tlsKeyFile: pki.centralKey, clientCaFile: pki.caCert,
@@ -182,14 +187,15 @@ async function benchGateway(pki: DevPkiFiles, dir: string, out: Results, total: 
   const { url: centralUrl } = await mock.start();
   const port = 18080 + Math.floor(Math.random() * 1000);
   const prefix = `bench.${randomUUID().slice(0, 8)}.`;
-  const cfgFile = path.join(dir, 'gateway.json');
+  const cfgFile = path.join(dir, withAudit ? 'gateway.json' : 'gateway-without-audit.json');
+  const dataDir = path.join(dir, withAudit ? 'data' : 'data-without-audit');
   writeFileSync(cfgFile, JSON.stringify({
-    mode: 'dev', dataDir: path.join(dir, 'data'), gateway: { port }, amqp: { url: AMQP_URL, prefix },
+    mode: 'dev', dataDir, gateway: { port }, amqp: { url: AMQP_URL, prefix },
     signing: { keyFile: pki.gatewayKey, certFile: pki.gatewayCert, trust: pki.caCert },
     central: { url: centralUrl, caFile: pki.caCert, certFile: pki.gatewayCert, keyFile: pki.gatewayKey },
     log: { level: 'warn' },
   }));
-  const child = spawn(process.execPath, [...(process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean), path.join(ROOT, 'bin', 'davis.js'), 'serve', '--config', cfgFile], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, DAVIS_PORT: String(port) } });
+  const child = spawn(process.execPath, [...(process.env.BENCH_GATEWAY_NODE_ARGS ?? '').split(' ').filter(Boolean), ...(withAudit ? [path.join(ROOT, 'bin', 'davis.js'), 'serve', '--config'] : [path.join(__dirname, 'serve-without-audit.js')]), cfgFile], { stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, DAVIS_PORT: String(port) } });
   try {
     await new Promise<void>((resolve, reject) => {
       child.once('exit', (code) => reject(new Error(`gateway exited with ${code}`)));
@@ -212,7 +218,11 @@ async function benchGateway(pki: DevPkiFiles, dir: string, out: Results, total: 
       }
     }));
     const acceptSecs = (performance.now() - t0) / 1000;
-    const db = new Database(path.join(dir, 'data', 'journal.sqlite'), { readonly: true, fileMustExist: true });
+    if (!withAudit) {
+      out.accepted_per_s_without_audit = total / acceptSecs;
+      return;
+    }
+    const db = new Database(path.join(dataDir, 'journal.sqlite'), { readonly: true, fileMustExist: true });
     const count = db.prepare("SELECT count(*) AS n FROM messages WHERE state IN ('delivered','rejected','failed')");
     for (;;) {
       if ((count.get() as { n: number }).n >= total) break;
@@ -291,7 +301,13 @@ async function main(): Promise<void> {
   try {
     if (!only || only === 'signing') await benchSigning(pki, dir, out);
     if (!only || only === 'publish' || only === 'gateway') await benchPublish(out);
-    if (!only || only === 'gateway') await benchGateway(pki, dir, out, Number(values.messages), Number(values.concurrency));
+    if (!only || only === 'gateway') {
+      await benchGateway(pki, dir, out, Number(values.messages), Number(values.concurrency));
+      // The same load on the same machine with the audit trail off: what the trail costs per message.
+      await benchGateway(pki, dir, out, Number(values.messages), Number(values.concurrency), false);
+      out.accepted_per_s_with_audit = out.accepted_per_s;
+      out.audit_overhead_ratio = Number(out.accepted_per_s) / Number(out.accepted_per_s_without_audit);
+    }
     if (!only || only === 'audit') await benchAuditVerify(pki, dir, out);
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -20,6 +20,7 @@ import { DEV_CENTRAL_SUBJECT, centralIdentity, type CentralIdentity } from '../s
 import { readResponse } from '../wire/read-wire';
 import { compileAll } from '../validation/validate';
 import { Metrics } from '../ops/metrics';
+import type { AuditLog } from '../audit/audit';
 import type { AuditStore } from '../audit/audit-store';
 import type { Checkpointer } from '../audit/checkpoints';
 import { auditStoreOf, createCheckpointer } from '../audit/open-audit';
@@ -53,11 +54,21 @@ export interface Gateway {
   stop(): Promise<void>;
 }
 
+/** How the gateway is built beyond its configuration; nothing here is reachable from the configuration or the CLI. */
+export interface GatewayOptions {
+  /**
+   * Where the use cases (intake, dispatch, notifications) write their Art 34 records instead
+   * of the audit store. Only for measuring what the trail costs (the bench's baseline): a
+   * production gateway always records into its store.
+   */
+  readonly auditLog?: AuditLog;
+}
+
 /** Opens the configured journal (SQLite or PostgreSQL) and builds the gateway on it. */
-export async function openGateway(config: Config, logger: Logger): Promise<Gateway> {
+export async function openGateway(config: Config, logger: Logger, opts: GatewayOptions = {}): Promise<Gateway> {
   const journal = await openJournal(config);
   try {
-    return createGateway(config, logger, journal);
+    return createGateway(config, logger, journal, opts);
   } catch (err) {
     await journal.close();
     throw err;
@@ -68,7 +79,7 @@ export async function openGateway(config: Config, logger: Logger): Promise<Gatew
  * Builds every part of the gateway from the frozen config; nothing listens or connects yet.
  * Without a journal it opens the embedded SQLite one (`openGateway` honours `journal.driver`).
  */
-export function createGateway(config: Config, logger: Logger, givenJournal?: Journal): Gateway {
+export function createGateway(config: Config, logger: Logger, givenJournal?: Journal, opts: GatewayOptions = {}): Gateway {
   // Every catalogue schema compiles now: a broken schema stops the start, not a request.
   compileAll();
   const s = config.signing;
@@ -109,6 +120,7 @@ export function createGateway(config: Config, logger: Logger, givenJournal?: Jou
   const audit = auditStoreOf(journal);
   const auditLog = logger.child({ component: 'audit' });
   const checkpointer = createCheckpointer(config, audit, () => keyStore.current(), auditLog);
+  const records: AuditLog = opts.auditLog ?? audit;
   const recordPki = (what: 'signing-key' | 'trust-anchors', outcome: string): void => {
     audit.record(pkiReloadEvent(what, outcome)).catch((err: unknown) => auditLog.error({ err: { message: (err as Error).message } }, 'audit record of a PKI reload failed'));
   };
@@ -123,7 +135,7 @@ export function createGateway(config: Config, logger: Logger, givenJournal?: Jou
   const metrics = new Metrics();
   const webhooks = new Webhooks(config.webhook, journal, broker, logger.child({ component: 'webhooks' }), metrics);
   const dispatcher = new Dispatcher({
-    ...c, journal, broker, central, webhooks, logger: logger.child({ component: 'dispatcher' }), orderWaitMs: 1000, metrics, audit,
+    ...c, journal, broker, central, webhooks, logger: logger.child({ component: 'dispatcher' }), orderWaitMs: 1000, metrics, audit: records,
     readAnswer: async (xml) => {
       const read = readResponse(xml, { trust: centralId.trust() });
       if (!read.verified) throw new DavisError('DAVIS_ERR_SIG_MISSING');
@@ -134,7 +146,7 @@ export function createGateway(config: Config, logger: Logger, givenJournal?: Jou
   });
   const ingest = new IngestService({
     journal, broker, signingKey: () => keyStore.current(), memberState: config.memberState, maxBacklog: config.amqp.maxBacklog,
-    logger: logger.child({ component: 'ingest' }), audit,
+    logger: logger.child({ component: 'ingest' }), audit: records,
   });
   const relay = new OutboxRelay({
     journal, broker, logger: logger.child({ component: 'relay' }), intervalMs: config.relayIntervalMs,
@@ -143,7 +155,7 @@ export function createGateway(config: Config, logger: Logger, givenJournal?: Jou
   const xsd = createXsdValidator();
   const inbound = new InboundService({
     journal, webhooks, trust: () => trustHolder.current(), central: centralId, signingKey: () => keyStore.current(),
-    xsd, logger: logger.child({ component: 'inbound' }), audit,
+    xsd, logger: logger.child({ component: 'inbound' }), audit: records,
   });
   const centralUrl = new URL(c.url);
   const centralPort = Number(centralUrl.port || (centralUrl.protocol === 'https:' ? 443 : 80));
