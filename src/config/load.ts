@@ -24,6 +24,9 @@ const ENV_ALIASES: Readonly<Record<string, string>> = {
   DAVIS_LOG_LEVEL: 'log.level',
 };
 
+/** Variables of the operator commands (`davis status`, `davis messages`), not of the gateway: set in an operator's shell, they are no configuration error. */
+const CLIENT_VARIABLES: ReadonlySet<string> = new Set(['DAVIS_URL', 'DAVIS_TOKEN']);
+
 type SchemaNode = { type?: unknown; properties?: Record<string, SchemaNode> };
 
 /** Every leaf path of the schema with its environment variable name, e.g. `central.timeoutMs` → `DAVIS_CENTRAL_TIMEOUT_MS`. */
@@ -142,7 +145,7 @@ export function loadConfig(sources: ConfigSources = {}): Config {
   const problems: FieldError[] = [];
   const fromEnv = new Map<string, string>();
   for (const [name, raw] of Object.entries(env)) {
-    if (raw === undefined || !(name.startsWith('DAVIS_') || name === 'AMQP_URL')) continue;
+    if (raw === undefined || !(name.startsWith('DAVIS_') || name === 'AMQP_URL') || CLIENT_VARIABLES.has(name)) continue;
     const p = vars.get(name);
     if (!p) {
       problems.push({ pointer: '', variable: name, message: 'unknown environment variable' });

@@ -3,6 +3,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { run } from '../../src/cli/main';
 import { listTypes } from '../../src/catalogue/catalogue';
+import { loadConfig } from '../../src/config/config';
 import { api, startStack, waitFor, type Stack } from '../helpers/stack';
 import { freshApplication } from '../helpers/payloads';
 
@@ -134,4 +135,9 @@ describe('davis status and davis messages against a running gateway', () => {
     }
     expect(compared).toBeGreaterThan(20);
   }, 60000);
+
+  test('DAVIS_TOKEN and DAVIS_URL in an operator\'s shell are not configuration errors for the gateway; another unknown DAVIS_ variable is', () => {
+    expect(() => loadConfig({ env: { DAVIS_TOKEN: ADMIN, DAVIS_URL: 'http://127.0.0.1:8080' } })).not.toThrow();
+    expect(() => loadConfig({ env: { DAVIS_TOKN: ADMIN } })).toThrow(expect.objectContaining({ code: 'DAVIS_ERR_CONFIG_INVALID' }));
+  });
 });

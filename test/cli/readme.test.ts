@@ -17,7 +17,7 @@ describe('the README stays true', () => {
     expect(README).toContain(`\`${key}\``);
   });
 
-  test.each(['dev', 'serve', 'mock-vis', 'validate', 'sign', 'verify', 'certs init', 'catalogue'])('documents the command davis %s', (cmd) => {
+  test.each(['dev', 'serve', 'mock-vis', 'validate', 'validate --type', 'sign', 'verify', 'certs init', 'catalogue', 'status', 'messages list', 'messages show', 'messages retry'])('documents the command davis %s', (cmd) => {
     expect(README).toContain(`\`davis ${cmd}`);
   });
 });
