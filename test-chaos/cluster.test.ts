@@ -122,6 +122,7 @@ test(`${APPS * PER_APP} messages for ${APPS} applications on two gateways surviv
 
   // ---- UMA: per application, messages one after another, each retried (same key) until accepted
   const accepted = new Map<string, string[]>();
+  let aborted = false;
   let answers503 = 0;
   let connectionErrors = 0;
   const unexpected: string[] = [];
@@ -140,6 +141,7 @@ test(`${APPS * PER_APP} messages for ${APPS} applications on two gateways surviv
       const key = `${payload.applicationNumber}-${k}`;
       let g = turn++ % 2;
       for (;;) {
+        if (aborted) return;
         const gw = gateways[g];
         try {
           const res = await fetch(`${gw.url}/v1/messages`, {
@@ -175,7 +177,6 @@ test(`${APPS * PER_APP} messages for ${APPS} applications on two gateways surviv
   const sending = Promise.all(apps.map((p, i) => client(p, i)));
 
   // ---- the chaos, on a timeline while UMA sends
-  let aborted = false;
   const at = async (s: number) => {
     const w = t0 + s * 1000 - Date.now();
     if (w > 0) await sleep(w);

@@ -128,9 +128,11 @@ export class IngestService {
       }
       // The dispatcher already holds it: the broker had it after all.
     }
-    await journal.transitionFrom(id, 'accepted', 'queued');
+    // A journal that fails here (a pool exhausted, a database restarting) leaves a published,
+    // journaled message: the 503 is retryable, and the retry with the same key answers it.
+    await this.journalCall(() => journal.transitionFrom(id, 'accepted', 'queued'));
     this.opts.logger.info({ messageId: id, correlationId: sub.correlationId, type }, 'message accepted');
-    const record = await journal.get(id);
+    const record = await this.journalCall(() => journal.get(id));
     if (!record) throw new DavisError('DAVIS_ERR_INTERNAL', { reason: 'journaled message vanished' });
     return { record, replay: false };
   }
