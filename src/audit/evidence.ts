@@ -181,10 +181,11 @@ export function verifyEvidence(bundle: EvidenceBundle, opts: EvidenceVerifyOptio
   signature('request', bundle.request);
   signature('answer', bundle.answer);
   const records = bundle.records ?? [];
-  if (bundle.request) {
+  const request = bundle.request;
+  if (request) {
     const named = records.filter((r) => r.contentDigest !== undefined);
     check('request-digest', () => {
-      const other = named.find((r) => r.contentDigest !== bundle.request!.sha256);
+      const other = named.find((r) => r.contentDigest !== request.sha256);
       if (other) throw new Error(`record ${other.seq} names another document (contentDigest ${other.contentDigest})`);
       return named.length ? `${named.length} record(s) name this request` : 'no record names a content digest';
     });
@@ -215,9 +216,10 @@ export function verifyEvidence(bundle: EvidenceBundle, opts: EvidenceVerifyOptio
         return `record ${r.seq} is leaf ${p.leafIndex} of ${p.treeSize}`;
       });
     }
-    if (cp.timestamp) {
+    const token = cp.timestamp;
+    if (token) {
       check('timestamp', () => {
-        const info = verifyTimestampToken(Buffer.from(cp.timestamp!, 'base64'), Buffer.from(checkpointDigest(cp.checkpoint), 'hex'), opts.tsaTrust ?? []);
+        const info = verifyTimestampToken(Buffer.from(token, 'base64'), Buffer.from(checkpointDigest(cp.checkpoint), 'hex'), opts.tsaTrust ?? []);
         return `time-stamped ${info.genTime.toISOString()} by ${info.tsaCertificate.subject.replace(/\n/g, ', ')}`;
       });
     }

@@ -57,7 +57,7 @@ function propertiesOf(root: Schema, s: Schema): Map<string, Schema> {
 /** A biometric field: an object offering a `reference` into the national biometric store (facial image, fingerprints). */
 function isBiometric(root: Schema, s: Schema): boolean {
   const ref = (s.properties as Record<string, Schema> | undefined)?.reference;
-  return !!ref && typeof ref.$ref === 'string' && /\/BiometricReference$/.test(ref.$ref) && resolve(root, ref) !== undefined;
+  return !!ref && typeof ref.$ref === 'string' && ref.$ref.endsWith('/BiometricReference') && resolve(root, ref) !== undefined;
 }
 
 /**
@@ -85,7 +85,7 @@ export function categoriesOf(schema: Schema, value: unknown, prefix = ''): strin
       return;
     }
     let named = false;
-    for (const k of Object.keys(v as object)) {
+    for (const k of Object.keys(v)) {
       const ps = props.get(k);
       if (!ps) continue;
       named = true;

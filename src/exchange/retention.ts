@@ -110,7 +110,8 @@ export class Retention {
     };
     const payloads = await drain(() => journal.purgePayloads(payloadCutoff, size));
     const messages = await drain(() => journal.deleteMessages(recordCutoff, size));
-    const auditRecords = audit?.deleteRecordsBefore ? await drain(() => audit.deleteRecordsBefore!(recordCutoff, size)) : 0;
+    const prune = audit?.deleteRecordsBefore?.bind(audit);
+    const auditRecords = prune ? await drain(() => prune(recordCutoff, size)) : 0;
     const counts = { payloads, messages, auditRecords };
     await audit?.record(purgeEvent(counts, actor));
     if (payloads || messages || auditRecords) logger.info({ ...counts, payloadCutoff, recordCutoff }, 'retention purged');
