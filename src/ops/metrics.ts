@@ -96,7 +96,8 @@ export class Metrics {
         },
       });
     }
-    if (src.brokerConnected) this.value('davis_broker_connected', '1 while the broker connection is open', () => (src.brokerConnected!() ? 1 : 0));
+    const connected = src.brokerConnected;
+    if (connected) this.value('davis_broker_connected', '1 while the broker connection is open', () => (connected() ? 1 : 0));
     if (src.backlog) this.value('davis_outbound_backlog', 'Messages waiting in the outbound and delay queues together (sampled)', src.backlog);
     if (src.backlogByQueue) {
       const read = src.backlogByQueue;
