@@ -24,6 +24,7 @@ import type { AuditEvent } from '../src/audit/audit';
 import { Checkpointer } from '../src/audit/checkpoints';
 import { auditStoreOf } from '../src/audit/open-audit';
 import { SqliteJournal } from '../src/journal/journal-sqlite';
+import { benchXml } from './xml';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
@@ -291,8 +292,8 @@ async function benchAuditVerify(pki: DevPkiFiles, dir: string, out: Results, tot
 async function main(): Promise<void> {
   const { values } = parseArgs({ options: { only: { type: 'string' }, messages: { type: 'string', default: '2000' }, concurrency: { type: 'string', default: '32' } } });
   const only = values.only;
-  if (only && !['signing', 'publish', 'gateway', 'audit'].includes(only)) {
-    process.stderr.write('usage: npm run bench -- [--only signing|publish|gateway|audit] [--messages N] [--concurrency N]\n');
+  if (only && !['signing', 'publish', 'gateway', 'audit', 'xml'].includes(only)) {
+    process.stderr.write('usage: npm run bench -- [--only signing|publish|gateway|audit|xml] [--messages N] [--concurrency N]\n');
     process.exit(2);
   }
   const dir = mkdtempSync(path.join(os.tmpdir(), 'davis-bench-'));
@@ -309,6 +310,7 @@ async function main(): Promise<void> {
       out.audit_overhead_ratio = Number(out.accepted_per_s) / Number(out.accepted_per_s_without_audit);
     }
     if (!only || only === 'audit') await benchAuditVerify(pki, dir, out);
+    if (!only || only === 'xml') await benchXml(pki, dir, wireMessage(), out);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
