@@ -124,6 +124,7 @@ test(`${APPS * PER_APP} messages for ${APPS} applications on two gateways surviv
   const accepted = new Map<string, string[]>();
   let aborted = false;
   let answers503 = 0;
+  let closing503 = 0;
   let connectionErrors = 0;
   const unexpected: string[] = [];
   // The longest stretch of 503s per gateway: from the first 503 after a 202 to the next 202.
@@ -158,6 +159,10 @@ test(`${APPS * PER_APP} messages for ${APPS} applications on two gateways surviv
           if (res.status === 503 && res.headers.get('retry-after')) {
             answers503++;
             streakStart[g] ??= Date.now();
+          } else if (res.status === 503 && body.code === undefined) {
+            // fastify's own answer to a request arriving on a kept-alive connection while the
+            // instance closes (graceful stop): retryable, but without Retry-After. Counted apart.
+            closing503++;
           } else {
             unexpected.push(`HTTP ${res.status} ${body.code ?? ''}`);
             if (unexpected.length > 20) throw new Error(`unexpected answers: ${unexpected.join('; ')}`);
@@ -242,6 +247,7 @@ test(`${APPS * PER_APP} messages for ${APPS} applications on two gateways surviv
     log(`accepted ${allIds.length}; reached central ${allIds.length - neverReached.length}; delivered or rejected by rule ${allIds.length - notDelivered.length}; ` +
       `central saw ${received.length} distinct messages and ${repeats} idempotent repeats; strangers ${strangers}; application files ${files.size}; ` +
       `order violations ${orderViolations.length}; stuck ${notDelivered.length}; unexpected answers ${unexpected.length}; ` +
+      `503 from a closing instance without Retry-After ${closing503}; ` +
       `longest 503 stretch ${(longest503 / 1000).toFixed(1)} s`);
 
     expect(unexpected).toEqual([]);
