@@ -168,12 +168,26 @@ export function createGateway(config: Config, logger: Logger, givenJournal?: Jou
     centralReachable: () => tcpProbe(centralUrl.hostname, centralPort, 1000).then(() => true, () => false),
     signingCertificateSecondsLeft: () => keyStore.secondsUntilExpiry(),
     trustAnchorSecondsLeft: () => Math.floor(Math.min(...trustHolder.current().anchors.map((c) => Date.parse(c.validTo) - Date.now())) / 1000),
+    lastAuditCheckpointMs: () => checkpointer.lastCheckpointMs,
   });
+  // What pages an operator beside the counts: trust anchors and CRLs running out, the last audit checkpoint.
+  const diagnostics = (): Record<string, unknown> => {
+    const t = trustHolder.current();
+    const crlNext = (t.crls ?? []).map((c) => c.nextUpdate).filter((n): n is number => n !== undefined);
+    const cp = checkpointer.lastCheckpointMs;
+    return {
+      checkedAt: new Date().toISOString(),
+      trustAnchorSecondsLeft: Math.floor(Math.min(...t.anchors.map((c) => Date.parse(c.validTo) - Date.now())) / 1000),
+      ...(crlNext.length ? { crlSecondsLeft: Math.floor((Math.min(...crlNext) - Date.now()) / 1000) } : {}),
+      ...(cp !== undefined ? { auditCheckpointAgeSeconds: Math.floor((Date.now() - cp) / 1000) } : {}),
+    };
+  };
   const app = buildApi({
     config, ingest, inbound, journal, logger, metrics, xsd, audit, checkpoint: () => checkpointer.checkpoint(),
     summary: async () => ({
       messages: await journal.countByState(), broker: broker.connected, backlog: broker.backlog,
       circuit: dispatcher.breaker.state, signingCertificateSecondsLeft: keyStore.secondsUntilExpiry(),
+      ...diagnostics(),
     }),
     readiness: {
       broker: async () => { if (!broker.connected) throw new Error('not connected'); },

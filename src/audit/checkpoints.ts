@@ -180,12 +180,21 @@ export class Checkpointer {
   private covered = 0;
   private stopped = false;
   private readonly every: number;
+  private lastAt?: number;
 
   constructor(private readonly opts: CheckpointerOptions) {
     this.every = opts.every ?? 10000;
     opts.store.onAppend((head) => {
       if (!this.stopped && head - this.covered >= this.every) void this.checkpoint().catch(() => undefined);
     });
+  }
+
+  /**
+   * When the newest checkpoint this gateway has seen (made by it or by another instance on
+   * the same log) was made, ms since the epoch; undefined until the first pass.
+   */
+  get lastCheckpointMs(): number | undefined {
+    return this.lastAt;
   }
 
   /** Starts the interval timer. */
@@ -224,6 +233,7 @@ export class Checkpointer {
     const { store } = this.opts;
     const made = await store.withCheckpointLock(async (tx) => {
       const latest = await tx.latest();
+      if (latest) this.lastAt = Date.parse((JSON.parse(latest.document) as CheckpointDocument).checkpoint.time);
       const head = await tx.head();
       const from = latest?.size ?? 0;
       if (head <= from) {
@@ -245,6 +255,7 @@ export class Checkpointer {
       const cp: StoredCheckpoint = { size: head, digest: checkpointDigest(body), document: JSON.stringify(doc), frontier: frontier.toJSON() };
       if (!(await tx.save(cp))) return undefined;
       this.covered = head;
+      this.lastAt = Date.parse(body.time);
       return { cp, doc };
     });
     if (!made) return undefined;

@@ -66,9 +66,12 @@ describe.each(['sqlite', 'postgres'] as const)('the audit store on %s', (driver)
     try {
       const a = new Checkpointer({ store: db.store, signingKey: () => pki.key, every: 10, intervalMs: 1000, dir: cpDir, logger: silent });
       const b = new Checkpointer({ store: other.store, signingKey: () => pki.key, every: 10, intervalMs: 1000, dir: cpDir, logger: silent });
+      expect(a.lastCheckpointMs).toBeUndefined();
       for (let i = 1; i <= 25; i++) await db.store.record(event(i));
       await new Promise((r) => setTimeout(r, 300));
       await Promise.all([a.checkpoint(), b.checkpoint()]);
+      // Each knows the newest checkpoint's time, whichever of the two made it (the age metric).
+      for (const c of [a, b]) expect(Date.now() - (c.lastCheckpointMs ?? 0)).toBeLessThan(60_000);
       let sizes = (await db.store.checkpoints()).map((c) => c.size);
       expect(sizes).toEqual(expect.arrayContaining([10, 20, 25]));
       expect(sizes.at(-1)).toBe(25);
