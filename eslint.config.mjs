@@ -104,10 +104,10 @@ export default defineConfig(
     files: [
       'src/index.ts', 'src/api/**', 'src/app/**', 'src/audit/**', 'src/central/**', 'src/cli/**', 'src/config/**',
       'src/conformance/**', 'src/dev/**', 'src/errors/**', 'src/exchange/**', 'src/ops/metrics.ts', 'src/queue/**',
-      'src/signing/**', 'src/wire/**', 'src/xml/**', 'mocks/**', 'test-chaos/**',
+      'src/signing/**', 'src/wire/**', 'mocks/**', 'test-chaos/**',
       'test/api/**', 'test/audit/**', 'test/cli/**', 'test/config/**', 'test/conformance/**', 'test/delivery/**',
       'test/e2e/**', 'test/errors/**', 'test/exchange/**', 'test/fuzz/**', 'test/mock/**', 'test/mocks/**', 'test/ops/**',
-      'test/queue/**', 'test/signing/**', 'test/util/**', 'test/wire/**', 'test/xml/**',
+      'test/queue/**', 'test/signing/**', 'test/util/**', 'test/wire/**',
     ],
     rules: {
       '@typescript-eslint/consistent-indexed-object-style': 'warn',

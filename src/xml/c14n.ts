@@ -53,7 +53,7 @@ const NOTHING_RENDERED: Rendered = new Map();
 export function canonicalize(node: XmlDocument | XmlElement, opts: ExcC14nOptions = {}): string {
   const ctx: Context = {
     withComments: opts.withComments === true,
-    inclusive: opts.inclusivePrefixes && opts.inclusivePrefixes.length
+    inclusive: opts.inclusivePrefixes?.length
       ? opts.inclusivePrefixes.map((p) => (p === '#default' ? '' : p))
       : null,
     exclude: opts.exclude,
@@ -96,7 +96,7 @@ function renderElement(el: XmlElement, rendered: Rendered, ctx: Context): string
   // whose binding differs from what the output ancestors already rendered.
   let decls = consider(el, rendered, el.prefix, undefined);
   const attrs = el.attributes;
-  for (let k = 0; k < attrs.length; k++) if (attrs[k].prefix !== '') decls = consider(el, rendered, attrs[k].prefix, decls);
+  for (const a of attrs) if (a.prefix !== '') decls = consider(el, rendered, a.prefix, decls);
   if (ctx.inclusive) {
     for (const p of ctx.inclusive) if (p === '' || el.scope.has(p)) decls = consider(el, rendered, p, decls);
   }
@@ -125,8 +125,7 @@ function renderElement(el: XmlElement, rendered: Rendered, ctx: Context): string
   s += '>';
 
   const children: readonly XmlNode[] = el.children;
-  for (let k = 0; k < children.length; k++) {
-    const c = children[k];
+  for (const c of children) {
     switch (c.type) {
       case 'text':
         s += escapeText(c.value);

@@ -165,12 +165,14 @@ const INITIAL_SCOPE: NamespaceScope = new Map([['xml', XML_NAMESPACE]]);
 const INVALID_CHAR = /[^\t\n\r\x20-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
 // The same without the `u` flag, surrogates included: a third faster on the common all-BMP
 // document; when it hits, the exact check above decides.
+// eslint-disable-next-line no-control-regex -- the control characters XML forbids are exactly what this matches
 const MAYBE_INVALID_CHAR = /[\x00-\x08\x0B\x0C\x0E-\x1F\uD800-\uDFFF\uFFFE\uFFFF]/;
 const NAME_START =
   'A-Z_a-z\\u00C0-\\u00D6\\u00D8-\\u00F6\\u00F8-\\u02FF\\u0370-\\u037D\\u037F-\\u1FFF\\u200C-\\u200D' +
   '\\u2070-\\u218F\\u2C00-\\u2FEF\\u3001-\\uD7FF\\uF900-\\uFDCF\\uFDF0-\\uFFFD\\u{10000}-\\u{EFFFF}';
 const NAME_CHAR = NAME_START + '\\-.0-9\\u00B7\\u0300-\\u036F\\u203F-\\u2040';
 /** NCName: a Name without colons, as the Namespaces recommendation requires of every part. */
+// eslint-disable-next-line no-misleading-character-class -- the combining marks are code point ranges of the Name production, not sequences
 const NCNAME = new RegExp(`^[${NAME_START}][${NAME_CHAR}]*$`, 'u');
 
 /** A parsed qualified name. */
@@ -188,8 +190,11 @@ const QNAME_CACHE_MAX = 4096;
  * A refusal inside the parse, with its offset; `parseXml` turns it into a DavisError with the
  * line number, counted then (once, in one pass) rather than tracked on the hot path.
  */
-class XmlFault {
-  constructor(readonly code: ErrorCode, readonly detail: string, readonly at: number | undefined) {}
+class XmlFault extends Error {
+  constructor(readonly code: ErrorCode, readonly detail: string, readonly at: number | undefined) {
+    super(detail);
+    this.name = 'XmlFault';
+  }
 }
 
 function malformed(detail: string, at?: number): XmlFault {
@@ -283,7 +288,7 @@ function decodeWithReferences(raw: string, at: number, norm: (s: string) => stri
 }
 
 function normaliseLineEnds(s: string): string {
-  return s.indexOf('\r') < 0 ? s : s.replace(/\r\n?/g, '\n');
+  return s.includes('\r') ? s.replace(/\r\n?/g, '\n') : s;
 }
 
 function normaliseAttributeSpace(s: string): string {
@@ -293,13 +298,13 @@ function normaliseAttributeSpace(s: string): string {
 }
 
 function decodeText(raw: string, at: number): string {
-  if (raw.indexOf('&') < 0) return normaliseLineEnds(raw);
+  if (!raw.includes('&')) return normaliseLineEnds(raw);
   return decodeWithReferences(raw, at, normaliseLineEnds);
 }
 
 function decodeAttribute(raw: string, at: number): string {
-  if (raw.indexOf('<') >= 0) throw malformed('"<" in an attribute value', at);
-  if (raw.indexOf('&') < 0) return normaliseAttributeSpace(raw);
+  if (raw.includes('<')) throw malformed('"<" in an attribute value', at);
+  if (!raw.includes('&')) return normaliseAttributeSpace(raw);
   return decodeWithReferences(raw, at, normaliseAttributeSpace);
 }
 
@@ -402,8 +407,11 @@ function parse(xml: string, caps: Caps): XmlDocument {
   XML_DECL.lastIndex = i;
   const m = XML_DECL.exec(xml);
   if (m) {
-    if (m[2] !== '1.0') throw malformed(`XML version ${m[2]!.slice(0, 10)} not supported (1.0 only)`, i);
-    if (m[4] !== undefined && !UTF8.test(m[4])) throw malformed(`encoding ${m[4].slice(0, 40)} not supported (UTF-8 only)`, i);
+    const version = m[2];
+    // An optional group that did not take part is undefined: `at` says so in the type.
+    const encoding = m.at(4);
+    if (version !== '1.0') throw malformed(`XML version ${version.slice(0, 10)} not supported (1.0 only)`, i);
+    if (encoding !== undefined && !UTF8.test(encoding)) throw malformed(`encoding ${encoding.slice(0, 40)} not supported (UTF-8 only)`, i);
     i = XML_DECL.lastIndex;
   } else if (xml.startsWith('<?xml', i) && /[ \t\r\n?]/.test(xml.charAt(i + 5))) {
     throw malformed('invalid XML declaration', i);
@@ -628,7 +636,7 @@ function buildElement(
     namespaceURI = uri;
   }
 
-  const attributes: XmlAttribute[] = new Array(ordinary.length);
+  const attributes = new Array<XmlAttribute>(ordinary.length);
   // Expanded names of the prefixed attributes: two prefixes may name one namespace.
   const expanded = ordinary.length > SMALL_ATTRIBUTE_COUNT ? new Set<string>() : null;
   for (let k = 0; k < ordinary.length; k++) {
@@ -660,9 +668,7 @@ function buildElement(
 
 /** The value of the attribute with this local name and namespace (default: no namespace), if present. */
 export function getAttribute(el: XmlElement, localName: string, namespaceURI = ''): string | undefined {
-  const attrs = el.attributes;
-  for (let k = 0; k < attrs.length; k++) {
-    const a = attrs[k];
+  for (const a of el.attributes) {
     if (a.localName === localName && a.namespaceURI === namespaceURI) return a.value;
   }
   return undefined;

@@ -73,7 +73,7 @@ function tokenize(src: string): Token[] {
   let i = 0;
   // XPath 1.0 §3.7: `*` and operator names are operators unless the previous token starts a step.
   const prevAllowsOperator = (): boolean => {
-    const p = out[out.length - 1];
+    const p = out.at(-1);
     if (!p) return false;
     if (p.kind === 'op') return p.value === ')' || p.value === ']' || p.value === '.' || p.value === '..';
     if (p.kind === 'name' && OPERATOR_NAMES.has(p.value) && (p as Token & { operator?: boolean }).operator) return false;
@@ -296,7 +296,8 @@ class Parser {
         test = { t: 'name', ns: '', local: t.value };
       } else {
         const prefix = t.value.slice(0, colon);
-        const ns = this.ns[prefix];
+        // Own keys only: a prefix such as "constructor" must not find Object.prototype's.
+        const ns = Object.hasOwn(this.ns, prefix) ? this.ns[prefix] : undefined;
         if (ns === undefined) throw new XPathError(`namespace prefix "${prefix}" is not declared (declare it under "namespaces")`, t.at);
         const local = t.value.slice(colon + 1);
         test = local === '*' ? { t: 'ns-any', ns } : { t: 'name', ns, local };
@@ -324,7 +325,7 @@ class Parser {
       return e;
     }
     // function call
-    const arity = FUNCTIONS[t.value];
+    const arity = Object.hasOwn(FUNCTIONS, t.value) ? FUNCTIONS[t.value] : undefined;
     if (!arity) throw new XPathError(`function "${t.value}()" is not supported`, t.at);
     this.expect('(');
     const args: Expr[] = [];
@@ -442,8 +443,8 @@ function matches(test: NodeTest, n: XNode, axis: Axis): boolean {
   // The principal node type of the attribute axis is the attribute; of the others, the element.
   const principal = axis === 'attribute' ? 'attribute' : 'element';
   if (n.kind !== principal) return false;
-  const ns = n.kind === 'element' ? n.el.namespaceURI : n.kind === 'attribute' ? n.attr.namespaceURI : '';
-  const local = n.kind === 'element' ? n.el.localName : n.kind === 'attribute' ? n.attr.localName : '';
+  const ns = n.kind === 'element' ? n.el.namespaceURI : n.attr.namespaceURI;
+  const local = n.kind === 'element' ? n.el.localName : n.attr.localName;
   if (test.t === 'any-name') return true;
   if (test.t === 'ns-any') return ns === test.ns;
   return ns === test.ns && local === test.local;
@@ -522,9 +523,9 @@ function compare(op: string, a: XPathValue, b: XPathValue): boolean {
   }
   if (bSet) {
     if (typeof a === 'boolean') return compareAtoms(op, a, toBool(b));
-    return b.some((y) => compareAtoms(op, a as string | number, typeof a === 'number' ? toNum(stringValue(y)) : stringValue(y)));
+    return b.some((y) => compareAtoms(op, a, typeof a === 'number' ? toNum(stringValue(y)) : stringValue(y)));
   }
-  return compareAtoms(op, a as string | number | boolean, b as string | number | boolean);
+  return compareAtoms(op, a, b);
 }
 
 function nodeName(n: XNode | undefined): { name: string; local: string; ns: string } {
@@ -621,15 +622,15 @@ class Evaluator {
         const s = toStr(a(0));
         const from = Math.round(toNum(a(1)));
         const len = e.args.length > 2 ? Math.round(toNum(a(2))) : Infinity;
-        return [...s].filter((_, i) => i + 1 >= from && i + 1 < from + len).join('');
+        return Array.from(s).filter((_, i) => i + 1 >= from && i + 1 < from + len).join('');
       }
       case 'substring-before': { const s = toStr(a(0)); const t = toStr(a(1)); const i = s.indexOf(t); return i < 0 ? '' : s.slice(0, i); }
       case 'substring-after': { const s = toStr(a(0)); const t = toStr(a(1)); const i = s.indexOf(t); return i < 0 ? '' : s.slice(i + t.length); }
-      case 'string-length': return [...str(0)].length;
+      case 'string-length': return Array.from(str(0)).length;
       case 'normalize-space': return str(0).replace(/[ \t\r\n]+/g, ' ').trim();
       case 'translate': {
-        const s = toStr(a(0)); const from = [...toStr(a(1))]; const to = [...toStr(a(2))];
-        return [...s].map((ch) => { const i = from.indexOf(ch); return i < 0 ? ch : (to[i] ?? ''); }).join('');
+        const s = toStr(a(0)); const from = Array.from(toStr(a(1))); const to = Array.from(toStr(a(2)));
+        return Array.from(s).map((ch) => { const i = from.indexOf(ch); return i < 0 ? ch : (to[i] ?? ''); }).join('');
       }
       case 'not': return !toBool(a(0));
       case 'true': return true;
