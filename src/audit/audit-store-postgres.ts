@@ -1,8 +1,8 @@
 import { Pool, type PoolClient } from 'pg';
 import type { AuditEvent, AuditFilter, AuditRecord } from './audit';
 import {
-  AppendQueue, chain, filterSql, fromRow, RECORD_COLUMNS, rowValues, toAuditRecord,
-  type AuditStore, type CheckpointTransaction, type RawAuditRecord, type RecordRow, type StoredCheckpoint,
+  AppendQueue, chain, filterSql, fromRow, prunablePrefix, RECORD_COLUMNS, rowValues, toAuditRecord,
+  type AuditStore, type CheckpointTransaction, type PrunedRecord, type RawAuditRecord, type RecordRow, type StoredCheckpoint,
 } from './audit-store';
 import { checkEvent, toCheckpoint } from './audit-store-sqlite';
 import { GENESIS_HASH } from './canonical';
@@ -97,8 +97,7 @@ export class PostgresAuditStore implements AuditStore {
       return fn({
         latest: async () => toCheckpoint((await c.query<CheckpointRow>(`${select} ORDER BY size DESC LIMIT 1`)).rows[0]),
         head: () => headOf(c, this.s),
-        hashes: async (after, upTo) => (await c.query<{ hash: string }>(
-          `SELECT hash FROM ${this.s}.audit_records WHERE seq > $1 AND seq <= $2 ORDER BY seq`, [after, upTo])).rows.map((r) => Buffer.from(r.hash, 'hex')),
+        hashes: (after, upTo) => leafHashesOf(c, this.s, after, upTo),
         save: async (cp) => {
           const res = await c.query(`INSERT INTO ${this.s}.audit_checkpoints (size, digest, document, frontier, created_at) VALUES ($1, $2, $3, $4, $5)
             ON CONFLICT DO NOTHING`, [cp.size, cp.digest, cp.document, JSON.stringify(cp.frontier), new Date().toISOString()]);
@@ -121,6 +120,42 @@ export class PostgresAuditStore implements AuditStore {
   async timestamps(): Promise<Map<number, Buffer>> {
     const rows = (await this.pool.query<{ size: string; token: Buffer }>(`SELECT size, token FROM ${this.s}.audit_timestamps ORDER BY size`)).rows;
     return new Map(rows.map((r) => [Number(r.size), r.token]));
+  }
+
+  async readPruned(afterSeq: number, limit: number): Promise<PrunedRecord[]> {
+    const rows = (await this.pool.query<{ seq: string; hash: string; pruned_at: string }>(
+      `SELECT seq, hash, pruned_at FROM ${this.s}.audit_pruned WHERE seq > $1 ORDER BY seq LIMIT $2`, [afterSeq, limit])).rows;
+    return rows.map((r) => ({ seq: Number(r.seq), hash: r.hash, prunedAt: r.pruned_at }));
+  }
+
+  async leafHashes(afterSeq: number, upTo: number): Promise<Buffer[]> {
+    return leafHashesOf(this.pool, this.s, afterSeq, upTo);
+  }
+
+  /**
+   * One transaction per batch, holding the checkpoint lock (so the newest checkpoint cannot
+   * move under it) and the append lock (so no record is chained while the prefix is read).
+   */
+  async deleteRecordsBefore(before: string, limit: number): Promise<number> {
+    return this.tx(async (c) => {
+      await c.query('SELECT pg_advisory_xact_lock(hashtext($1::text), hashtext(\'audit-checkpoint\'))', [this.schema]);
+      await c.query('SELECT pg_advisory_xact_lock(hashtext($1::text), hashtext(\'audit-append\'))', [this.schema]);
+      const lastRow = (await c.query<{ seq: string; hash: string }>(`SELECT seq, hash FROM ${this.s}.audit_pruned ORDER BY seq DESC LIMIT 1`)).rows[0];
+      const last = lastRow ? { seq: Number(lastRow.seq), hash: lastRow.hash } : { seq: 0, hash: GENESIS_HASH };
+      // The newest record always stays: appends chain after it.
+      const coveredTo = Math.min(
+        Number((await c.query<{ size: string | null }>(`SELECT max(size) AS size FROM ${this.s}.audit_checkpoints`)).rows[0]?.size ?? 0),
+        (await headOf(c, this.s)) - 1);
+      if (coveredTo <= last.seq) return 0;
+      const rows = (await c.query<RecordRow>(`SELECT * FROM ${this.s}.audit_records WHERE seq > $1 ORDER BY seq LIMIT $2`,
+        [last.seq, Math.min(limit, coveredTo - last.seq)])).rows.map(fromRow);
+      const doomed = prunablePrefix(rows, last, before, coveredTo);
+      if (!doomed.length) return 0;
+      await c.query(`INSERT INTO ${this.s}.audit_pruned (seq, hash, pruned_at) SELECT s, h, $3 FROM unnest($1::bigint[], $2::text[]) AS t(s, h)`,
+        [doomed.map((r) => r.seq), doomed.map((r) => r.hash), new Date().toISOString()]);
+      await c.query(`DELETE FROM ${this.s}.audit_records WHERE seq > $1 AND seq <= $2`, [last.seq, doomed[doomed.length - 1].seq]);
+      return doomed.length;
+    });
   }
 
   /** Waits for queued appends; the pool belongs to the journal, which ends it. */
@@ -146,6 +181,14 @@ export class PostgresAuditStore implements AuditStore {
 }
 
 interface CheckpointRow { size: string; digest: string; document: string; frontier: string }
+
+/** Pruned hashes, then the records' (a record whose seq is also pruned is not a leaf twice). */
+async function leafHashesOf(q: Pick<Pool | PoolClient, 'query'>, s: string, after: number, upTo: number): Promise<Buffer[]> {
+  const rows = (await q.query<{ hash: string }>(`SELECT seq, hash FROM ${s}.audit_pruned WHERE seq > $1 AND seq <= $2
+    UNION ALL SELECT seq, hash FROM ${s}.audit_records WHERE seq > GREATEST($1, (SELECT coalesce(max(seq), 0) FROM ${s}.audit_pruned)) AND seq <= $2
+    ORDER BY seq`, [after, upTo])).rows;
+  return rows.map((r) => Buffer.from(r.hash, 'hex'));
+}
 
 async function headOf(q: Pick<Pool | PoolClient, 'query'>, s: string): Promise<number> {
   return Number((await q.query<{ seq: string }>(`SELECT seq FROM ${s}.audit_records ORDER BY seq DESC LIMIT 1`)).rows[0]?.seq ?? 0);

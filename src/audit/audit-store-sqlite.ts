@@ -1,8 +1,8 @@
 import Database from 'better-sqlite3';
 import { AUDIT_OPERATIONS, type AuditEvent, type AuditFilter, type AuditRecord } from './audit';
 import {
-  AppendQueue, chain, filterSql, fromRow, RECORD_COLUMNS, rowValues, toAuditRecord,
-  type AuditStore, type CheckpointTransaction, type RawAuditRecord, type RecordRow, type StoredCheckpoint,
+  AppendQueue, chain, filterSql, fromRow, prunablePrefix, RECORD_COLUMNS, rowValues, toAuditRecord,
+  type AuditStore, type CheckpointTransaction, type PrunedRecord, type RawAuditRecord, type RecordRow, type StoredCheckpoint,
 } from './audit-store';
 import { GENESIS_HASH } from './canonical';
 
@@ -31,7 +31,12 @@ export class SqliteAuditStore implements AuditStore {
       last: db.prepare('SELECT seq, hash FROM audit_records ORDER BY seq DESC LIMIT 1'),
       insert: db.prepare(`INSERT INTO audit_records (${RECORD_COLUMNS.join(', ')}) VALUES (${RECORD_COLUMNS.map(() => '?').join(', ')})`),
       rows: db.prepare('SELECT * FROM audit_records WHERE seq > ? ORDER BY seq LIMIT ?'),
-      hashes: db.prepare('SELECT hash FROM audit_records WHERE seq > ? AND seq <= ? ORDER BY seq'),
+      hashes: db.prepare(`SELECT seq, hash FROM audit_pruned WHERE seq > @after AND seq <= @upTo
+        UNION ALL SELECT seq, hash FROM audit_records WHERE seq > max(@after, (SELECT coalesce(max(seq), 0) FROM audit_pruned)) AND seq <= @upTo ORDER BY seq`),
+      pruned: db.prepare('SELECT seq, hash, pruned_at FROM audit_pruned WHERE seq > ? ORDER BY seq LIMIT ?'),
+      lastPruned: db.prepare('SELECT seq, hash FROM audit_pruned ORDER BY seq DESC LIMIT 1'),
+      insertPruned: db.prepare('INSERT INTO audit_pruned (seq, hash, pruned_at) VALUES (?, ?, ?)'),
+      deletePruned: db.prepare('DELETE FROM audit_records WHERE seq > ? AND seq <= ?'),
       latest: db.prepare('SELECT size, digest, document, frontier FROM audit_checkpoints ORDER BY size DESC LIMIT 1'),
       checkpoints: db.prepare('SELECT size, digest, document, frontier FROM audit_checkpoints ORDER BY size'),
       saveCheckpoint: db.prepare('INSERT INTO audit_checkpoints (size, digest, document, frontier, created_at) VALUES (?, ?, ?, ?, ?)'),
@@ -103,7 +108,7 @@ export class SqliteAuditStore implements AuditStore {
         return Promise.resolve(toCheckpoint(this.stmts.latest.get() as CheckpointRow | undefined));
       },
       head: () => this.head(),
-      hashes: (after, upTo) => Promise.resolve((this.stmts.hashes.all(after, upTo) as { hash: string }[]).map((r) => Buffer.from(r.hash, 'hex'))),
+      hashes: (after, upTo) => this.leafHashes(after, upTo),
       save: (cp) => Promise.resolve(this.db.transaction(() => {
         if (latestSize() !== (seen ?? 0)) return false;
         this.stmts.saveCheckpoint.run(cp.size, cp.digest, cp.document, JSON.stringify(cp.frontier), new Date().toISOString());
@@ -126,6 +131,31 @@ export class SqliteAuditStore implements AuditStore {
     return new Map((this.stmts.timestamps.all() as { size: number; token: Buffer }[]).map((r) => [r.size, r.token]));
   }
 
+  async readPruned(afterSeq: number, limit: number): Promise<PrunedRecord[]> {
+    return (this.stmts.pruned.all(afterSeq, limit) as PrunedRow[]).map((r) => ({ seq: Number(r.seq), hash: r.hash, prunedAt: r.pruned_at }));
+  }
+
+  async leafHashes(afterSeq: number, upTo: number): Promise<Buffer[]> {
+    return (this.stmts.hashes.all({ after: afterSeq, upTo }) as { hash: string }[]).map((r) => Buffer.from(r.hash, 'hex'));
+  }
+
+  /** One `BEGIN IMMEDIATE` transaction per batch, so appends wait for at most one batch. */
+  async deleteRecordsBefore(before: string, limit: number): Promise<number> {
+    return this.db.transaction(() => {
+      const last = (this.stmts.lastPruned.get() as { seq: number; hash: string } | undefined) ?? { seq: 0, hash: GENESIS_HASH };
+      // The newest record always stays: appends chain after it.
+      const coveredTo = Math.min(Number((this.stmts.latest.get() as CheckpointRow | undefined)?.size ?? 0), ((this.stmts.last.get() as { seq: number } | undefined)?.seq ?? 0) - 1);
+      if (coveredTo <= last.seq) return 0;
+      const rows = (this.stmts.rows.all(last.seq, Math.min(limit, coveredTo - last.seq)) as RecordRow[]).map(fromRow);
+      const doomed = prunablePrefix(rows, last, before, coveredTo);
+      if (!doomed.length) return 0;
+      const at = new Date().toISOString();
+      for (const r of doomed) this.stmts.insertPruned.run(r.seq, r.hash, at);
+      this.stmts.deletePruned.run(last.seq, doomed[doomed.length - 1].seq);
+      return doomed.length;
+    }).immediate();
+  }
+
   /** Waits for queued appends; the connection belongs to the journal, which closes it. */
   async close(): Promise<void> {
     await this.queue.idle();
@@ -133,6 +163,7 @@ export class SqliteAuditStore implements AuditStore {
 }
 
 interface CheckpointRow { size: number | string; digest: string; document: string; frontier: string }
+interface PrunedRow { seq: number | string; hash: string; pruned_at: string }
 
 /** A checkpoint row as stored (`frontier` as JSON text in SQLite, JSON in PostgreSQL). */
 export function toCheckpoint(r: CheckpointRow | undefined): StoredCheckpoint | undefined {

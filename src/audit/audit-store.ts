@@ -6,7 +6,8 @@
  * Tables (both dialects): `audit_records` (one row per record, never updated: a trigger
  * refuses UPDATE), `audit_checkpoints` (one row per signed checkpoint, keyed by its size,
  * never updated or deleted) and `audit_timestamps` (the RFC 3161 token of a checkpoint,
- * added after it, since the TSA is asked outside the checkpoint's lock).
+ * added after it, since the TSA is asked outside the checkpoint's lock) and `audit_pruned` (the
+ * seq and hash of each record retention deleted: see {@link AuditStore.deleteRecordsBefore}).
  */
 import type { AuditEvent, AuditFilter, AuditLog, AuditRecord } from './audit';
 import { GENESIS_HASH, recordHash } from './canonical';
@@ -59,6 +60,52 @@ export interface AuditStore extends AuditLog {
   addTimestamp(size: number, token: Buffer): Promise<void>;
   /** Timestamp tokens by checkpoint size. */
   timestamps(): Promise<Map<number, Buffer>>;
+  /** Entries of `audit_pruned` with `seq > afterSeq`, in seq order, at most `limit`, exactly as stored. */
+  readPruned(afterSeq: number, limit: number): Promise<PrunedRecord[]>;
+  /**
+   * Leaf inputs (raw hashes) of positions `afterSeq < seq <= upTo`, in seq order: the pruned
+   * hashes, then the records' (what an inclusion proof over a pruned log is built from).
+   */
+  leafHashes(afterSeq: number, upTo: number): Promise<Buffer[]>;
+  /**
+   * Retention (Art 34(2)): deletes up to `limit` of the oldest records stamped before `before`,
+   * keeping each one's seq and hash in `audit_pruned`, in one transaction. Only a prefix of the
+   * log that the newest checkpoint covers goes, and only records whose hash and link verify
+   * (a tampered record is left for `davis audit verify` to name, not erased with its evidence).
+   * Returns how many were deleted; fewer than `limit` means nothing more is due.
+   */
+  deleteRecordsBefore(before: string, limit: number): Promise<number>;
+}
+
+/** What is kept of a record retention deleted. */
+export interface PrunedRecord {
+  readonly seq: number;
+  /** The record's hash (hex), as it was. */
+  readonly hash: string;
+  /** When it was pruned (ISO 8601). */
+  readonly prunedAt: string;
+}
+
+/** The hash a row would have at position `seq` (its stored position by default). */
+export function rowHash(r: RawAuditRecord, seq = r.seq): string {
+  return recordHash(r.prevHash, { ...(r as unknown as AuditRecord), seq });
+}
+
+/**
+ * The records of `rows` (read in seq order after the last pruned one, `after`) that may be
+ * pruned: the leading run that is numbered without a gap, stamped before `before`, not past
+ * `coveredTo` (the newest checkpoint's size), and whose hashes and links verify.
+ */
+export function prunablePrefix(rows: readonly RawAuditRecord[], after: { seq: number; hash: string }, before: string, coveredTo: number): RawAuditRecord[] {
+  const out: RawAuditRecord[] = [];
+  let { seq, hash } = after;
+  for (const r of rows) {
+    if (r.seq !== seq + 1 || r.seq > coveredTo || !(r.at < before) || r.prevHash !== hash || rowHash(r) !== r.hash) break;
+    out.push(r);
+    seq = r.seq;
+    hash = r.hash;
+  }
+  return out;
 }
 
 /** Columns of `audit_records`, in insert order. */

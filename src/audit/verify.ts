@@ -7,10 +7,15 @@
  *    `previous` links between consecutive ones (judged after the records). Where a checkpoint exists both in the journal
  *    and as an exported file, the exported copy is the reference (the database cannot
  *    rewrite it); a journal copy that differs is reported once the records have been judged.
- * 2. Records, streamed in seq order: the numbering has no gap, each record's hash is its
- *    canonical form's, each links to the one before, and at each checkpoint size the Merkle
- *    root over the hashes so far equals the checkpoint's root.
- * 3. The log is at least as long as the largest checkpoint.
+ * 2. The pruned prefix (`audit_pruned`: seq and hash of each record retention deleted): numbered
+ *    1..k without a gap, not past the largest checkpoint, and at each checkpoint size within it
+ *    the Merkle root over the pruned hashes equals the checkpoint's root. Its content is gone,
+ *    so its links cannot be checked; the checkpoints that cover it vouch for it instead.
+ * 3. Records, streamed in seq order from k + 1: the numbering has no gap, each record's hash
+ *    is its canonical form's, each links to the one before (the first to the last pruned
+ *    hash), and at each checkpoint size the Merkle root over the hashes so far (pruned ones
+ *    first) equals the checkpoint's root.
+ * 4. The log is at least as long as the largest checkpoint.
  *
  * The first problem stops the walk and is named: what is wrong (`modified`, `deleted`,
  * `inserted`, `reordered`, `truncated`, `recomputed`, or `checkpoint`) and the first record
@@ -44,8 +49,10 @@ export interface AuditProblem {
 /** The outcome of {@link verifyAuditLog}. */
 export interface AuditVerifyReport {
   readonly ok: boolean;
-  /** Records read. */
+  /** Records verified, the pruned ones included. */
   readonly records: number;
+  /** Of those, records deleted by retention whose hashes stand in for them (`audit_pruned`). */
+  readonly pruned: number;
   /** Checkpoints checked (journal and exported, by size). */
   readonly checkpoints: number;
   /** Exported checkpoint files compared. */
@@ -78,7 +85,7 @@ interface Reference { size: number; digest: string; doc: CheckpointDocument; sou
 export async function verifyAuditLog(store: AuditStore, opts: AuditVerifyOptions = {}): Promise<AuditVerifyReport> {
   const warnings: string[] = [];
   let timestamps = 0;
-  const counts = { records: 0, checkpoints: 0, exported: opts.exported?.length ?? 0 };
+  const counts = { records: 0, pruned: 0, checkpoints: 0, exported: opts.exported?.length ?? 0 };
   const fail = (problem: AuditProblem): AuditVerifyReport => ({ ok: false, ...counts, timestamps, problem, warnings });
 
   // 1. Checkpoints.
@@ -134,41 +141,94 @@ export async function verifyAuditLog(store: AuditStore, opts: AuditVerifyOptions
     previous = r;
   }
 
-  // 2. Records.
   const batch = opts.batch ?? 10000;
   const frontier = new MerkleFrontier();
-  let prevHash = GENESIS_HASH;
-  let prev: RawAuditRecord | undefined;
+  const largest = ordered.at(-1);
   let lastAgreeing = 0;
   let refIndex = 0;
+  /** The first checkpoint of size `e` whose root differs from the tree so far, if any. */
+  const disagreeing = (e: number): Reference | undefined => {
+    while (refIndex < ordered.length && ordered[refIndex].size === e) {
+      const ref = ordered[refIndex++];
+      if (frontier.root().toString('hex') !== ref.doc.checkpoint.root) return ref;
+      lastAgreeing = e;
+    }
+    return undefined;
+  };
+
+  // 2. The pruned prefix.
+  let prevHash = GENESIS_HASH;
   for (;;) {
-    const rows = await store.readRows(prev?.seq ?? 0, batch);
+    const pruned = await store.readPruned(counts.pruned, batch);
+    if (!pruned.length) break;
+    for (const p of pruned) {
+      const e = counts.pruned + 1;
+      if (p.seq !== e) {
+        return fail({
+          kind: 'deleted', seq: e, toSeq: p.seq - 1,
+          detail: `audit_pruned has no hash for record(s) ${e}..${p.seq - 1}: they were deleted from the pruned prefix`,
+        });
+      }
+      if (!/^[0-9a-f]{64}$/.test(p.hash)) return fail({ kind: 'modified', seq: e, detail: `the pruned hash of record ${e} (audit_pruned) is not a SHA-256 hash` });
+      frontier.push(Buffer.from(p.hash, 'hex'));
+      counts.pruned = counts.records = e;
+      prevHash = p.hash;
+      const ref = disagreeing(e);
+      if (ref) {
+        return fail({
+          kind: 'modified', seq: lastAgreeing + 1, toSeq: e, checkpoint: e,
+          detail: `the pruned hashes of records ${lastAgreeing + 1}..${e} (audit_pruned) do not give the Merkle root of the ${ref.source} checkpoint ${e}: audit_pruned was altered in that range`,
+        });
+      }
+    }
+  }
+  if (counts.pruned > (largest?.size ?? 0)) {
+    const from = (largest?.size ?? 0) + 1;
+    return fail({
+      kind: 'deleted', seq: from, toSeq: counts.pruned,
+      detail: `records ${from}..${counts.pruned} were pruned past the largest checkpoint (${largest?.size ?? 0}): nothing vouches for their hashes`,
+    });
+  }
+  if (counts.pruned) {
+    const first = (await store.readRows(0, 1))[0];
+    if (first && first.seq <= counts.pruned) {
+      return fail({ kind: 'inserted', seq: first.seq, detail: `record ${first.seq} is still present but audit_pruned lists it as deleted: audit_pruned was written outside retention` });
+    }
+  }
+
+  // 3. Records.
+  let prev: RawAuditRecord | undefined;
+  for (;;) {
+    const rows = await store.readRows(prev?.seq ?? counts.pruned, batch);
     if (!rows.length) break;
     for (const r of rows) {
       const e = counts.records + 1;
       if (r.seq !== e || r.prevHash !== prevHash || hashOf(r, r.seq) !== r.hash) {
-        const ctx = await store.readRows(Math.max(0, e - 1 - WINDOW), 2 * WINDOW + 1);
+        if (!prev && counts.pruned && r.seq === e && hashOf(r, r.seq) === r.hash) {
+          return fail({
+            kind: 'modified', seq: counts.pruned,
+            detail: `the pruned hash of record ${counts.pruned} (audit_pruned) is not the one record ${e} links to: audit_pruned was altered`,
+          });
+        }
+        const ctx = await store.readRows(Math.max(counts.pruned, e - 1 - WINDOW), 2 * WINDOW + 1);
         return fail(classify(e, r, prev, prevHash, ctx));
       }
       frontier.push(Buffer.from(r.hash, 'hex'));
       counts.records = e;
       prev = r;
       prevHash = r.hash;
-      while (refIndex < ordered.length && ordered[refIndex].size === e) {
-        const ref = ordered[refIndex++];
-        if (frontier.root().toString('hex') !== ref.doc.checkpoint.root) {
-          return fail({
-            kind: 'recomputed', seq: lastAgreeing + 1, toSeq: e, checkpoint: e,
-            detail: `records ${lastAgreeing + 1}..${e} form a valid chain, but its Merkle root differs from the ${ref.source} checkpoint ${e} signed ${ref.doc.checkpoint.time}: the chain was recomputed from a record in that range`,
-          });
-        }
-        lastAgreeing = e;
+      const ref = disagreeing(e);
+      if (ref) {
+        const pruned = lastAgreeing < counts.pruned ? ` (records up to ${counts.pruned} were pruned: audit_pruned may have been altered instead)` : '';
+        return fail({
+          kind: 'recomputed', seq: lastAgreeing + 1, toSeq: e, checkpoint: e,
+          detail: `records ${lastAgreeing + 1}..${e} form a valid chain, but its Merkle root differs from the ${ref.source} checkpoint ${e} signed ${ref.doc.checkpoint.time}: the chain was recomputed from a record in that range${pruned}`,
+        });
       }
     }
   }
 
-  // 3. Length.
-  const largest = ordered.at(-1);
+  // 4. Length.
   if (largest && counts.records < largest.size) {
     return fail({
       kind: 'truncated', seq: counts.records + 1, toSeq: largest.size, checkpoint: largest.size,

@@ -66,7 +66,7 @@ export async function openDb(driver: 'sqlite' | 'postgres', dir: string): Promis
       async exec(sql, args = []) { const st = db.prepare(sub(sql)); st.run(...args); },
       async query<T>(sql: string, args: unknown[] = []) { return db.prepare(sub(sql)).all(...args) as T[]; },
       async disarm() {
-        db.exec('DROP TRIGGER IF EXISTS audit_records_append_only; DROP TRIGGER IF EXISTS audit_checkpoints_no_update; DROP TRIGGER IF EXISTS audit_checkpoints_no_delete;');
+        db.exec('DROP TRIGGER IF EXISTS audit_records_append_only; DROP TRIGGER IF EXISTS audit_checkpoints_no_update; DROP TRIGGER IF EXISTS audit_checkpoints_no_delete; DROP TRIGGER IF EXISTS audit_records_no_delete; DROP TRIGGER IF EXISTS audit_pruned_no_update; DROP TRIGGER IF EXISTS audit_pruned_no_delete;');
       },
       async second() {
         const j = new SqliteJournal(file);
@@ -87,7 +87,7 @@ export async function openDb(driver: 'sqlite' | 'postgres', dir: string): Promis
     async exec(sql, args = []) { await client.query(sub(sql), args); },
     async query<T>(sql: string, args: unknown[] = []) { return (await client.query(sub(sql), args)).rows as T[]; },
     async disarm() {
-      await client.query(`ALTER TABLE "${schema}".audit_records DISABLE TRIGGER USER; ALTER TABLE "${schema}".audit_checkpoints DISABLE TRIGGER USER`);
+      await client.query(`ALTER TABLE "${schema}".audit_records DISABLE TRIGGER USER; ALTER TABLE "${schema}".audit_checkpoints DISABLE TRIGGER USER; ALTER TABLE "${schema}".audit_pruned DISABLE TRIGGER USER`);
     },
     async second() {
       const j = await PostgresJournal.open(PG_URL, { schema });

@@ -3,6 +3,7 @@ import { encryption } from './002-encryption';
 import { retention } from './003-retention';
 import { audit } from './004-audit';
 import { cluster } from './005-cluster';
+import { auditPruned } from './006-audit-pruned';
 import { checkMigrationList, type Migration } from './migration';
 
 /**
@@ -16,6 +17,7 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
   retention,
   audit,
   cluster,
+  auditPruned,
 ]);
 
 checkMigrationList(MIGRATIONS);

@@ -1,0 +1,151 @@
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { verifyAuditLog, type AuditVerifyReport } from '../../src/audit/verify';
+import { Retention, retentionOf } from '../../src/exchange/retention';
+import { event, fill, openDb, readCheckpointFiles, silent, tempDir, testPki, type Db } from './helpers';
+
+/** 50 records; signed checkpoints at 20 and 40, exported; 41..50 not covered. */
+const N = 50;
+const CHECKPOINTS = [20, 40];
+const FUTURE = '9999-01-01T00:00:00.000Z';
+
+describe.each(['sqlite', 'postgres'] as const)('audit retention (pruning) on %s', (driver) => {
+  let tmp: ReturnType<typeof tempDir>;
+  let pki: Awaited<ReturnType<typeof testPki>>;
+  let db: Db;
+  let cpDir: string;
+
+  beforeAll(async () => {
+    tmp = tempDir('davis-prune-');
+    pki = await testPki(tmp.dir);
+  });
+  afterAll(() => tmp.remove());
+
+  beforeEach(async () => {
+    const dir = path.join(tmp.dir, `case-${Math.random().toString(16).slice(2)}`);
+    cpDir = path.join(dir, 'checkpoints');
+    db = await openDb(driver, dir);
+    await fill(db.store, pki.key, N, CHECKPOINTS, cpDir);
+  });
+  afterEach(async () => { await db.dispose(); });
+
+  function verify(): Promise<AuditVerifyReport> {
+    return verifyAuditLog(db.store, { exported: readCheckpointFiles(cpDir), trust: [new X509Certificate(readFileSync(pki.caFile))] });
+  }
+
+  async function seqs(table: 'audit_records' | 'audit_pruned'): Promise<number[]> {
+    return (await db.query<{ seq: number | string }>(`SELECT seq FROM {t}${table} ORDER BY seq`)).map((r) => Number(r.seq));
+  }
+
+  it('pruning a checkpointed prefix keeps seq and hash, and the log still verifies (chain, Merkle roots, later checkpoints)', async () => {
+    const hashes = (await db.query<{ hash: string }>('SELECT hash FROM {t}audit_records WHERE seq <= 25 ORDER BY seq')).map((r) => r.hash);
+    expect(await db.store.deleteRecordsBefore(FUTURE, 15)).toBe(15);
+    expect(await db.store.deleteRecordsBefore(FUTURE, 15)).toBe(15);
+    expect(await db.store.deleteRecordsBefore(FUTURE, 15)).toBe(10);
+    expect(await db.store.deleteRecordsBefore(FUTURE, 15)).toBe(0);
+    expect((await seqs('audit_records'))[0]).toBe(41);
+    expect(await seqs('audit_pruned')).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    expect((await db.store.readPruned(0, 25)).map((p) => p.hash)).toEqual(hashes);
+    const report = await verify();
+    expect(report).toMatchObject({ ok: true, records: N, pruned: 40, checkpoints: 2 });
+    // The checkpointer and the inclusion proofs read the pruned hashes as leaves.
+    await fill(db.store, pki.key, N + 5, [N + 5], cpDir);
+    expect(await verify()).toMatchObject({ ok: true, records: N + 5, pruned: 40, checkpoints: 3 });
+    expect((await db.store.leafHashes(0, N + 5)).length).toBe(N + 5);
+  });
+
+  it('only records stamped before the cutoff go', async () => {
+    expect(await db.store.deleteRecordsBefore('2000-01-01T00:00:00.000Z', 100)).toBe(0);
+    expect(await seqs('audit_pruned')).toEqual([]);
+  });
+
+  it('pruning never goes past the newest checkpoint, nor without one', async () => {
+    expect(await db.store.deleteRecordsBefore(FUTURE, 1000)).toBe(40);
+    expect((await seqs('audit_records'))).toEqual(Array.from({ length: 10 }, (_, i) => i + 41));
+    const other = await openDb(driver, path.join(tmp.dir, `bare-${Math.random().toString(16).slice(2)}`));
+    try {
+      for (let i = 1; i <= 5; i++) await other.store.record(event(i));
+      expect(await other.store.deleteRecordsBefore(FUTURE, 1000)).toBe(0);
+      expect(await other.query('SELECT seq FROM {t}audit_pruned')).toHaveLength(0);
+    } finally {
+      await other.dispose();
+    }
+  });
+
+  it('the database refuses a delete outside retention: an uncovered record, or one with no pruned entry', async () => {
+    await expect(db.exec('DELETE FROM {t}audit_records WHERE seq = 45')).rejects.toThrow();
+    await expect(db.exec('DELETE FROM {t}audit_records WHERE seq = 5')).rejects.toThrow();
+    await db.exec("INSERT INTO {t}audit_pruned (seq, hash, pruned_at) VALUES (45, (SELECT hash FROM {t}audit_records WHERE seq = 45), 'x')");
+    await expect(db.exec('DELETE FROM {t}audit_records WHERE seq = 45')).rejects.toThrow();
+    await expect(db.exec("UPDATE {t}audit_pruned SET hash = 'x' WHERE seq = 45")).rejects.toThrow();
+    await expect(db.exec('DELETE FROM {t}audit_pruned WHERE seq = 45')).rejects.toThrow();
+    expect(await seqs('audit_records')).toHaveLength(N);
+  });
+
+  it("an intruder's plain DELETE (triggers dropped) after pruning is named deleted", async () => {
+    await db.store.deleteRecordsBefore(FUTURE, 20);
+    await db.disarm();
+    await db.exec('DELETE FROM {t}audit_records WHERE seq = 21');
+    expect((await verify()).problem).toMatchObject({ kind: 'deleted', seq: 21 });
+  });
+
+  it("an intruder's plain DELETE of a middle record is named deleted, with or without a prior prune", async () => {
+    await db.disarm();
+    await db.exec('DELETE FROM {t}audit_records WHERE seq = 7');
+    expect((await verify()).problem).toMatchObject({ kind: 'deleted', seq: 7 });
+    // Retention stops before the gap and does not erase the evidence of it.
+    expect(await db.store.deleteRecordsBefore(FUTURE, 100)).toBe(6);
+    expect((await verify()).problem).toMatchObject({ kind: 'deleted', seq: 7 });
+  });
+
+  it('a record modified before pruning is not pruned', async () => {
+    await db.disarm();
+    await db.exec("UPDATE {t}audit_records SET outcome = 'x' WHERE seq = 12");
+    expect(await db.store.deleteRecordsBefore(FUTURE, 100)).toBe(11);
+    expect((await verify()).problem).toMatchObject({ kind: 'modified', seq: 12 });
+  });
+
+  it('a changed hash in the pruned table is named', async () => {
+    await db.store.deleteRecordsBefore(FUTURE, 30);
+    await db.disarm();
+    await db.exec("UPDATE {t}audit_pruned SET hash = ? WHERE seq = 5", ['ab'.repeat(32)]);
+    expect((await verify()).problem).toMatchObject({ kind: 'modified', seq: 1, toSeq: 20, checkpoint: 20 });
+  });
+
+  it('a changed last pruned hash is named', async () => {
+    await db.store.deleteRecordsBefore(FUTURE, 30);
+    await db.disarm();
+    await db.exec("UPDATE {t}audit_pruned SET hash = ? WHERE seq = 30", ['ab'.repeat(32)]);
+    expect((await verify()).problem).toMatchObject({ kind: 'modified', seq: 30 });
+  });
+
+  it('pruned entries removed from the pruned table are named deleted', async () => {
+    await db.store.deleteRecordsBefore(FUTURE, 30);
+    await db.disarm();
+    await db.exec('DELETE FROM {t}audit_pruned WHERE seq <= 3');
+    expect((await verify()).problem).toMatchObject({ kind: 'deleted', seq: 1, toSeq: 3 });
+  });
+
+  it('records deleted with pruned entries written past the newest checkpoint are named', async () => {
+    await db.store.deleteRecordsBefore(FUTURE, 100);
+    await db.disarm();
+    const rows = await db.query<{ seq: number | string; hash: string }>('SELECT seq, hash FROM {t}audit_records WHERE seq <= 45 ORDER BY seq');
+    for (const r of rows) await db.exec("INSERT INTO {t}audit_pruned (seq, hash, pruned_at) VALUES (?, ?, 'x')", [Number(r.seq), r.hash]);
+    await db.exec('DELETE FROM {t}audit_records WHERE seq <= 45');
+    expect((await verify()).problem).toMatchObject({ kind: 'deleted', seq: 41, toSeq: 45 });
+  });
+
+  it('a retention run prunes records past recordDays and leaves one retention.purge record saying how many', async () => {
+    const retention = new Retention({
+      journal: retentionOf(db.journal), audit: db.store, logger: silent,
+      policy: { payloadDays: 0, recordDays: 1, intervalMs: 0, batchSize: 15 }, now: () => Date.now() + 2 * 86_400_000,
+    });
+    const r = await retention.run();
+    expect(r.auditRecords).toBe(40);
+    const purges = await db.store.list({ operation: 'retention.purge' });
+    expect(purges).toHaveLength(1);
+    expect(purges[0].outcome).toBe('ok:payloads=0,messages=0,auditRecords=40');
+    expect(await verify()).toMatchObject({ ok: true, pruned: 40, records: N + 1 });
+  });
+});
