@@ -7,8 +7,9 @@ import type { JournalRetention } from '../journal/journal';
 const DAY_MS = 86_400_000;
 
 /**
- * What an audit store offers when it can drop records older than their period. Optional: a
- * store without it keeps every record, and a run reports 0 for them.
+ * What an audit store offers to drop records older than their period (both stores have it:
+ * `AuditStore.deleteRecordsBefore`). Optional: an audit log without it keeps every record, and
+ * a run reports 0 for them.
  */
 export interface AuditRetention {
   /** Deletes up to `limit` of the oldest records stamped before `before` (only whole checkpointed ranges); returns how many. */
