@@ -102,12 +102,13 @@ export default defineConfig(
   // clean and must stay so; the cycle rule is never relaxed.
   {
     files: [
-      'src/index.ts', 'src/api/**', 'src/app/**', 'src/audit/**', 'src/central/**', 'src/cli/**', 'src/config/**',
-      'src/conformance/**', 'src/dev/**', 'src/errors/**', 'src/exchange/**', 'src/ops/metrics.ts', 'src/queue/**',
-      'src/signing/**', 'src/wire/**', 'mocks/**', 'test-chaos/**',
-      'test/api/**', 'test/audit/**', 'test/cli/**', 'test/config/**', 'test/conformance/**', 'test/delivery/**',
-      'test/e2e/**', 'test/errors/**', 'test/exchange/**', 'test/fuzz/**', 'test/mock/**', 'test/mocks/**', 'test/ops/**',
-      'test/queue/**', 'test/signing/**', 'test/util/**', 'test/wire/**',
+      'src/index.ts', 'src/app/**', 'src/audit/**', 'src/central/**', 'src/cli/**', 'src/conformance/**',
+      'src/dev/**', 'src/errors/**', 'src/exchange/**', 'src/ops/metrics.ts', 'src/queue/**', 'src/signing/**',
+      'src/wire/**', 'src/api/openapi.ts', 'src/api/plugins/auth.ts', 'src/api/plugins/messages.ts',
+      'src/api/plugins/ops.ts', 'src/api/server.ts',
+      'mocks/**', 'test-chaos/**', 'test/api/**', 'test/audit/**', 'test/cli/**', 'test/conformance/**',
+      'test/delivery/**', 'test/e2e/**', 'test/errors/**', 'test/exchange/**', 'test/fuzz/**', 'test/mock/**',
+      'test/mocks/**', 'test/ops/**', 'test/queue/**', 'test/signing/**', 'test/util/**', 'test/wire/**',
     ],
     rules: {
       '@typescript-eslint/consistent-indexed-object-style': 'warn',

@@ -2,7 +2,7 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { DavisError, ERRORS, isDavisError, type ErrorCode } from '../errors/errors';
 
 /** Fastify's own error codes mapped to ours, so every answer carries a DAVIS code. */
-const FASTIFY_CODES: Record<string, ErrorCode> = {
+const FASTIFY_CODES: Partial<Record<string, ErrorCode>> = {
   FST_ERR_CTP_INVALID_MEDIA_TYPE: 'DAVIS_ERR_REQUEST_UNSUPPORTED_MEDIA',
   FST_ERR_CTP_BODY_TOO_LARGE: 'DAVIS_ERR_REQUEST_TOO_LARGE',
   FST_ERR_CTP_EMPTY_JSON_BODY: 'DAVIS_ERR_REQUEST_MALFORMED',
@@ -30,24 +30,28 @@ const CONTEXT_POINTER: Record<string, string> = { querystring: '/query', params:
 function schemaErrors(fe: FastifyError & { validation?: { instancePath: string; message?: string; params?: Record<string, unknown> }[]; validationContext?: string }): { pointer: string; message: string }[] {
   const base = CONTEXT_POINTER[fe.validationContext ?? 'body'] ?? '';
   return (fe.validation ?? []).map((e) => {
-    const extra = e.params?.additionalProperty ?? e.params?.missingProperty;
+    const extra = e.params.additionalProperty ?? e.params.missingProperty;
     const path = typeof extra === 'string' ? `${e.instancePath}/${extra.replace(/~/g, '~0').replace(/\//g, '~1')}` : e.instancePath;
-    return { pointer: base + path, message: typeof extra === 'string' && e.params?.additionalProperty ? 'unknown parameter' : e.message ?? 'invalid' };
+    return { pointer: base + path, message: typeof extra === 'string' && e.params.additionalProperty ? 'unknown parameter' : e.message ?? 'invalid' };
   });
+}
+
+function isFastifyError(err: unknown): err is FastifyError {
+  return typeof err === 'object' && err !== null && 'code' in err && typeof err.code === 'string' && err.code.startsWith('FST_');
 }
 
 /** Converts anything thrown into a DavisError (unknown errors become DAVIS_ERR_INTERNAL). */
 export function toDavisError(err: unknown): DavisError {
   if (isDavisError(err)) return err;
-  const fe = err as FastifyError;
-  const mapped = fe && typeof fe.code === 'string' && fe.code.startsWith('FST_')
-    ? FASTIFY_CODES[fe.code] ?? (typeof fe.statusCode === 'number' ? byStatus(fe.statusCode) : undefined) : undefined;
-  if (mapped === 'DAVIS_ERR_VALIDATION_FAILED') {
-    const errors = schemaErrors(fe);
-    return new DavisError(mapped, `${errors.length} validation error(s)`, { cause: err, errors });
+  if (isFastifyError(err)) {
+    const mapped = FASTIFY_CODES[err.code] ?? (typeof err.statusCode === 'number' ? byStatus(err.statusCode) : undefined);
+    if (mapped === 'DAVIS_ERR_VALIDATION_FAILED') {
+      const errors = schemaErrors(err);
+      return new DavisError(mapped, `${errors.length} validation error(s)`, { cause: err, errors });
+    }
+    if (mapped) return new DavisError(mapped, err.message, { cause: err });
   }
-  if (mapped) return new DavisError(mapped, fe.message, { cause: err });
-  if (fe instanceof SyntaxError) return new DavisError('DAVIS_ERR_REQUEST_MALFORMED', 'the body is not valid JSON', { cause: err });
+  if (err instanceof SyntaxError) return new DavisError('DAVIS_ERR_REQUEST_MALFORMED', 'the body is not valid JSON', { cause: err });
   return new DavisError('DAVIS_ERR_INTERNAL', undefined, { cause: err });
 }
 

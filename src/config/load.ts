@@ -27,7 +27,7 @@ const ENV_ALIASES: Readonly<Record<string, string>> = {
 /** Variables of the operator commands (`davis status`, `davis messages`), not of the gateway: set in an operator's shell, they are no configuration error. */
 const CLIENT_VARIABLES: ReadonlySet<string> = new Set(['DAVIS_URL', 'DAVIS_TOKEN']);
 
-type SchemaNode = { type?: unknown; properties?: Record<string, SchemaNode> };
+interface SchemaNode { type?: unknown; properties?: Record<string, SchemaNode> }
 
 /** Every leaf path of the schema with its environment variable name, e.g. `central.timeoutMs` → `DAVIS_CENTRAL_TIMEOUT_MS`. */
 export function envVariables(): Map<string, string> {
@@ -46,7 +46,11 @@ export function envVariables(): Map<string, string> {
 
 function leafSchema(p: string): SchemaNode {
   let node = CONFIG_SCHEMA as SchemaNode;
-  for (const part of p.split('.')) node = node.properties![part];
+  for (const part of p.split('.')) {
+    const next = node.properties?.[part];
+    if (!next) throw new Error(`no configuration setting ${p}`);
+    node = next;
+  }
   return node;
 }
 
@@ -204,7 +208,7 @@ function resolveFilePaths(o: Record<string, unknown>, base: string): Record<stri
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(o)) {
     if (typeof v === 'string' && FILE_KEYS.has(k)) out[k] = path.resolve(base, v);
-    else if (Array.isArray(v) && FILE_KEYS.has(k)) out[k] = v.map((x) => (typeof x === 'string' ? path.resolve(base, x) : x));
+    else if (Array.isArray(v) && FILE_KEYS.has(k)) out[k] = v.map((x: unknown) => (typeof x === 'string' ? path.resolve(base, x) : x));
     else if (isObject(v)) out[k] = resolveFilePaths(v, base);
     else out[k] = v;
   }

@@ -1,4 +1,4 @@
-import type { TLSSocket } from 'node:tls';
+import { TLSSocket } from 'node:tls';
 import { X509Certificate } from 'node:crypto';
 import fp from 'fastify-plugin';
 import type { FastifyInstance } from 'fastify';
@@ -19,8 +19,8 @@ async function central(app: FastifyInstance, deps: CentralOptions): Promise<void
   // TLS); in dev mode loopback may post. The signature is checked in every mode. The transport
   // check is an onRequest hook: it runs before the content-type parser reads any byte.
   app.addHook('onRequest', async (req) => {
-    const sock = req.raw.socket as TLSSocket;
-    const viaCert = typeof sock.getPeerCertificate === 'function' && sock.authorized;
+    const sock = req.raw.socket;
+    const viaCert = sock instanceof TLSSocket && sock.authorized;
     const devLocal = config.mode === 'dev' && isLoopback(req.raw.socket.remoteAddress);
     if (!viaCert && !devLocal && config.gateway.notifyAuth !== 'signature') {
       throw new DavisError('DAVIS_ERR_AUTH_REQUIRED', 'central must present its client certificate');

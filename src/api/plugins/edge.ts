@@ -70,7 +70,7 @@ async function edge(app: FastifyInstance, { config }: EdgeOptions): Promise<void
     pressureHandler: async (req, reply, type) => {
       if (isLiveness(req)) return;
       reply.header('retry-after', String(retryAfter));
-      throw new DavisError('DAVIS_ERR_OVERLOADED', { what: String(type), retryAfterSeconds: retryAfter });
+      throw new DavisError('DAVIS_ERR_OVERLOADED', { what: type, retryAfterSeconds: retryAfter });
     },
   });
 
