@@ -63,6 +63,8 @@ const ID_RE = new RegExp(WIRE_ID_PATTERN);
 const SENDER_RE = new RegExp(WIRE_SENDER_PATTERN);
 const CREATED_RE = new RegExp(WIRE_CREATED_PATTERN);
 const CODE_RE = new RegExp(WIRE_CODE_PATTERN);
+/** The outcomes an answer may carry. */
+const RESULTS = ['ACCEPTED', 'REJECTED'] as const;
 
 /** Options of `buildRequestXml`. */
 export interface BuildRequestOptions {
@@ -133,26 +135,26 @@ export function requestFromDocument(doc: XmlDocument): { header: WireHeader; pay
   const rootPath = `/${root.qname}`;
   if (root.namespaceURI !== WIRE_NS || root.localName !== 'Request') throw mappingError(rootPath, `expected {${WIRE_NS}}Request`);
   const id = onlyIdAttribute(root, rootPath);
-  const [headerEl, bodyEl] = envelopeChildren(root, rootPath, ['Header', 'Body']);
-  const h = readFields(headerEl!, `${rootPath}/${headerEl!.qname}`, ['MessageId', 'MessageType', 'Sender', 'Created']);
-  const header: WireHeader = { messageId: h.MessageId!, type: h.MessageType!, sender: h.Sender!, created: h.Created! };
+  const { required: [headerEl, bodyEl] } = envelopeChildren(root, rootPath, ['Header', 'Body']);
+  const h = readFields(headerEl, `${rootPath}/${headerEl.qname}`, ['MessageId', 'MessageType', 'Sender', 'Created']);
+  const header: WireHeader = { messageId: h.MessageId, type: h.MessageType, sender: h.Sender, created: h.Created };
   if (id !== `m-${header.messageId}`) throw mappingError(`${rootPath}/@Id`, 'Id must be "m-" followed by the MessageId');
   const spec = getType(header.type);
   if (!spec) {
     throw new DavisError('DAVIS_ERR_CATALOGUE_UNKNOWN_TYPE', `unknown message type ${header.type}`, {
-      errors: [{ pointer: `${rootPath}/${headerEl!.qname}/MessageType`, message: 'not a catalogue type' }],
+      errors: [{ pointer: `${rootPath}/${headerEl.qname}/MessageType`, message: 'not a catalogue type' }],
     });
   }
   const senderProblem = senderMismatch(spec, header.sender);
   if (senderProblem) {
-    const prefix = headerEl!.qname.includes(':') ? `${headerEl!.qname.split(':')[0]}:` : '';
-    throw mappingError(`${rootPath}/${headerEl!.qname}/${prefix}Sender`, senderProblem);
+    const prefix = headerEl.qname.includes(':') ? `${headerEl.qname.split(':')[0]}:` : '';
+    throw mappingError(`${rootPath}/${headerEl.qname}/${prefix}Sender`, senderProblem);
   }
-  const bodyPath = `${rootPath}/${bodyEl!.qname}`;
-  rejectAttributes(bodyEl!, bodyPath);
-  const items = elementChildren(bodyEl!, bodyPath);
+  const bodyPath = `${rootPath}/${bodyEl.qname}`;
+  rejectAttributes(bodyEl, bodyPath);
+  const items = elementChildren(bodyEl, bodyPath);
   if (items.length !== 1) throw mappingError(bodyPath, 'the body holds exactly one message element');
-  const msg = items[0]!;
+  const msg = items[0];
   const msgPath = `${bodyPath}/${msg.qname}`;
   if (msg.namespaceURI !== WIRE_NS || msg.localName !== spec.xmlName) {
     throw mappingError(msgPath, `MessageType ${spec.id} needs the body element ${spec.xmlName}`);
@@ -176,11 +178,12 @@ export function buildResponseXml(answer: CentralAnswer): string {
   checkHeaderField('/inReplyTo', answer.inReplyTo, ID_RE);
   checkHeaderField('/created', answer.created, CREATED_RE);
   checkHeaderField('/code', answer.code, CODE_RE);
-  if (answer.result !== 'ACCEPTED' && answer.result !== 'REJECTED') throw mappingError('/result', 'must be ACCEPTED or REJECTED');
-  if (answer.centralReference !== undefined && !(answer.centralReference.length >= 1 && [...answer.centralReference].length <= WIRE_MAX_REFERENCE)) {
+  // The type says so, but the answer may come from a caller that is not type-checked.
+  if (!(RESULTS as readonly string[]).includes(answer.result)) throw mappingError('/result', 'must be ACCEPTED or REJECTED');
+  if (answer.centralReference !== undefined && !(answer.centralReference.length >= 1 && Array.from(answer.centralReference).length <= WIRE_MAX_REFERENCE)) {
     throw mappingError('/centralReference', `must be 1-${WIRE_MAX_REFERENCE} characters`);
   }
-  if (answer.reason !== undefined && !(answer.reason.length >= 1 && [...answer.reason].length <= WIRE_MAX_REASON)) {
+  if (answer.reason !== undefined && !(answer.reason.length >= 1 && Array.from(answer.reason).length <= WIRE_MAX_REASON)) {
     throw mappingError('/reason', `must be 1-${WIRE_MAX_REASON} characters`);
   }
   const data = answer.data !== undefined ? dataXml(answer.data) : '';
@@ -203,9 +206,9 @@ export function buildResponseXml(answer: CentralAnswer): string {
 }
 
 /** The `w:Data` element of an answer's data (see `buildResponseXml`). */
-function dataXml(data: Readonly<Record<string, unknown>>): string {
+function dataXml(data: unknown): string {
   if (data === null || typeof data !== 'object' || Array.isArray(data)) throw mappingError('/data', 'must be an object');
-  const answerTo = data.answerTo;
+  const answerTo = (data as Readonly<Record<string, unknown>>).answerTo;
   const spec = typeof answerTo === 'string' ? getType(answerTo) : undefined;
   if (!spec?.answer) throw mappingError('/data/answerTo', 'must name a catalogue type that has answer data');
   let body: string;
@@ -246,19 +249,19 @@ export function responseFromDocument(doc: XmlDocument): CentralAnswer {
   const rootPath = `/${root.qname}`;
   if (root.namespaceURI !== WIRE_NS || root.localName !== 'Response') throw mappingError(rootPath, `expected {${WIRE_NS}}Response`);
   const id = onlyIdAttribute(root, rootPath);
-  const [headerEl, resultEl, dataEl] = envelopeChildren(root, rootPath, ['Header', 'Result'], ['Data']);
-  const h = readFields(headerEl!, `${rootPath}/${headerEl!.qname}`, ['MessageId', 'InReplyTo', 'Created']);
-  const r = readFields(resultEl!, `${rootPath}/${resultEl!.qname}`, ['Outcome', 'Code'], ['CentralReference', 'Reason']);
+  const { required: [headerEl, resultEl], optional: [dataEl] } = envelopeChildren(root, rootPath, ['Header', 'Result'], ['Data']);
+  const h = readFields(headerEl, `${rootPath}/${headerEl.qname}`, ['MessageId', 'InReplyTo', 'Created']);
+  const r = readFields(resultEl, `${rootPath}/${resultEl.qname}`, ['Outcome', 'Code'], ['CentralReference', 'Reason']);
   if (id !== `r-${h.MessageId}`) throw mappingError(`${rootPath}/@Id`, 'Id must be "r-" followed by the MessageId');
   if (r.Outcome !== 'ACCEPTED' && r.Outcome !== 'REJECTED') {
-    throw mappingError(`${rootPath}/${resultEl!.qname}/Outcome`, 'must be ACCEPTED or REJECTED');
+    throw mappingError(`${rootPath}/${resultEl.qname}/Outcome`, 'must be ACCEPTED or REJECTED');
   }
   const answer: { -readonly [K in keyof CentralAnswer]: CentralAnswer[K] } = {
-    responseId: h.MessageId!,
-    inReplyTo: h.InReplyTo!,
+    responseId: h.MessageId,
+    inReplyTo: h.InReplyTo,
     result: r.Outcome,
-    code: r.Code!,
-    created: h.Created!,
+    code: r.Code,
+    created: h.Created,
   };
   if (r.CentralReference !== undefined) answer.centralReference = r.CentralReference;
   if (r.Reason !== undefined) answer.reason = r.Reason;
@@ -271,7 +274,7 @@ function readData(dataEl: XmlElement, path: string): Record<string, unknown> {
   rejectAttributes(dataEl, path);
   const items = elementChildren(dataEl, path);
   if (items.length !== 1) throw mappingError(path, 'Data holds exactly one answer element');
-  const item = items[0]!;
+  const item = items[0];
   const itemPath = `${path}/${item.qname}`;
   const spec = item.namespaceURI === WIRE_NS ? getTypeByAnswerXmlName(item.localName) : undefined;
   if (!spec?.answer) throw mappingError(itemPath, 'not the answer element of a catalogue type');
@@ -320,32 +323,35 @@ function onlyIdAttribute(root: XmlElement, path: string): string {
  * The root's wire children: `names` in order, then each of `optional` (in order) when
  * present, then optionally one trailing ds:Signature. Absent optional ones are `undefined`.
  */
-function envelopeChildren(root: XmlElement, path: string, names: readonly string[], optional: readonly string[] = []): (XmlElement | undefined)[] {
+function envelopeChildren(
+  root: XmlElement, path: string, names: readonly string[], optional: readonly string[] = [],
+): { required: XmlElement[]; optional: (XmlElement | undefined)[] } {
   const kids = elementChildren(root, path);
-  const out: (XmlElement | undefined)[] = [];
+  const out: XmlElement[] = [];
+  const outOptional: (XmlElement | undefined)[] = [];
   let i = 0;
   for (const name of names) {
-    const k = kids[i];
-    if (!k || k.namespaceURI !== WIRE_NS || k.localName !== name) {
+    const k = kids.at(i);
+    if (k?.namespaceURI !== WIRE_NS || k.localName !== name) {
       throw mappingError(k ? `${path}/${k.qname}` : path, `expected {${WIRE_NS}}${name}${k ? '' : ' (missing)'}`);
     }
     out.push(k);
     i++;
   }
   for (const name of optional) {
-    const k = kids[i];
-    if (k && k.namespaceURI === WIRE_NS && k.localName === name) {
-      out.push(k);
+    const k = kids.at(i);
+    if (k?.namespaceURI === WIRE_NS && k.localName === name) {
+      outOptional.push(k);
       i++;
     } else {
-      out.push(undefined);
+      outOptional.push(undefined);
     }
   }
   const rest = kids.slice(i);
-  if (rest.length > 1 || (rest.length === 1 && !(rest[0]!.namespaceURI === DSIG_NS && rest[0]!.localName === 'Signature'))) {
-    throw mappingError(`${path}/${rest[0]!.qname}`, 'only one ds:Signature may follow');
+  if (rest.length > 1 || (rest.length === 1 && !(rest[0].namespaceURI === DSIG_NS && rest[0].localName === 'Signature'))) {
+    throw mappingError(`${path}/${rest[0].qname}`, 'only one ds:Signature may follow');
   }
-  return out;
+  return { required: out, optional: outOptional };
 }
 
 function elementChildren(parent: XmlElement, path: string): XmlElement[] {
@@ -358,18 +364,20 @@ function elementChildren(parent: XmlElement, path: string): XmlElement[] {
 }
 
 function rejectAttributes(e: XmlElement, path: string): void {
-  if (e.attributes.length > 0) throw mappingError(`${path}/@${e.attributes[0]!.qname}`, 'attribute not allowed');
+  if (e.attributes.length > 0) throw mappingError(`${path}/@${e.attributes[0].qname}`, 'attribute not allowed');
 }
 
 /** Reads a sequence of simple text children: `required` in order, then `optional` in order. */
-function readFields(parent: XmlElement, path: string, required: readonly string[], optional: readonly string[] = []): Record<string, string | undefined> {
+function readFields<R extends string, O extends string = never>(
+  parent: XmlElement, path: string, required: readonly R[], optional: readonly O[] = [],
+): Record<R, string> & Partial<Record<O, string>> {
   rejectAttributes(parent, path);
   const kids = elementChildren(parent, path);
-  const out: Record<string, string | undefined> = {};
+  const out: Partial<Record<string, string>> = {};
   let i = 0;
   for (const name of [...required, ...optional]) {
-    const k = kids[i];
-    if (k && k.namespaceURI === WIRE_NS && k.localName === name) {
+    const k = kids.at(i);
+    if (k?.namespaceURI === WIRE_NS && k.localName === name) {
       const kPath = `${path}/${k.qname}`;
       rejectAttributes(k, kPath);
       let text = '';
@@ -379,10 +387,11 @@ function readFields(parent: XmlElement, path: string, required: readonly string[
       }
       out[name] = text;
       i++;
-    } else if (required.includes(name)) {
+    } else if ((required as readonly string[]).includes(name)) {
       throw mappingError(k ? `${path}/${k.qname}` : path, `expected {${WIRE_NS}}${name}`);
     }
   }
-  if (i < kids.length) throw mappingError(`${path}/${kids[i]!.qname}`, 'element not expected here');
-  return out;
+  if (i < kids.length) throw mappingError(`${path}/${kids[i].qname}`, 'element not expected here');
+  // Every required name was found or the loop threw.
+  return out as Record<R, string> & Partial<Record<O, string>>;
 }

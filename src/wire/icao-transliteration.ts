@@ -105,6 +105,6 @@ function transliterateChar(ch: string): string | undefined {
   if (OMITTED.test(ch)) return '';
   // A Latin letter with diacritics the table does not list (or a compatibility form such as
   // the digraph ǅ or the ligature ﬁ): its base letters, as the table does for accented letters.
-  const base = [...upper.normalize('NFKD')].filter((c) => !COMBINING.test(c)).join('');
+  const base = Array.from(upper.normalize('NFKD')).filter((c) => !COMBINING.test(c)).join('');
   return /^[A-Z]{1,3}$/.test(base) ? base : undefined;
 }

@@ -246,6 +246,6 @@ function readValue(shape: Shape, el: XmlElement, ns: string, path: string): unkn
 }
 
 function rejectAttributes(el: XmlElement, path: string): void {
-  if (el.attributes.length > 0) throw mappingError(`${path}/@${el.attributes[0]!.qname}`, 'attributes are not allowed on data elements');
+  if (el.attributes.length > 0) throw mappingError(`${path}/@${el.attributes[0].qname}`, 'attributes are not allowed on data elements');
 }
 

@@ -174,7 +174,7 @@ export function compileShape(schema: Readonly<Record<string, unknown>>): ObjectS
   const resolveRef = (ref: unknown, path: string): Shape => {
     const m = typeof ref === 'string' ? /^#\/\$defs\/([A-Za-z_][A-Za-z0-9._-]*)$/.exec(ref) : null;
     if (!m) throw profileError(path, `only local "#/$defs/Name" references are supported, got ${String(ref)}`);
-    const name = m[1]!;
+    const name = m[1];
     const done = defShapes.get(name);
     if (done) return done;
     if (!(name in defs)) throw profileError(path, `unknown definition ${name}`);
@@ -223,7 +223,7 @@ export function compileShape(schema: Readonly<Record<string, unknown>>): ObjectS
           throw profileError(path, 'maxItems must be an integer >= minItems');
         }
         const out: ArrayShape = { ...base, kind: 'array', item, minItems, uniqueItems: node.uniqueItems === true };
-        return maxItems === undefined ? out : { ...out, maxItems: maxItems as number };
+        return maxItems === undefined ? out : { ...out, maxItems: maxItems };
       }
       case 'string': {
         const s: { -readonly [K in keyof StringShape]?: StringShape[K] } = { ...base, kind: 'string', base64: false };
@@ -236,7 +236,7 @@ export function compileShape(schema: Readonly<Record<string, unknown>>): ObjectS
             throw profileError(path, 'enum must be a non-empty list of strings');
           }
           if (s.enum) throw profileError(path, 'use enum or const, not both');
-          s.enum = node.enum as string[];
+          s.enum = node.enum;
         }
         if (node.pattern !== undefined) {
           if (typeof node.pattern !== 'string' || !node.pattern.startsWith('^') || !node.pattern.endsWith('$')) {
@@ -368,7 +368,7 @@ export function compileShape(schema: Readonly<Record<string, unknown>>): ObjectS
   };
 
   if (schema.type !== 'object') throw profileError('', 'the root of a catalogue schema must be an object');
-  const root = compileNode(schema as Json, '') as ObjectShape;
+  const root = compileNode(schema, '') as ObjectShape;
   shapeCache.set(schema, root);
   return root;
 }

@@ -76,13 +76,13 @@ export function toXsdPattern(js: string): string {
     throw new Error(`pattern ${js}: ${what} is not supported on the wire (ECMAScript and XSD differ)`);
   };
   for (let i = 0; i < src.length; i++) {
-    const c = src[i]!;
+    const c = src[i];
     if (c === '\\') {
       const e = src[i + 1];
       if (e === undefined) bad('a trailing backslash');
       if (e === 'p' || e === 'P') {
         const m = /^\{([A-Za-z]+)\}/.exec(src.slice(i + 2));
-        if (!m || !CATEGORIES.has(m[1]!) && m[1] !== 'Cs') bad(`\\${e}{…} other than a general category`);
+        if (!m || !CATEGORIES.has(m[1]) && m[1] !== 'Cs') bad(`\\${e}{…} other than a general category`);
         if (m![1] === 'Cs') {
           if (!(inClass && negated && e === 'p')) bad('\\p{Cs} outside a negated class');
         } else {
@@ -94,7 +94,7 @@ export function toXsdPattern(js: string): string {
       if (e === 'u') {
         const m = /^u(?:\{([0-9A-Fa-f]{1,6})\}|([0-9A-Fa-f]{4}))/.exec(src.slice(i + 1));
         if (!m) bad('a malformed \\u escape');
-        const cp = parseInt(m![1] ?? m![2]!, 16);
+        const cp = parseInt(m![1] ?? m![2], 16);
         i += m![0].length;
         const next = src[i + 1];
         const prev = out[out.length - 1];

@@ -88,7 +88,7 @@ export function createXsdValidator(options: XsdValidatorOptions = {}): XsdValida
     const holderName = root.localName === 'Request' ? 'Body' : 'Data';
     const holder = firstElement(root, (e) => e.namespaceURI === WIRE_NS && e.localName === holderName);
     const item = holder ? firstElement(holder, () => true) : undefined;
-    const key = item !== undefined && item.namespaceURI === WIRE_NS ? item.localName : holder ? undefined : '';
+    const key = item?.namespaceURI === WIRE_NS ? item.localName : holder ? undefined : '';
     if (key === undefined || (key !== '' && !known.has(key))) return xsdDoc;
     let doc = subsets.get(key);
     if (!doc) {

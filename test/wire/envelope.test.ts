@@ -128,7 +128,7 @@ describe('request documents', () => {
   });
 
   it('carries a central notification (inbound type) in the same document, from Sender EU, and reads it back', () => {
-    const payload = loadExamples('vis.notification.hit').valid[0]!.payload;
+    const payload = loadExamples('vis.notification.hit').valid[0].payload;
     const header = { ...HEADER, type: 'vis.notification.hit', sender: 'EU' };
     const xml = buildRequestXml(header, payload);
     expect(xml).toContain('<w:MessageType>vis.notification.hit</w:MessageType><w:Sender>EU</w:Sender>');
@@ -139,7 +139,7 @@ describe('request documents', () => {
   });
 
   it('refuses a notification from a Member State, and an outbound message from EU, when building and when reading', () => {
-    const payload = loadExamples('vis.notification.hit').valid[0]!.payload;
+    const payload = loadExamples('vis.notification.hit').valid[0].payload;
     expect(errorOf(() => buildRequestXml({ ...HEADER, type: 'vis.notification.hit' }, payload))).toEqual({ code: 'DAVIS_ERR_WIRE_MAPPING', pointer: '/header/sender' });
     expect(errorOf(() => buildRequestXml({ ...HEADER, sender: 'EU' }, adult()))).toEqual({ code: 'DAVIS_ERR_WIRE_MAPPING', pointer: '/header/sender' });
     const notification = buildRequestXml({ ...HEADER, type: 'vis.notification.hit', sender: 'EU' }, payload);

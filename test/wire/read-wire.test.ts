@@ -54,10 +54,10 @@ describe('readRequest', () => {
       const signed = signCanonical(buildRequestXml(HEADER, payload()), fx.key);
       const r = readRequest(signed, { trust: fx.trust, xsd: validator });
       expect(parse).toHaveBeenCalledTimes(1);
-      const tree = parse.mock.results[0]!.value as ReturnType<typeof parser.parseXml>;
-      expect(verify.mock.calls[0]![0]).toBe(tree);
-      expect(check.mock.calls[0]![0]).toBe(tree);
-      expect(map.mock.calls[0]![0]).toBe(tree);
+      const tree = parse.mock.results[0].value as ReturnType<typeof parser.parseXml>;
+      expect(verify.mock.calls[0][0]).toBe(tree);
+      expect(check.mock.calls[0][0]).toBe(tree);
+      expect(map.mock.calls[0][0]).toBe(tree);
       expect(r.document).toBe(tree);
     } finally {
       parse.mockRestore();
@@ -158,7 +158,7 @@ describe('linear growth of the read', () => {
       fn();
       runs.push(Number(process.hrtime.bigint() - t0) / 1e6);
     }
-    return runs.sort((a, b) => a - b)[1]!;
+    return runs.sort((a, b) => a - b)[1];
   };
   const ratio = (make: (n: number) => string, n: number, read: (doc: string) => void): number => {
     const small = make(n);

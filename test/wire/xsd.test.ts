@@ -69,7 +69,7 @@ describe('generated XSD', () => {
     const dir = mkdtempSync(join(tmpdir(), 'davis-xsd-only-'));
     try {
       writeFileSync(join(dir, 'only.xsd'), only);
-      expect(xmllintValidate(join(dir, 'only.xsd'), [RESPONSES[2]!, RESPONSES[3]!]).valid).toEqual([true, false]);
+      expect(xmllintValidate(join(dir, 'only.xsd'), [RESPONSES[2], RESPONSES[3]]).valid).toEqual([true, false]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -97,7 +97,7 @@ describe('generated XSD', () => {
 
   it('accepts signed-shaped requests and responses (a trailing ds:Signature is allowed)', () => {
     const sig = `<ds:Signature xmlns:ds="${DSIG_NS}"><ds:SignedInfo/></ds:Signature>`;
-    const docs = [wire(valid[0]!).replace('</w:Request>', `${sig}</w:Request>`), ...RESPONSES, RESPONSES[0]!.replace('</w:Response>', `${sig}</w:Response>`)];
+    const docs = [wire(valid[0]).replace('</w:Request>', `${sig}</w:Request>`), ...RESPONSES, RESPONSES[0].replace('</w:Response>', `${sig}</w:Response>`)];
     expect(xmllintValidate(xsdPath(), docs).valid).toEqual(docs.map(() => true));
   });
 
@@ -159,14 +159,14 @@ describe('runtime XSD validator (libxmljs2)', () => {
   it('gives the same verdicts with its per-element XSDs as the whole committed XSD', () => {
     const docs = [...valid.map(wire), ...invalid.map(wire), ...RESPONSES];
     // documents whose body does not match their header, or whose element is unknown
-    const create = wire(valid[0]!);
+    const create = wire(valid[0]);
     docs.push(create.replace(/<w:MessageType>[^<]+</, '<w:MessageType>vis.visa.issue<'));
     docs.push(create.replace(/w:ApplicationCreate>/g, 'w:NoSuchElement>'));
-    docs.push(RESPONSES[2]!.replace(/w:EspSearchAnswer>/g, 'w:ApplicationSearchAnswer>'));
-    docs.push(RESPONSES[2]!.replace('</w:Data>', '<w:EspSearchAnswer></w:EspSearchAnswer></w:Data>'));
-    docs.push(RESPONSES[0]!.replace('</w:Result>', '</w:Result><w:Data></w:Data>'));
+    docs.push(RESPONSES[2].replace(/w:EspSearchAnswer>/g, 'w:ApplicationSearchAnswer>'));
+    docs.push(RESPONSES[2].replace('</w:Data>', '<w:EspSearchAnswer></w:EspSearchAnswer></w:Data>'));
+    docs.push(RESPONSES[0].replace('</w:Result>', '</w:Result><w:Data></w:Data>'));
     expect(docs.map((d) => validator.validate(d).length === 0)).toEqual(docs.map((d) => whole.validate(d).length === 0));
-    expect(validator.validate(docs[docs.length - 4]!).length).toBeGreaterThan(0);
+    expect(validator.validate(docs[docs.length - 4]).length).toBeGreaterThan(0);
   });
 
   it('checks the transliteration elements: A-Z words only, optional', () => {
@@ -195,13 +195,13 @@ describe('runtime XSD validator (libxmljs2)', () => {
   });
 
   it('keeps personal data out of its messages (values are redacted, element names kept)', () => {
-    const p = JSON.parse(JSON.stringify(valid[0]!.payload)) as Record<string, any>;
+    const p = JSON.parse(JSON.stringify(valid[0].payload)) as Record<string, any>;
     p.applicant.surname = 'Secret\tName';
     p.applicant.dateOfBirth = '1985-02-30';
     p.travelDocument.number = 'secret-no';
     p.destinationMemberStates = ['FI', 'FI'];
     p.purposes = ['NOT_SECRET_BUT_A_VALUE'];
-    const errors = validator.validate(wire({ type: valid[0]!.type, file: 'x', payload: p }));
+    const errors = validator.validate(wire({ type: valid[0].type, file: 'x', payload: p }));
     expect(errors.length).toBeGreaterThanOrEqual(5); // libxml2 adds a warning after a bad enumeration value
     for (const e of errors) {
       expect(e.message).not.toMatch(/Secret|1985-02-30|secret-no|'FI'|NOT_SECRET/);
@@ -227,7 +227,7 @@ describe('runtime XSD validator (libxmljs2)', () => {
       expect(codeOf(() => validator.validate('<!doctype x SYSTEM "file:///etc/passwd"><x/>'))).toBe('DAVIS_ERR_XML_DOCTYPE');
       expect(spy).not.toHaveBeenCalled();
       // the spy does see calls: a harmless document reaches libxml2
-      validator.validate(RESPONSES[0]!);
+      validator.validate(RESPONSES[0]);
       expect(spy).toHaveBeenCalled();
     } finally {
       spy.mockRestore();
