@@ -204,7 +204,7 @@ export function signCanonical(xml: string, key: SigningKey): string {
   const qname = xml.slice(1, j);
   const endTag = '</' + qname + '>';
   if (xml.charCodeAt(0) !== 0x3c || j === 1 || /[?!/]/.test(xml[1]) || !xml.endsWith(endTag) ||
-    xml.indexOf('<!') >= 0 || xml.indexOf('\r') >= 0) {
+    xml.includes('<!') || xml.includes('\r')) {
     throw new DavisError('DAVIS_ERR_SIG_NOT_CANONICAL');
   }
   // One-shot hash: no Hash object per message (Node ≥ 20.12).

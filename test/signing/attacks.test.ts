@@ -100,7 +100,7 @@ describe('XSW1–XSW8 (signature wrapping) adapted to the wire profile', () => {
 });
 
 describe('multiple SignedInfo references (xml-crypto CVE-2025-29774)', () => {
-  const reference = (xml: string): string => xml.match(/<ds:Reference[\s\S]*<\/ds:Reference>/)![0];
+  const reference = (xml: string): string => /<ds:Reference[\s\S]*<\/ds:Reference>/.exec(xml)![0];
 
   it('refuses two References, though the trusted key signed both', () => {
     const ref = reference(signed);
@@ -113,15 +113,15 @@ describe('multiple SignedInfo references (xml-crypto CVE-2025-29774)', () => {
   });
 
   it('refuses a second SignedInfo in the Signature, before or after the genuine one', () => {
-    const info = signed.match(/<ds:SignedInfo>[\s\S]*<\/ds:SignedInfo>/)![0];
-    const forgedInfo = redigest(evil(signed)).match(/<ds:SignedInfo>[\s\S]*<\/ds:SignedInfo>/)![0];
+    const info = /<ds:SignedInfo>[\s\S]*<\/ds:SignedInfo>/.exec(signed)![0];
+    const forgedInfo = /<ds:SignedInfo>[\s\S]*<\/ds:SignedInfo>/.exec(redigest(evil(signed)))![0];
     const forged = evil(signed);
     expect(read(forged.replace(info, forgedInfo + info))).toBe('DAVIS_ERR_SIG_STRUCTURE');
     expect(read(forged.replace(info, info + forgedInfo))).toBe('DAVIS_ERR_SIG_STRUCTURE');
   });
 
   it('refuses SignedInfo or Reference copies hidden in KeyInfo, which name-searching verifiers would read', () => {
-    const info = signed.match(/<ds:SignedInfo>[\s\S]*<\/ds:SignedInfo>/)![0];
+    const info = /<ds:SignedInfo>[\s\S]*<\/ds:SignedInfo>/.exec(signed)![0];
     const hidden = [
       signed.replace('<ds:KeyInfo>', `<ds:KeyInfo>${info}`),
       signed.replace('<ds:KeyInfo>', `<ds:KeyInfo><ds:KeyValue>${info}</ds:KeyValue>`),
@@ -138,10 +138,10 @@ describe('multiple SignedInfo references (xml-crypto CVE-2025-29774)', () => {
 
   it('refuses a forged SignedInfo in KeyInfo over forged content, and the genuine one moved there', () => {
     const forged = evil(signed);
-    const forgedInfo = redigest(forged).match(/<ds:SignedInfo>[\s\S]*<\/ds:SignedInfo>/)![0];
+    const forgedInfo = /<ds:SignedInfo>[\s\S]*<\/ds:SignedInfo>/.exec(redigest(forged))![0];
     // The hidden SignedInfo digests the forged content correctly; the genuine one does not.
     expect(read(forged.replace('<ds:KeyInfo>', `<ds:KeyInfo>${forgedInfo}`))).toBe('DAVIS_ERR_SIG_STRUCTURE');
-    const swapped = forged.replace(/<ds:SignedInfo>[\s\S]*<\/ds:SignedInfo>/, forgedInfo).replace('<ds:KeyInfo>', `<ds:KeyInfo>${signed.match(/<ds:SignedInfo>[\s\S]*<\/ds:SignedInfo>/)![0]}`);
+    const swapped = forged.replace(/<ds:SignedInfo>[\s\S]*<\/ds:SignedInfo>/, forgedInfo).replace('<ds:KeyInfo>', `<ds:KeyInfo>${/<ds:SignedInfo>[\s\S]*<\/ds:SignedInfo>/.exec(signed)![0]}`);
     expect(read(swapped)).toBe('DAVIS_ERR_SIG_STRUCTURE');
     // Without the hidden copy the forged SignedInfo in first place is checked against central's value, and fails.
     expect(read(forged.replace(/<ds:SignedInfo>[\s\S]*<\/ds:SignedInfo>/, forgedInfo))).toBe('DAVIS_ERR_SIG_VALUE');
@@ -149,7 +149,7 @@ describe('multiple SignedInfo references (xml-crypto CVE-2025-29774)', () => {
 });
 
 describe('a comment inside DigestValue (xml-crypto CVE-2025-29775)', () => {
-  const digestOf = (xml: string): string => xml.match(/<ds:DigestValue>([^<]*)</)![1];
+  const digestOf = (xml: string): string => /<ds:DigestValue>([^<]*)</.exec(xml)![1];
 
   it('refuses a comment that splits the genuine digest value', () => {
     const d = digestOf(signed);
@@ -176,7 +176,7 @@ describe('a comment inside DigestValue (xml-crypto CVE-2025-29775)', () => {
 });
 
 describe('a KeyInfo certificate that is not trusted (xml-crypto CVE-2024-32962)', () => {
-  const x509Data = (xml: string): string => xml.match(/<ds:X509Data>[\s\S]*<\/ds:X509Data>/)![0];
+  const x509Data = (xml: string): string => /<ds:X509Data>[\s\S]*<\/ds:X509Data>/.exec(xml)![0];
   const certElement = (k: SigningKey): string => `<ds:X509Certificate>${k.certificate.raw.toString('base64')}</ds:X509Certificate>`;
   const forgedBy = (k: SigningKey): string => signEnveloped(withoutSignature(evil(signed)), k);
 

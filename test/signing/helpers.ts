@@ -162,7 +162,7 @@ export function xmlsecSign(dir: string, templateXml: string, keyArg: string[], e
 /** Writes a key and certificates as PEM files for xmlsec1 and returns the `--privkey-pem` argument. */
 export function pemKeyArg(dir: string, key: SigningKey, tag: string): string[] {
   const keyFile = path.join(dir, `${tag}.key.pem`);
-  fs.writeFileSync(keyFile, key.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string, { mode: 0o600 });
+  fs.writeFileSync(keyFile, key.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
   const certFiles = [key.certificate, ...key.chain].map((c, k) => {
     const f = path.join(dir, `${tag}.${k}.crt.pem`);
     fs.writeFileSync(f, c.toString());
