@@ -134,7 +134,7 @@ export function issueCertificate(req: CertificateRequest): X509Certificate {
     for (const u of req.extKeyUsage) eku[u] = true;
     exts.push(eku);
   }
-  if (req.hosts && req.hosts.length) {
+  if (req.hosts?.length) {
     exts.push({
       name: 'subjectAltName',
       altNames: req.hosts.map((h) => (net.isIP(h) ? { type: 7, ip: h } : { type: 2, value: h })),
