@@ -34,7 +34,7 @@ export function strings(p: Payload, key: string): string[] {
   const v = p[key];
   if (v === undefined) return [];
   if (!Array.isArray(v) || !v.every((x) => typeof x === 'string')) throw new InvalidPayload(`"${key}" must be a list of codes`);
-  return v as string[];
+  return v;
 }
 /** Names compare on their ICAO transliteration (exact text when it has none). */
 export function sameName(a: string, b: string): boolean {

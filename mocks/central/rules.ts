@@ -214,7 +214,7 @@ export const RULES: Record<string, Rule> = {
     const number = str(p, 'applicationNumber');
     const file = state.applications.get(number);
     if (!file) return refuse('VIS_ERR_UNKNOWN_APPLICATION', state.lsvrpApplications.has(number) ? 'the application number is an LSV/RP file, not a short-stay file' : 'no short-stay application file with this application number');
-    const decisions = file.decisions.map((d) => ({ memberState: d.memberState, recordedAt: d.recordedAt, decision: { [DECISION_KEYS[d.type]!]: d.payload } }));
+    const decisions = file.decisions.map((d) => ({ memberState: d.memberState, recordedAt: d.recordedAt, decision: { [DECISION_KEYS[d.type]]: d.payload } }));
     const hits = file.hits.map((h) => ({ hitId: h.hitId, sourceSystem: h.sourceSystem, verification: h.verification }));
     return ok(file.centralReference, {
       answerTo: 'vis.application.retrieve',
@@ -418,7 +418,7 @@ function annulOrRevoke(state: CentralState, type: 'vis.visa.annul' | 'vis.visa.r
 
 /** The application data with its keys in vis.application.create schema order (as a retrieval returns it). */
 function inCreateOrder(data: Record<string, unknown>): Record<string, unknown> {
-  const order = Object.keys((getType('vis.application.create')?.schema.properties ?? {}) as object);
+  const order = Object.keys(getType('vis.application.create')?.schema.properties ?? {});
   const out: Record<string, unknown> = {};
   for (const k of order) if (k in data) out[k] = data[k];
   for (const k of Object.keys(data)) if (!(k in out)) out[k] = data[k];

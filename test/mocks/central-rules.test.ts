@@ -226,7 +226,7 @@ describe('search and retrieve return what was stored', () => {
     const o = accepted(s.apply('vis.application.retrieve', 'EE', mid(), { applicationNumber: APP }));
     expect(o.data).toMatchObject({ answerTo: 'vis.application.retrieve', applicationNumber: APP, memberState: 'FI', status: 'VISA_EXTENDED', application: create() });
     expect((o.data!.decisions as P[]).map((d) => [d.memberState, Object.keys(d.decision)[0]])).toEqual([['FI', 'visaIssue'], ['SE', 'visaExtend']]);
-    expect((o.data!.decisions as P[])[0]!.decision.visaIssue).toEqual(issue());
+    expect((o.data!.decisions as P[])[0].decision.visaIssue).toEqual(issue());
     expect(validateAnswer(o.data)).toEqual([]);
     const answer = { responseId: 'r1', inReplyTo: 'm1', result: 'ACCEPTED' as const, code: 'OK', created: '2025-09-01T10:00:00.000Z', data: o.data! };
     expect(parseResponseXml(buildResponseXml(answer)).data).toStrictEqual(o.data);
@@ -349,7 +349,7 @@ describe('ESP and the automated queries', () => {
     ]);
     const verify = { ...example('vis.hit.verify', 'false-hit'), hitId: `${APP}-H1`, sourceSystem: 'SIS' };
     accepted(s.apply('vis.hit.verify', 'FI', mid(), verify));
-    expect(s.hitsOf(APP)[0]!.verification).toBe('HIT_NOT_CONFIRMED');
+    expect(s.hitsOf(APP)[0].verification).toBe('HIT_NOT_CONFIRMED');
   });
 
   it('refuses a hit verification on an unknown application (VIS_ERR_UNKNOWN_APPLICATION), unknown hit (VIS_ERR_UNKNOWN_HIT), twice (VIS_ERR_HIT_ALREADY_VERIFIED) or from another Member State (VIS_ERR_NOT_RESPONSIBLE_STATE)', () => {
@@ -367,7 +367,7 @@ describe('ESP and the automated queries', () => {
 
   it('validates, copies and clears the ESP configuration', () => {
     const s = fresh();
-    expect(() => s.configureEspHits({ hits: [] } as unknown as EspHitConfig)).toThrow(TypeError);
+    expect(() => s.configureEspHits({ hits: [] })).toThrow(TypeError);
     expect(() => s.configureEspHits({ identity: { surname: 'X' }, hits: [{ sourceSystem: 'SIS' }] } as unknown as EspHitConfig)).toThrow(TypeError);
     const entry: EspHitConfig = { identity: { surname: 'X' }, hits: [] };
     s.configureEspHits(entry);
