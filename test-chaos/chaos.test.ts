@@ -62,10 +62,11 @@ test(`${APPS * PER_APP} messages for ${APPS} applications survive broker restart
   const apps = Array.from({ length: APPS }, (_, i) => freshApplication(`CHAOS-${process.pid}-${String(i).padStart(3, '0')}`));
   const client = async (payload: Record<string, unknown>, appIndex: number) => {
     const ids: string[] = [];
-    accepted.set(payload.applicationNumber as string, ids);
+    const applicationNumber = payload.applicationNumber as string;
+    accepted.set(applicationNumber, ids);
     await sleep(appIndex * 10);
     for (let k = 0; k < PER_APP; k++) {
-      const key = `${payload.applicationNumber}-${k}`;
+      const key = `${applicationNumber}-${k}`;
       for (;;) {
         try {
           const res = await fetch(`${gw.url}/v1/messages`, {
@@ -114,7 +115,7 @@ test(`${APPS * PER_APP} messages for ${APPS} applications survive broker restart
     await at(48); log('central: faults cleared'); mock.setFaults({});
   })();
   try {
-    await Promise.all([sending.catch((err) => { aborted = true; throw err; }), chaos]);
+    await Promise.all([sending.catch((err: unknown) => { aborted = true; throw err; }), chaos]);
     const allIds = [...accepted.values()].flat();
     log(`all ${allIds.length} accepted after ${Math.round((Date.now() - t0) / 1000)} s (${answers503} answers 503, ${connectionErrors} connection errors on the way)`);
 

@@ -13,7 +13,7 @@ const bearer = (t: string) => ({ authorization: `Bearer ${t}` });
 describe('api edge: authentication before parsing, strict bodies, problem documents, query schemas', () => {
   let h: ApiHarness;
   beforeAll(async () => { h = await startApi(OLD ? {} : { requestTimeoutMs: 7000, headersTimeoutMs: 6000, keepAliveTimeoutMs: 4000 }); }, 60000);
-  afterAll(async () => { await h?.stop(); });
+  afterAll(async () => { await h.stop(); });
   const inject = (o: InjectOptions) => h.gw.app.inject(o);
   const post = (payload: string | Buffer, headers: Record<string, string> = {}, url = '/v1/messages') =>
     inject({ method: 'POST', url, payload, headers: { 'content-type': 'application/json', ...headers } });
@@ -68,7 +68,7 @@ describe('api edge: authentication before parsing, strict bodies, problem docume
       const p = freshApplication();
       const text = json({ type: TYPE, payload: { ...p, applicant: { ...p.applicant, surname: 'VantaMARKblackova' } } });
       const [a, b] = text.split('MARK');
-      const res = await post(Buffer.concat([Buffer.from(a!), Buffer.from(bytes), Buffer.from(b!)]));
+      const res = await post(Buffer.concat([Buffer.from(a), Buffer.from(bytes), Buffer.from(b)]));
       expect([res.statusCode, problem(res).code]).toEqual([400, 'DAVIS_ERR_REQUEST_ENCODING']);
     });
 
@@ -122,7 +122,7 @@ describe('api edge: authentication before parsing, strict bodies, problem docume
       ['GET', '/no/such/route', 404, 'DAVIS_ERR_NOT_FOUND'],
       ['DELETE', '/v1/messages', 404, 'DAVIS_ERR_NOT_FOUND'],
     ])('%s %s → %i %s', async (method, url, status, code) => {
-      const res = await inject({ method: method as 'GET', url });
+      const res = await inject({ method: method, url });
       expect([res.statusCode, problem(res).code]).toEqual([status, code]);
     });
 
@@ -161,13 +161,13 @@ describe('api edge: authentication before parsing, strict bodies, problem docume
       await post(valid());
       const first = await inject({ method: 'GET', url: `/v1/messages?limit=1&type=${TYPE}` });
       expect(first.statusCode).toBe(200);
-      const page1 = first.json() as { items: { id: string }[]; next: string };
+      const page1 = first.json<{ items: { id: string }[]; next: string }>();
       expect(page1.items).toHaveLength(1);
       const second = await inject({ method: 'GET', url: `/v1/messages?limit=1000&cursor=${page1.next}` });
       expect(second.statusCode).toBe(200);
-      const ids = (second.json() as { items: { id: string }[] }).items.map((i) => i.id);
+      const ids = second.json<{ items: { id: string }[] }>().items.map((i) => i.id);
       expect(ids.length).toBeGreaterThan(0);
-      expect(ids).not.toContain(page1.items[0]!.id);
+      expect(ids).not.toContain(page1.items[0].id);
     });
   });
 

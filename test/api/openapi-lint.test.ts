@@ -18,7 +18,7 @@ describe('spectral lint of /docs/openapi.json (ruleset spectral:oas)', () => {
     writeFileSync(path.join(dir, '.spectral.yaml'), 'extends: ["spectral:oas"]\n');
   }, 60000);
   afterAll(async () => {
-    await h?.stop();
+    await h.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
@@ -27,7 +27,7 @@ describe('spectral lint of /docs/openapi.json (ruleset spectral:oas)', () => {
     const file = path.join(dir, 'openapi.json');
     writeFileSync(file, JSON.stringify(doc, null, 1));
     const { stdout } = await run(spectral, ['lint', file, '--ruleset', path.join(dir, '.spectral.yaml'), '--format', 'json', '--fail-severity', 'hint', '--quiet'], { cwd: dir, maxBuffer: 64 << 20 })
-      .catch((e: { stdout?: string; stderr?: string }) => ({ stdout: e.stdout || `[{"code":"spectral","message":${JSON.stringify(e.stderr ?? '')},"severity":0,"path":[]}]` }));
+      .catch((err: unknown) => { const e = err as { stdout?: string; stderr?: string }; const printed = e.stdout ?? ''; return { stdout: printed.length > 0 ? printed : `[{"code":"spectral","message":${JSON.stringify(e.stderr ?? '')},"severity":0,"path":[]}]` }; });
     return (JSON.parse(stdout) as SpectralResult[]).map((r) => `${r.code} ${r.path.join('.')}: ${r.message}`);
   }
 

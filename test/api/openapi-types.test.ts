@@ -19,11 +19,11 @@ describe('a typed client generated from /docs/openapi.json', () => {
     }));
   }, 60000);
   afterAll(async () => {
-    await h?.stop();
+    await h.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
-  const tsc = (project: string) => run(process.execPath, [path.join(__dirname, '..', '..', 'node_modules', 'typescript', 'bin', 'tsc'), '-p', project], { cwd: dir }).then(() => '', (e: { stdout?: string }) => e.stdout ?? String(e));
+  const tsc = (project: string) => run(process.execPath, [path.join(__dirname, '..', '..', 'node_modules', 'typescript', 'bin', 'tsc'), '-p', project], { cwd: dir }).then(() => '', (err: unknown) => (err as { stdout?: string }).stdout ?? String(err));
 
   test('openapi-typescript generates the types and a POST /v1/messages client type-checks against them (tsc --noEmit)', async () => {
     const res = await h.gw.app.inject({ method: 'GET', url: '/docs/openapi.json' });

@@ -15,7 +15,7 @@ function routeTable(printed: string): Set<string> {
     const depth = m[1].length / 4;
     stack.length = depth;
     stack.push(m[2]);
-    for (const method of (m[3] ?? '').split(', ').filter((x) => x && x !== 'HEAD')) out.add(`${method} ${stack.join('').replace(/:(\w+)/g, '{$1}')}`);
+    for (const method of (m.at(3) ?? '').split(', ').filter((x) => x && x !== 'HEAD')) out.add(`${method} ${stack.join('').replace(/:(\w+)/g, '{$1}')}`);
   }
   return out;
 }
@@ -29,7 +29,7 @@ describe('/docs/openapi.json', () => {
     expect(res.statusCode).toBe(200);
     doc = JSON.parse(res.body);
   }, 60000);
-  afterAll(async () => { await h?.stop(); });
+  afterAll(async () => { await h.stop(); });
 
   test('describes exactly the routes fastify serves (paths and methods)', () => {
     const served = routeTable(h.gw.app.printRoutes({ commonPrefix: false }));

@@ -16,8 +16,8 @@ describe('callbacks read from a receiver of another process (the one davis dev r
     await waitFor(async () => (await fetch(`${s.url}/ops`)).status === 200);
   });
   afterAll(async () => {
-    await s?.stop();
-    await receiver?.stop();
+    await s.stop();
+    await receiver.stop();
   });
 
   test('without --webhook-port the callback cases run against --webhook-receiver, signatures checked', async () => {

@@ -12,7 +12,7 @@ export async function conformance(args: string[]): Promise<{ code: number; out: 
   const a = parseArgs({ args, options: { ...conformanceCommand.options, help: { type: 'boolean', short: 'h' } }, allowPositionals: true, strict: true });
   let out = '';
   let err = '';
-  const code = await conformanceCommand.run(a.values as Record<string, string | boolean | string[] | undefined>, a.positionals, { out: (s) => { out += s; }, err: (s) => { err += s; } });
+  const code = await conformanceCommand.run(a.values, a.positionals, { out: (s) => { out += s; }, err: (s) => { err += s; } });
   return { code, out, err };
 }
 

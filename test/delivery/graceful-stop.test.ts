@@ -32,8 +32,8 @@ describe('graceful stop (SIGTERM) of a real gateway process', () => {
     await gw.start();
   });
   afterAll(async () => {
-    await gw?.stop('SIGKILL');
-    await mock?.stop();
+    await gw.stop('SIGKILL');
+    await mock.stop();
     await deleteTopology(prefix, 4);
     rmSync(dir, { recursive: true, force: true });
   });
@@ -48,7 +48,7 @@ describe('graceful stop (SIGTERM) of a real gateway process', () => {
     const db = new Database(path.join(dir, 'data', 'journal.sqlite'), { readonly: true });
     const states = db.prepare('SELECT state, count(*) AS n FROM messages GROUP BY state').all() as { state: string; n: number }[];
     db.close();
-    const byState = Object.fromEntries(states.map((r) => [r.state, r.n]));
+    const byState: Partial<Record<string, number>> = Object.fromEntries(states.map((r) => [r.state, r.n]));
     expect(byState.sending ?? 0).toBe(0);
     expect(byState.delivered ?? 0).toBeLessThan(30);
 

@@ -24,7 +24,7 @@ describe('delivery guarantees against the real broker and the mock central', () 
   beforeAll(async () => {
     s = await startStack({ central: { retryBaseMs: 1500, maxAttempts: 6, breakerThreshold: 50 } });
   });
-  afterAll(async () => { await s?.stop(); });
+  afterAll(async () => { await s.stop(); });
   afterEach(async () => { await faults(s, {}); });
 
   test('a 5xx from central is retried with backoff, then delivered; attempts and next attempt time are journaled', async () => {
@@ -117,7 +117,7 @@ describe('delivery guarantees against the real broker and the mock central', () 
 describe('failed messages, parking and operator retry', () => {
   let s: Stack;
   beforeAll(async () => { s = await startStack({ central: { retryBaseMs: 100, maxAttempts: 2, breakerThreshold: 50 } }); });
-  afterAll(async () => { await s?.stop(); });
+  afterAll(async () => { await s.stop(); });
 
   test('after the configured attempts a message is failed and parked; POST /retry delivers it; retrying a delivered one is 409', async () => {
     await faults(s, { errorRate: 1 });
@@ -146,7 +146,7 @@ describe('failed messages, parking and operator retry', () => {
 describe('circuit breaker', () => {
   let s: Stack;
   beforeAll(async () => { s = await startStack({ central: { retryBaseMs: 200, maxAttempts: 12, breakerThreshold: 2, breakerCooldownMs: 300 } }); });
-  afterAll(async () => { await s?.stop(); });
+  afterAll(async () => { await s.stop(); });
 
   test('while central refuses connections the circuit opens and sending pauses; work resumes by itself when central returns', async () => {
     const opened = new Promise<void>((resolve) => s.gw.dispatcher.breaker.once('open', () => resolve()));
@@ -174,7 +174,7 @@ describe('callbacks to UMA', () => {
   beforeAll(async () => {
     server = http.createServer((req, res) => {
       let body = '';
-      req.on('data', (c) => { body += c; });
+      req.on('data', (c: Buffer) => { body += c.toString(); });
       req.on('end', () => {
         if (failFirst > 0) {
           failFirst--;
@@ -190,8 +190,8 @@ describe('callbacks to UMA', () => {
     s = await startStack({ webhook: { url, secret, retryBaseMs: 200 } });
   });
   afterAll(async () => {
-    await s?.stop();
-    server?.close();
+    await s.stop();
+    server.close();
   });
 
   test('every terminal state is pushed with a valid HMAC, retried until UMA takes it, and visible in the journal', async () => {
@@ -213,6 +213,6 @@ describe('callbacks to UMA', () => {
     }
     const wa = await waitFor(async () => { const d = await status(s, a.json.id); return d.webhook?.state === 'delivered' && d.webhook; });
     const wb = await waitFor(async () => { const d = await status(s, b.json.id); return d.webhook?.state === 'delivered' && d.webhook; });
-    expect(wa.attempts + wb.attempts).toBeGreaterThanOrEqual(3);
+    expect(Number(wa.attempts) + Number(wb.attempts)).toBeGreaterThanOrEqual(3);
   });
 });

@@ -27,7 +27,7 @@ async function outcome(s: Stack, type: string, payload: unknown): Promise<{ stat
 describe('central rules reach the journal', () => {
   let s: Stack;
   beforeAll(async () => { s = await startStack(); });
-  afterAll(async () => { await s?.stop(); });
+  afterAll(async () => { await s.stop(); });
 
   test('an amendment or deletion of a file another Member State created is refused (Arts 24, 25)', async () => {
     const app = freshApplication();
@@ -98,7 +98,7 @@ describe('central rules reach the journal', () => {
   test('testers seed central state over the control port: another Member State\'s file, a MID link, ESP hits', async () => {
     const post = async (p: string, body: unknown) => {
       const r = await fetch(`${s.controlUrl}${p}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-      return { status: r.status, json: (await r.json()) as any };
+      return { status: r.status, json: (await r.json()) };
     };
     const app = freshApplication();
     const applied = await post('/_mock/state/apply', { type: 'vis.application.create', sender: 'DE', payload: app });

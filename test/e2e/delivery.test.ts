@@ -28,7 +28,7 @@ function rabbitctl(...args: string[]): void {
 describe('the whole path: UMA → gateway → broker → mock central → journal', () => {
   let stack: Stack;
   beforeAll(async () => { stack = await startStack(); });
-  afterAll(async () => { await stack?.stop(); });
+  afterAll(async () => { await stack.stop(); });
 
   test('a valid application is delivered and the status shows the central reference', async () => {
     const payload = freshPayload();
@@ -133,7 +133,7 @@ function postToCentral(stack: Stack, xml: string): Promise<{ status: number; bod
     }, (res) => {
       let body = '';
       res.setEncoding('utf8');
-      res.on('data', (c) => { body += c; });
+      res.on('data', (c: string) => { body += c; });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
     });
     req.on('error', reject);
@@ -146,7 +146,7 @@ describe('broker restart', () => {
   beforeAll(async () => { stack = await startStack(); });
   afterAll(async () => {
     rabbitctl('start_app');
-    await stack?.stop();
+    await stack.stop();
   });
 
   test('while the broker is down new messages get 503 with Retry-After and are not journaled as accepted; what was accepted is still delivered', async () => {
@@ -186,7 +186,7 @@ describe('the same path with the PostgreSQL journal', () => {
   beforeAll(async () => {
     stack = await startStack({ journal: { driver: 'postgres', postgresUrl: 'postgres://postgres@127.0.0.1:5432/test' } });
   });
-  afterAll(async () => { await stack?.stop(); });
+  afterAll(async () => { await stack.stop(); });
 
   test('a valid application is delivered and journaled in PostgreSQL', async () => {
     const res = await api(stack.url, 'POST', '/v1/messages', { type: 'vis.application.create', payload: freshPayload() });

@@ -17,8 +17,8 @@ describe('the interactive API reference at /docs in a real browser', () => {
     browser = await chromium.launch(LAUNCH);
   }, 60000);
   afterAll(async () => {
-    await browser?.close();
-    await h?.stop();
+    await browser.close();
+    await h.stop();
   });
 
   test('renders every operation from the gateway\'s own files, under the strict CSP, with no console error and no other host asked', async () => {

@@ -25,7 +25,7 @@ describe('central → national notifications', () => {
   beforeAll(async () => {
     server = http.createServer((req, res) => {
       let body = '';
-      req.on('data', (c) => { body += c; });
+      req.on('data', (c: Buffer) => { body += c.toString(); });
       req.on('end', () => { got.push({ headers: req.headers, body }); res.writeHead(204).end(); });
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
@@ -33,8 +33,8 @@ describe('central → national notifications', () => {
     s.mock.notifyUrl = `${s.url}/v1/central/notifications`;
   });
   afterAll(async () => {
-    await s?.stop();
-    server?.close();
+    await s.stop();
+    server.close();
   });
 
   test('the catalogue has the five notification types', () => {

@@ -21,7 +21,7 @@ function personalValues(value: unknown, personal = false, out = new Set<string>(
 describe('no personal data in any log line', () => {
   let s: Stack;
   beforeAll(async () => { s = await startStack(); });
-  afterAll(async () => { await s?.stop(); });
+  afterAll(async () => { await s.stop(); });
 
   test('accepting, validating, delivering, rejecting and retrying every example leaves no name, birth date or document number in the log', async () => {
     const secrets = new Set<string>();

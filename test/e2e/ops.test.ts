@@ -4,7 +4,7 @@ import { freshApplication } from '../helpers/payloads';
 describe('operators: metrics, API docs, summary', () => {
   let s: Stack;
   beforeAll(async () => { s = await startStack(); });
-  afterAll(async () => { await s?.stop(); });
+  afterAll(async () => { await s.stop(); });
 
   test('/metrics exposes message states, broker, backlog, circuit, certificate and request figures in Prometheus format', async () => {
     const r = await api(s.url, 'POST', '/v1/messages', { type: 'vis.application.create', payload: freshApplication() });

@@ -16,7 +16,7 @@ describe('signing key reload in a running gateway', () => {
     copyFileSync(files.gatewayCert, path.join(dir, 'cert.pem'));
     s = await startStack({ signing: { keyFile: path.join(dir, 'key.pem'), certFile: path.join(dir, 'cert.pem') } });
   });
-  afterAll(async () => { await s?.stop(); });
+  afterAll(async () => { await s.stop(); });
 
   test('a new key and certificate take effect without a restart and no message in flight is lost', async () => {
     const oldCert = new X509Certificate(readFileSync(path.join(dir, 'cert.pem')));

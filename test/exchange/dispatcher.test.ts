@@ -87,8 +87,8 @@ describe('the dispatcher (memory broker, SQLite journal, scripted central)', () 
     expect(rec.attempts).toBe(3);
     expect(rec.lastError).toMatch(/^DAVIS_ERR_CENTRAL_TRANSPORT/);
     const parked = await until('parked', () => broker.parked().length === 1 && broker.parked());
-    expect(parked[0]!.work.messageId).toBe(id);
-    expect(parked[0]!.reason).toMatch(/DAVIS_ERR_CENTRAL_TRANSPORT/);
+    expect(parked[0].work.messageId).toBe(id);
+    expect(parked[0].reason).toMatch(/DAVIS_ERR_CENTRAL_TRANSPORT/);
     expect(hookEvents(id)).toEqual(['message.failed']);
   });
 

@@ -42,7 +42,7 @@ describe('receive (inbound notifications) on the memory broker and a SQLite jour
     await s.close();
   });
 
-  const hit = () => loadExamples('vis.notification.hit').valid[0]!.payload as Record<string, unknown>;
+  const hit = () => loadExamples('vis.notification.hit').valid[0].payload as Record<string, unknown>;
   /** A notification as central sends it: the wire request, signed with central's key. */
   function notification(payload: unknown = hit(), type = 'vis.notification.hit', sender = 'EU'): { id: string; xml: string } {
     const id = `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}`;
@@ -97,7 +97,7 @@ describe('receive (inbound notifications) on the memory broker and a SQLite jour
 
   it('refuses an outbound (national → central) type sent as a notification', async () => {
     // Signed by central's key, but a Member State's request (the builder gives an outbound type no EU sender).
-    const { xml } = notification(loadExamples('vis.application.create').valid[0]!.payload, 'vis.application.create', 'FI');
+    const { xml } = notification(loadExamples('vis.application.create').valid[0].payload, 'vis.application.create', 'FI');
     expect(await codeOf(inbound.receive(xml, 'c'))).toBe('DAVIS_ERR_CATALOGUE_UNKNOWN_TYPE');
     expect(await journaled()).toEqual([]);
   });

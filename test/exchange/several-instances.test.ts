@@ -8,7 +8,7 @@ import { loadExamples } from '../validation/examples';
 import { signingKey, silent, sleep } from './fixtures';
 
 const AUTHORITY: Client = { id: 'uma-1', roles: ['visa-authority'], all: false };
-const payload = (): Record<string, unknown> => structuredClone(loadExamples('vis.application.create').valid[0]!.payload) as Record<string, unknown>;
+const payload = (): Record<string, unknown> => structuredClone(loadExamples('vis.application.create').valid[0].payload) as Record<string, unknown>;
 
 function submission(body: unknown, key: string): Submission {
   return { body, bodyHash: createHash('sha256').update(JSON.stringify(body)).digest('hex'), client: AUTHORITY, correlationId: `corr-${key}`, idempotencyKey: key };

@@ -6,7 +6,7 @@ import { Scratch, signingKey, silent } from './fixtures';
 
 const AUTHORITY: Client = { id: 'uma-1', roles: ['visa-authority'], all: false };
 const OPERATOR: Client = { id: 'ops-1', roles: [], all: true };
-const payload = (): Record<string, unknown> => structuredClone(loadExamples('vis.application.create').valid[0]!.payload) as Record<string, unknown>;
+const payload = (): Record<string, unknown> => structuredClone(loadExamples('vis.application.create').valid[0].payload) as Record<string, unknown>;
 
 /** A submission as the HTTP layer hands it over: the body, the hash of its raw bytes, the client. */
 function submission(body: unknown, over: Partial<Submission> = {}): Submission {

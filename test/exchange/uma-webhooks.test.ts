@@ -68,7 +68,7 @@ describe('the UMA webhooks', () => {
     await w.enqueue(id, 'message.delivered', 'corr-1');
     await until('delivered', async () => (await webhookOf(id))?.state === 'delivered');
     expect(uma.hits).toHaveLength(1);
-    const { headers, body } = uma.hits[0]!;
+    const { headers, body } = uma.hits[0];
     expect(headers['content-type']).toMatch(/^application\/json/);
     expect(headers['x-davis-event']).toBe('message.delivered');
     expect(headers['x-davis-message-id']).toBe(id);
@@ -94,7 +94,7 @@ describe('the UMA webhooks', () => {
     const id = await s.insert('APP-3');
     await w.enqueue(id, 'message.delivered', 'corr-3');
     await until('a callback', () => uma.hits.length === 1);
-    expect(uma.hits[0]!.headers['x-davis-signature']).toBeUndefined();
+    expect(uma.hits[0].headers['x-davis-signature']).toBeUndefined();
   });
 
   it('retries a refused callback with backoff and records each attempt until UMA takes it', async () => {
@@ -132,13 +132,13 @@ describe('the UMA webhooks', () => {
 
   it('carries the payload of a central notification (inbound) to UMA', async () => {
     const w = await started();
-    const payload = loadExamples('vis.notification.hit').valid[0]!.payload;
+    const payload = loadExamples('vis.notification.hit').valid[0].payload;
     const id = 'notif-1';
     const wireXml = buildRequestXml({ messageId: id, type: 'vis.notification.hit', sender: 'EU', created: new Date().toISOString() }, payload);
     await s.journal.insert({ id, type: 'vis.notification.hit', direction: 'inbound', orderingKey: 'APP-7', clientId: 'central', bodyHash: 'c'.repeat(64), wireXml, correlationId: 'corr-7' });
     await w.enqueue(id, 'notification.received', 'corr-7');
     await until('a callback', () => uma.hits.length === 1);
-    expect(JSON.parse(uma.hits[0]!.body).message).toMatchObject({ id, direction: 'inbound', payload });
+    expect(JSON.parse(uma.hits[0].body).message).toMatchObject({ id, direction: 'inbound', payload });
   });
 
   it('does nothing without a URL: no journal entry, no job, no consumer', async () => {

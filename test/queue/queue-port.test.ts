@@ -42,8 +42,8 @@ describe.each([
     await b.consume('outbound', async (d) => { if (mine(d)) { got.push(d); d.ack(); } });
     await b.publish('outbound', work(1));
     await until('delivery', () => got.length === 1);
-    expect(got[0]!.work).toEqual(work(1));
-    expect(got[0]!.redelivered).toBe(false);
+    expect(got[0].work).toEqual(work(1));
+    expect(got[0].redelivered).toBe(false);
     await b.stopConsuming();
     await b.consume('outbound', async (d) => { if (mine(d)) { got.push(d); d.ack(); } });
     await sleep(300);
