@@ -166,7 +166,7 @@ describe.each(['sqlite', 'postgres'] as const)('davis audit verify on %s', (driv
     const fresh = await openDb(driver, path.join(tmp.dir, `fresh-${Math.random().toString(16).slice(2)}`));
     try {
       await fresh.store.record(event(1));
-      await expect(fresh.exec("UPDATE {t}audit_records SET outcome = 'x' WHERE seq = 1")).rejects.toThrow(/append-only/);
+      await expect(fresh.exec("UPDATE {t}audit_records SET outcome = 'x' WHERE seq = 1")).rejects.toMatchObject({ message: expect.stringMatching(/append-only/) as string });
     } finally {
       await fresh.dispose();
     }
