@@ -4,10 +4,11 @@
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { loadConfig, sqliteFile } from '../../config/config';
+import { loadConfig, sqliteFile, type Config } from '../../config/config';
 import { isDavisError } from '../../errors/errors';
 import { SqliteJournal } from '../../journal/journal-sqlite';
-import { openJournal } from '../../journal/open-journal';
+import { loadJournalKeyring, openJournal } from '../../journal/open-journal';
+import type { JournalKeyring } from '../../journal/journal-cipher';
 import type { Journal } from '../../journal/journal';
 import { loadSigningKey } from '../../signing/pki';
 import type { SigningKey } from '../../signing/types';
@@ -62,7 +63,8 @@ record: turns journaled traffic into a suite whose expectations are the observed
   --pseudonymize         replace names, birth dates and places, document numbers, addresses,
                          contacts and biometric data, consistently (share the suite safely)
   --type TYPE            only this message type (repeatable)
-  --journal FILE         a SQLite journal file [default: the configuration's journal, SQLite or PostgreSQL]
+  --journal FILE         a SQLite journal file, opened with the configuration's journal key or the
+                         journal.key beside it (davis dev) [default: the configuration's journal]
   --suite-id ID          id of the recorded suite
   --config FILE          configuration file
 Exit codes: 0 written, 2 cannot (no journal, bad time, a payload that cannot be pseudonymised).
@@ -169,6 +171,19 @@ async function runCommand(v: Values, files: string[], io: Io): Promise<number> {
   return run.verdict === 'passed' ? 0 : 1;
 }
 
+/**
+ * The key that opens a SQLite journal's sealed rows: the configuration's when it names one,
+ * else the `journal.key` that `davis dev` keeps beside its journal file.
+ */
+function recordKeyring(config: Config, sqlite: string): JournalKeyring | undefined {
+  const j = config.journal;
+  if (j.key !== undefined || j.keyFile !== undefined) return loadJournalKeyring(config);
+  const beside = path.join(path.dirname(sqlite), 'journal.key');
+  if (existsSync(beside)) return loadJournalKeyring({ ...config, journal: { ...j, keyFile: beside } });
+  // No key anywhere: rows written in clear (a 0.1.0 journal) still read; a sealed one names the missing key.
+  return undefined;
+}
+
 async function recordCommand(v: Values, io: Io): Promise<number> {
   const sinceArg = str(v, 'since');
   const out = str(v, 'out');
@@ -177,14 +192,14 @@ async function recordCommand(v: Values, io: Io): Promise<number> {
   const until = str(v, 'until') ? parseTime(str(v, 'until')!) : undefined;
   let journal: Journal;
   const file = str(v, 'journal');
-  const config = file ? undefined : loadConfig(str(v, 'config') ? { file: str(v, 'config')! } : {});
-  if (config && config.journal.driver === 'postgres') {
+  const config = loadConfig(str(v, 'config') ? { file: str(v, 'config')! } : {});
+  if (!file && config.journal.driver === 'postgres') {
     journal = await openJournal(config);
   } else {
-    const sqlite = file ?? sqliteFile(config!);
+    const sqlite = file ?? sqliteFile(config);
     // Opening a missing file would create an empty journal and record nothing, silently.
     if (!existsSync(sqlite)) throw new UsageError(`no journal at ${sqlite} (give --journal FILE or --config)`);
-    journal = new SqliteJournal(sqlite);
+    journal = new SqliteJournal(sqlite, { keyring: recordKeyring(config, sqlite) });
   }
   try {
     const types = v.type as string[] | undefined;
