@@ -4,7 +4,8 @@ import { listTypes } from '../catalogue/catalogue';
 import { packageRoot } from '../catalogue/schema-file';
 import type { MessageTypeSpec } from '../catalogue/types';
 import { ERRORS } from '../errors/errors';
-import { LIST_QUERY } from './plugins/messages';
+import { LIST_QUERY, WIRE_QUERY } from './plugins/messages';
+import { TRAFFIC_QUERY } from '../ops/dashboard-queries';
 import { AUDIT_QUERY } from './plugins/audit';
 import { MESSAGE_STATES } from '../journal/journal';
 import { escapeMarkup } from '../util/escape';
@@ -183,8 +184,21 @@ export function openApiDocument(version: string): Json {
       '/v1/messages/{id}/retry': {
         post: {
           tags: ['messages'], summary: 'Re-queue a failed message (operators)', operationId: 'retryMessage', parameters: [idParam, staffHeader],
-          description: 'A dead-lettered (`failed`) message goes back to the queue.',
+          description: 'A dead-lettered (`failed`) message goes back to the queue. For the `operator` and `admin` roles (`observer` reads only). An optional `reason` is recorded in the message\'s history.',
+          requestBody: { required: false, content: { 'application/json': { schema: { type: 'object', additionalProperties: false, properties: { reason: { type: 'string', minLength: 1, maxLength: 200 } } } } } },
           responses: { 202: { description: 'Queued again', content: { 'application/json': { schema: ref('Accepted') } } }, 401: problemResponse('No credentials'), 403: problemResponse('Not an operator'), 404: problemResponse('Unknown id'), 409: problemResponse('Not failed') },
+        },
+      },
+      '/v1/messages/{id}/wire': {
+        get: {
+          tags: ['messages'], summary: 'The signed request or central\'s signed answer (operators)', operationId: 'getWireDocument',
+          parameters: [idParam, ...Object.entries(WIRE_QUERY.properties).map(([name, schema]) => ({ name, in: 'query', required: false, schema })), staffHeader],
+          description: 'For the `operator`, `observer` and `admin` roles: the XML exactly as sent or as received, as a download. The reading is recorded (`message.read`).',
+          responses: {
+            200: { description: 'The signed XML document', content: { 'application/xml': { schema: { type: 'string' } } } },
+            401: problemResponse('No credentials'), 403: problemResponse('Not an operator'), 404: problemResponse('Unknown id, no answer yet, or purged'),
+            422: problemResponse('Unknown part'),
+          },
         },
       },
       '/v1/messages/{id}/evidence': {
@@ -233,6 +247,26 @@ export function openApiDocument(version: string): Json {
         get: {
           tags: ['operations'], summary: 'Live facts for the operators\' page', operationId: 'opsSummary', description: 'Broker, circuit, backlog, certificate lifetime, counts.',
           responses: { 200: { description: 'Summary', content: { 'application/json': { schema: { type: 'object' } } } }, 401: problemResponse('No credentials'), 403: problemResponse('Not an operator') },
+        },
+      },
+      '/ops/traffic': {
+        get: {
+          tags: ['operations'], summary: 'Messages per minute (the dashboard\'s chart)', operationId: 'opsTraffic',
+          description: 'Messages that entered accepted, delivered, rejected or failed, per minute (UTC), oldest first, every minute up to now.',
+          parameters: Object.entries(TRAFFIC_QUERY.properties).map(([name, schema]) => ({ name, in: 'query', required: false, schema })),
+          responses: {
+            200: {
+              description: 'Per minute', content: {
+                'application/json': {
+                  schema: {
+                    type: 'object', required: ['minutes'],
+                    properties: { minutes: { type: 'array', items: { type: 'object', required: ['minute', 'accepted', 'delivered', 'rejected', 'failed'], properties: { minute: { type: 'string' }, accepted: { type: 'integer' }, delivered: { type: 'integer' }, rejected: { type: 'integer' }, failed: { type: 'integer' } } } } },
+                  },
+                },
+              },
+            },
+            401: problemResponse('No credentials'), 403: problemResponse('Not an operator or observer'), 422: problemResponse('minutes out of range'),
+          },
         },
       },
       '/ops': page('The operators\' dashboard', 'opsPage', 'text/html', 'HTML page; its script and style are the files below.'),

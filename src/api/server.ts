@@ -113,7 +113,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   if (deps.audit) void app.register(auditPlugin, { audit: deps.audit, journal: deps.journal, ...(deps.checkpoint ? { checkpoint: deps.checkpoint } : {}) });
   void app.register(centralPlugin, { config, inbound: deps.inbound });
   void app.register(metricsPlugin, { config, metrics: deps.metrics });
-  void app.register(opsPlugin, { summary: deps.summary, readiness: deps.readiness });
+  void app.register(opsPlugin, { summary: deps.summary, readiness: deps.readiness, traffic: (since) => deps.journal.trafficByMinute(since) });
   return app;
 }
 

@@ -15,15 +15,18 @@ import type { FieldError } from '../errors/errors';
  * - `admin`: every type (operators, tests);
  * - `auditor`: the data-protection supervisor or internal auditor (Reg. 767/2008 Art 34(2)):
  *   reads the audit records (`GET /v1/audit`) and a message's evidence
- *   (`GET /v1/messages/:id/evidence`); it sends no message type and reads no message.
+ *   (`GET /v1/messages/:id/evidence`); it sends no message type and reads no message;
+ * - `operator`: operations staff: reads every message, the operations pages and their wire
+ *   documents, and re-queues failed messages; it sends no message type;
+ * - `observer`: operations staff, read only: what `operator` reads, no retry; it sends no message type.
  */
-export type ClientRole = SendingRole | 'auditor';
+export type ClientRole = SendingRole | 'auditor' | 'operator' | 'observer';
 
 /** The roles a message type may list: every client role but `auditor`, which grants no sending. */
 export type SendingRole = 'visa-authority' | 'lsvrp-authority' | 'central-authority' | 'designated-authority' | 'sirene-bureau' | 'admin';
 
 /** Every client role, in documentation order. */
-export const CLIENT_ROLES: readonly ClientRole[] = Object.freeze(['visa-authority', 'lsvrp-authority', 'central-authority', 'designated-authority', 'sirene-bureau', 'admin', 'auditor']);
+export const CLIENT_ROLES: readonly ClientRole[] = Object.freeze(['visa-authority', 'lsvrp-authority', 'central-authority', 'designated-authority', 'sirene-bureau', 'admin', 'auditor', 'operator', 'observer']);
 
 /** Roles that may read audit records and evidence. */
 export const AUDIT_ROLES: readonly ClientRole[] = Object.freeze(['auditor', 'admin']);

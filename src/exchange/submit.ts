@@ -161,16 +161,17 @@ export class IngestService {
   }
 
   /** Operator retry of a `failed` message: back to `queued` with fresh attempts, published again. */
-  async retry(id: string, client: Client, actor: { staff?: string; correlationId?: string } = {}): Promise<MessageRecord> {
+  async retry(id: string, client: Client, actor: { staff?: string; correlationId?: string; reason?: string } = {}): Promise<MessageRecord> {
     const rec = await this.opts.journal.get(id);
-    if (!rec || (!client.all && rec.clientId !== client.id)) throw new DavisError('DAVIS_ERR_NOT_FOUND', { what: 'message' });
+    const operator = client.all || client.roles.includes('operator');
+    if (!rec || (!operator && rec.clientId !== client.id)) throw new DavisError('DAVIS_ERR_NOT_FOUND', { what: 'message' });
     const audited = async (outcome: string): Promise<void> => {
       await this.opts.audit?.record(retryEvent(getType(rec.type), id, { clientId: client.id, ...actor }, outcome));
     };
     try {
-      if (!client.all) throw new DavisError('DAVIS_ERR_AUTH_FORBIDDEN', { action: 'retry a failed message (for operators)' });
+      if (!operator) throw new DavisError('DAVIS_ERR_AUTH_FORBIDDEN', { action: 'retry a failed message (for operators)' });
       if (!this.opts.broker.connected) throw new DavisError('DAVIS_ERR_BROKER_UNAVAILABLE', { reason: 'not connected' });
-      if (!(await this.opts.journal.requeueFailed(id, `operator retry by ${client.id}`))) {
+      if (!(await this.opts.journal.requeueFailed(id, `operator retry by ${client.id}${actor.reason ? `: ${actor.reason}` : ''}`))) {
         throw new DavisError('DAVIS_ERR_MESSAGE_STATE', { state: rec.state });
       }
     } catch (err) {

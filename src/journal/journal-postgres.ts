@@ -5,6 +5,7 @@ import {
   decodeCursor, encodeCursor, nowIso, type Journal, type MessageFilter, type MessageRecord, type MessageState,
   type NewMessage, type TransitionExtra, type WebhookStatus, toMessageRecord,
   type JournalMaintenance, type RekeyOptions, type RekeyReport, REKEY_BATCH, keyCountName, type JournalRetention, purgedAnswer,
+  CENTRAL_REFERENCE_SCAN, referencePage, trafficMinutes, type TrafficMinute,
 } from './journal';
 import { RowSealer, type JournalKeyring } from './journal-cipher';
 import type { MigrationResult, MigrationStatus } from './migrations';
@@ -113,6 +114,8 @@ function statements(s: string) {
     predecessor: `SELECT 1 FROM ${s}.messages p JOIN ${s}.messages m ON m.id = $1
       WHERE p.ordering_key = m.ordering_key AND p.direction = 'outbound' AND p.seq < m.seq AND p.state NOT IN ${SETTLED_SQL} LIMIT 1`,
     counts: `SELECT state, count(*)::int AS n FROM ${s}.messages GROUP BY state`,
+    traffic: `SELECT substr(at, 1, 16) AS minute, state, count(*)::int AS n FROM ${s}.events
+      WHERE at >= $1 AND state IN ('accepted','delivered','rejected','failed') GROUP BY 1, 2`,
     response: `SELECT response_xml, key_id FROM ${s}.messages WHERE id = $1`,
     purgeable: `SELECT id, key_id, answer_json FROM ${s}.messages
       WHERE purged_at IS NULL AND updated_at < $1 AND state IN ${SETTLED_SQL} ORDER BY updated_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
@@ -321,18 +324,28 @@ export class PostgresJournal implements Journal, JournalMaintenance, JournalRete
     if (filter.direction) where.push(`m.direction = ${arg(filter.direction)}`);
     if (filter.from) where.push(`m.created_at >= ${arg(filter.from)}`);
     if (filter.to) where.push(`m.created_at < ${arg(filter.to)}`);
+    if (filter.orderingKey) where.push(`m.ordering_key = ${arg(filter.orderingKey)}`);
+    if (filter.correlationId) where.push(`m.correlation_id = ${arg(filter.correlationId)}`);
+    if (filter.centralReference) where.push('m.answer_json IS NOT NULL');
     if (filter.cursor) {
       const [at, id] = decodeCursor(filter.cursor);
       const a = arg(at);
       where.push(`(m.created_at < ${a} OR (m.created_at = ${a} AND m.id < ${arg(id)}))`);
     }
     const limit = Math.min(Math.max(filter.limit ?? 100, 1), 1000);
+    const ref = filter.centralReference;
     const rows = (await this.pool.query<Row>(`${this.sql.select} ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
-      ORDER BY m.created_at DESC, m.id DESC LIMIT ${arg(limit + 1)}`, args)).rows;
+      ORDER BY m.created_at DESC, m.id DESC LIMIT ${arg(ref ? CENTRAL_REFERENCE_SCAN : limit + 1)}`, args)).rows;
+    if (ref) return referencePage(rows, (r) => this.toRecord(r), ref, limit);
     const page = rows.slice(0, limit);
     const items = page.map((r) => this.toRecord(r));
     const last = page.at(-1);
     return rows.length > limit && last ? { items, nextCursor: encodeCursor(last.created_at, last.id) } : { items };
+  }
+
+  async trafficByMinute(since: string): Promise<TrafficMinute[]> {
+    const rows = (await this.pool.query<{ minute: string; state: string; n: number }>(this.sql.traffic, [since])).rows;
+    return trafficMinutes(since, rows);
   }
 
   async unpublished(olderThan: string, leaseMs?: number): Promise<string[]> {

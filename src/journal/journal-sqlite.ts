@@ -6,6 +6,7 @@ import type { CentralAnswer } from '../wire/types';
 import {
   decodeCursor, encodeCursor, nowIso, type Journal, type MessageFilter, type MessageRecord, type MessageState, type NewMessage, type EventRow, toMessageRecord,
   type TransitionExtra, type WebhookStatus, type JournalMaintenance, type JournalRetention, type RekeyOptions, type RekeyReport, REKEY_BATCH, keyCountName, purgedAnswer,
+  CENTRAL_REFERENCE_SCAN, referencePage, trafficMinutes, type TrafficMinute,
 } from './journal';
 import { RowSealer, type JournalKeyring } from './journal-cipher';
 import { migrateSqlite, sqliteMigrationStatus } from './migrations/migrate-sqlite';
@@ -328,18 +329,29 @@ export class SqliteJournal implements Journal, JournalMaintenance, JournalRetent
     if (filter.direction) { where.push('direction = ?'); args.push(filter.direction); }
     if (filter.from) { where.push('created_at >= ?'); args.push(filter.from); }
     if (filter.to) { where.push('created_at < ?'); args.push(filter.to); }
+    if (filter.orderingKey) { where.push('ordering_key = ?'); args.push(filter.orderingKey); }
+    if (filter.correlationId) { where.push('correlation_id = ?'); args.push(filter.correlationId); }
+    if (filter.centralReference) where.push('answer_json IS NOT NULL');
     if (filter.cursor) {
       const [at, id] = decodeCursor(filter.cursor);
       where.push('(created_at < ? OR (created_at = ? AND id < ?))');
       args.push(at, at, id);
     }
     const limit = Math.min(Math.max(filter.limit ?? 100, 1), 1000);
+    const ref = filter.centralReference;
     const rows = this.db.prepare(`SELECT ${COLUMNS} FROM messages ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
-      ORDER BY created_at DESC, id DESC LIMIT ?`).all(...args, limit + 1) as Row[];
+      ORDER BY created_at DESC, id DESC LIMIT ?`).all(...args, ref ? CENTRAL_REFERENCE_SCAN : limit + 1) as Row[];
+    if (ref) return referencePage(rows, (r) => this.toRecord(r), ref, limit);
     const page = rows.slice(0, limit);
     const items = page.map((r) => this.toRecord(r));
     const last = page.at(-1);
     return rows.length > limit && last ? { items, nextCursor: encodeCursor(last.created_at, last.id) } : { items };
+  }
+
+  async trafficByMinute(since: string): Promise<TrafficMinute[]> {
+    const rows = this.db.prepare(`SELECT substr(at, 1, 16) AS minute, state, count(*) AS n FROM events
+      WHERE at >= ? AND state IN ('accepted','delivered','rejected','failed') GROUP BY minute, state`).all(since) as { minute: string; state: string; n: number }[];
+    return trafficMinutes(since, rows);
   }
 
   async unpublished(olderThan: string, leaseMs?: number): Promise<string[]> {

@@ -85,10 +85,72 @@ export interface MessageFilter {
   readonly from?: string;
   /** Created before (ISO 8601). */
   readonly to?: string;
+  /** The ordering key (application number), exactly. */
+  readonly orderingKey?: string;
+  /** Correlation id of the request that created the message, exactly. */
+  readonly correlationId?: string;
+  /**
+   * Central's reference in the answer, exactly. Answers are sealed (journal-cipher), so no index
+   * serves this: the adapters open at most {@link CENTRAL_REFERENCE_SCAN} answered rows per page
+   * and give a cursor to scan on when that was not the end.
+   */
+  readonly centralReference?: string;
   /** @default 100 */
   readonly limit?: number;
   /** Opaque cursor from the previous page. */
   readonly cursor?: string;
+}
+
+/** Rows a `centralReference` search opens per page, newest first. */
+export const CENTRAL_REFERENCE_SCAN = 5000;
+
+/** What happened in one minute (UTC), for the traffic chart. */
+export interface TrafficMinute {
+  /** Start of the minute, `YYYY-MM-DDTHH:MMZ`. */
+  readonly minute: string;
+  readonly accepted: number;
+  readonly delivered: number;
+  readonly rejected: number;
+  readonly failed: number;
+}
+
+/** Minutes from their event rows: every minute from `since` to now, empty ones with zeros. */
+export function trafficMinutes(since: string, rows: readonly { minute: string; state: string; n: number }[], now = Date.now()): TrafficMinute[] {
+  const counts = new Map<string, Partial<Record<string, number>>>();
+  for (const r of rows) {
+    const c = counts.get(r.minute) ?? {};
+    c[r.state] = (c[r.state] ?? 0) + r.n;
+    counts.set(r.minute, c);
+  }
+  const out: TrafficMinute[] = [];
+  for (let t = Math.floor(Date.parse(since) / 60000) * 60000; t <= now; t += 60000) {
+    const minute = new Date(t).toISOString().slice(0, 16);
+    const c = counts.get(minute) ?? {};
+    out.push({ minute: `${minute}Z`, accepted: c.accepted ?? 0, delivered: c.delivered ?? 0, rejected: c.rejected ?? 0, failed: c.failed ?? 0 });
+  }
+  return out;
+}
+
+/**
+ * One page of a `centralReference` search from up to {@link CENTRAL_REFERENCE_SCAN} rows
+ * (newest first, answered only): the matches, and a cursor after the last match shown or, when
+ * the scan stopped at its cap, after the last row opened.
+ */
+export function referencePage<R extends { created_at: string; id: string }>(
+  rows: readonly R[], toRecord: (r: R) => MessageRecord, ref: string, limit: number,
+): { items: MessageRecord[]; nextCursor?: string } {
+  const items: MessageRecord[] = [];
+  for (const r of rows) {
+    const rec = toRecord(r);
+    if (rec.answer?.centralReference !== ref) continue;
+    if (items.length === limit) {
+      const last = items[items.length - 1];
+      return { items, nextCursor: encodeCursor(last.createdAt, last.id) };
+    }
+    items.push(rec);
+  }
+  const last = rows.at(-1);
+  return rows.length === CENTRAL_REFERENCE_SCAN && last ? { items, nextCursor: encodeCursor(last.created_at, last.id) } : { items };
 }
 
 export interface Journal {
@@ -124,6 +186,11 @@ export interface Journal {
   findByIdempotencyKey(clientId: string, key: string): Promise<MessageRecord | undefined>;
   /** Messages newest first, with a cursor for the next page. */
   list(filter: MessageFilter): Promise<{ items: MessageRecord[]; nextCursor?: string }>;
+  /**
+   * Messages that entered `accepted`, `delivered`, `rejected` or `failed` per minute since
+   * `since` (ISO 8601), every minute up to now, oldest first (the dashboard's chart).
+   */
+  trafficByMinute(since: string): Promise<TrafficMinute[]>;
   /**
    * Ids of messages still `accepted` and created before `olderThan` (the outbox relay's work),
    * oldest first. With `leaseMs` the call claims them for that long: another call (another

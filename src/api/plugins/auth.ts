@@ -19,8 +19,10 @@ declare module 'fastify' {
     authenticate: (req: FastifyRequest) => Promise<void>;
   }
   interface FastifyContextConfig {
-    /** Only clients allowed everything (dev client, `admin` role) may call this route. */
+    /** Only operations staff ({@link isOperator}) may call this route; the value is the reason given to others. */
     operatorOnly?: string;
+    /** With `operatorOnly`: the `observer` role (read only) may call it too. */
+    observersToo?: boolean;
   }
 }
 
@@ -59,6 +61,16 @@ export function identify(req: FastifyRequest, config: Config): Client {
   throw new DavisError('DAVIS_ERR_AUTH_REQUIRED', 'present a client certificate or a bearer token');
 }
 
+/** Operations staff who may act (retry): the `operator` role, or a client allowed everything (dev client, `admin`). */
+export function isOperator(client: Client): boolean {
+  return client.all || client.roles.includes('operator');
+}
+
+/** Operations staff who may read every message and the operations pages: operators and the `observer` role. */
+export function isObserver(client: Client): boolean {
+  return isOperator(client) || client.roles.includes('observer');
+}
+
 /** Whether the peer is this machine (dev mode lets loopback act as the dev client). */
 export function isLoopback(addr: string | undefined): boolean {
   return !!addr && (addr === '::1' || addr.startsWith('127.') || addr.startsWith('::ffff:127.'));
@@ -70,7 +82,7 @@ async function auth(app: FastifyInstance, opts: AuthOptions): Promise<void> {
     const client = identify(req, opts.config);
     req.davisClient = client;
     const operatorOnly = req.routeOptions.config.operatorOnly;
-    if (operatorOnly && !client.all) throw new DavisError('DAVIS_ERR_AUTH_FORBIDDEN', operatorOnly);
+    if (operatorOnly && !(req.routeOptions.config.observersToo ? isObserver(client) : isOperator(client))) throw new DavisError('DAVIS_ERR_AUTH_FORBIDDEN', operatorOnly);
   });
 }
 

@@ -10,7 +10,7 @@ import { parseRequestXml } from '../../wire/envelope';
 import { readRequest } from '../../wire/read-wire';
 import type { XsdValidator } from '../../wire/xsd';
 import { statusDocument } from '../../exchange/message-status';
-import { clientOf } from './auth';
+import { clientOf, isObserver, isOperator } from './auth';
 import { rawBodyHash, XmlBody } from '../body';
 import type { AuditLog } from '../../audit/audit';
 import { readEvent, staffOf } from '../../audit/records';
@@ -44,12 +44,22 @@ export const LIST_QUERY = {
     to: { type: 'string', anyOf: [{ format: 'date-time' }, { format: 'date' }] },
     limit: { type: 'integer', minimum: 1, maximum: MAX_PAGE },
     cursor: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,512}$' },
+    orderingKey: { type: 'string', minLength: 1, maxLength: 200, description: 'The ordering key (application number), exactly.' },
+    correlationId: { type: 'string', minLength: 1, maxLength: 200, description: 'Correlation id of the request that created the message, exactly.' },
+    centralReference: { type: 'string', minLength: 1, maxLength: 200, description: 'Central\'s reference in its answer, exactly; a page may hold fewer matches than `limit` and still give `next`.' },
   },
+} as const;
+
+/** `GET /v1/messages/:id/wire`: which signed document. */
+export const WIRE_QUERY = {
+  type: 'object', additionalProperties: false,
+  properties: { part: { type: 'string', enum: ['request', 'answer'], description: 'The signed request as sent, or central\'s signed answer as received. @default request' } },
 } as const;
 
 interface ListQuery {
   type?: string; status?: MessageState; direction?: 'inbound' | 'outbound';
   from?: string; to?: string; limit?: number; cursor?: string;
+  orderingKey?: string; correlationId?: string; centralReference?: string;
 }
 
 /**
@@ -117,15 +127,37 @@ async function messages(app: FastifyInstance, deps: MessagesOptions): Promise<vo
     return rec.direction === 'inbound' ? { ...statusDocument(rec), payload } : statusDocument(rec);
   });
 
+  app.get<{ Params: { id: string }; Querystring: { part?: 'request' | 'answer' } }>('/v1/messages/:id/wire', {
+    schema: { querystring: WIRE_QUERY },
+    config: { operatorOnly: 'wire documents are for operators', observersToo: true },
+  }, async (req, reply) => {
+    const part = req.query.part ?? 'request';
+    const rec = await deps.journal.get(req.params.id);
+    if (!rec) throw new DavisError('DAVIS_ERR_NOT_FOUND', 'no such message');
+    const xml = part === 'request' ? await deps.journal.getWireXml(rec.id) : await deps.journal.getResponseXml(rec.id);
+    if (xml === undefined) throw new DavisError('DAVIS_ERR_NOT_FOUND', `no ${part} document (not answered yet, or purged by retention)`);
+    // The signed documents carry personal data: their reading is recorded before they are answered.
+    const spec = getType(rec.type);
+    if (deps.audit && spec) {
+      await deps.audit.record(readEvent(spec, rec.id, part === 'request' ? { payload: parseRequestXml(xml).payload } : { answerData: rec.answer?.data ?? {} },
+        { clientId: clientOf(req).id, staff: staffOf(req.headers['x-davis-staff']), correlationId: req.id }));
+    }
+    return reply.type('application/xml; charset=utf-8')
+      .header('content-disposition', `attachment; filename="${rec.id}-${part}.xml"`).send(xml);
+  });
+
   app.post<{ Params: { id: string } }>('/v1/messages/:id/retry', async (req, reply) => {
+    const client = clientOf(req);
+    if (!isOperator(client) && isObserver(client)) throw new DavisError('DAVIS_ERR_AUTH_FORBIDDEN', 'observers read only: retry is for operators');
     const staff = staffOf(req.headers['x-davis-staff']);
-    const rec = await deps.ingest.retry(req.params.id, clientOf(req), { ...(staff !== undefined ? { staff } : {}), correlationId: req.id });
+    const reason = retryReason(req.body);
+    const rec = await deps.ingest.retry(req.params.id, client, { ...(staff !== undefined ? { staff } : {}), ...(reason ? { reason } : {}), correlationId: req.id });
     return reply.code(202).send({ id: rec.id, status: rec.state, links: { self: `/v1/messages/${rec.id}` } });
   });
 
   app.get<{ Querystring: ListQuery }>('/v1/messages', {
     schema: { querystring: LIST_QUERY },
-    config: { operatorOnly: 'listing is for operators' },
+    config: { operatorOnly: 'listing is for operators', observersToo: true },
   }, async (req) => {
     const q = req.query;
     if (q.cursor !== undefined && !isJournalCursor(q.cursor)) {
@@ -136,9 +168,22 @@ async function messages(app: FastifyInstance, deps: MessagesOptions): Promise<vo
       ...(q.direction ? { direction: q.direction } : {}),
       ...(q.from ? { from: new Date(q.from).toISOString() } : {}), ...(q.to ? { to: new Date(q.to).toISOString() } : {}),
       ...(q.limit !== undefined ? { limit: q.limit } : {}), ...(q.cursor ? { cursor: q.cursor } : {}),
+      ...(q.orderingKey ? { orderingKey: q.orderingKey } : {}), ...(q.correlationId ? { correlationId: q.correlationId } : {}),
+      ...(q.centralReference ? { centralReference: q.centralReference } : {}),
     });
     return { items: page.items.map(statusDocument), ...(page.nextCursor ? { next: page.nextCursor } : {}) };
   });
+}
+
+/** The operator's reason for a retry (`{"reason": "…"}`, optional), recorded in the message's history. */
+function retryReason(body: unknown): string | undefined {
+  if (body === undefined || body === null) return undefined;
+  const reason = typeof body === 'object' ? (body as { reason?: unknown }).reason : body;
+  if (reason === undefined) return undefined;
+  if (typeof reason !== 'string' || !/^\P{Cc}{1,200}$/u.test(reason)) {
+    throw new DavisError('DAVIS_ERR_VALIDATION_FAILED', 'invalid retry', { errors: [{ pointer: '/reason', message: 'a line of 1-200 characters' }] });
+  }
+  return reason;
 }
 
 /** `{type, payload}` from a wire Request document sent by UMA (screened, XSD-checked, mapped). */
@@ -154,7 +199,7 @@ export async function inboundPayload(journal: Journal, id: string): Promise<unkn
 }
 
 function mayRead(client: Client, rec: MessageRecord): boolean {
-  return client.all || rec.clientId === client.id;
+  return isObserver(client) || rec.clientId === client.id;
 }
 
 /** UMA's routes: submit, read, list, retry. Encapsulated; every route authenticated by one hook. */

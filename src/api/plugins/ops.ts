@@ -3,6 +3,9 @@ import type { FastifyInstance } from 'fastify';
 import { DOCS_CSS, docsAsset, docsPage, openApiDocument } from '../openapi';
 import { DASHBOARD_CSS, DASHBOARD_HTML, DASHBOARD_JS } from '../../ops/dashboard';
 import { packageVersion } from '../../ops/version';
+import type { TrafficMinute } from '../../journal/journal';
+import { TRAFFIC_QUERY } from '../../ops/dashboard-queries';
+import { clientOf, isOperator } from './auth';
 
 /** Something `/health/ready` asks; resolves with details or throws with the reason. */
 export type ReadinessCheck = () => Promise<Record<string, unknown> | void>;
@@ -10,6 +13,8 @@ export type ReadinessCheck = () => Promise<Record<string, unknown> | void>;
 export interface OpsOptions {
   /** Live facts for the operators' page. */
   readonly summary: () => Promise<Record<string, unknown>>;
+  /** Messages per minute since a time (ISO 8601), for the dashboard's chart. */
+  readonly traffic: (since: string) => Promise<readonly TrafficMinute[]>;
   /** Named readiness checks: broker, journal, signing key, central. */
   readonly readiness: Record<string, ReadinessCheck>;
 }
@@ -56,8 +61,15 @@ async function ops(app: FastifyInstance, deps: OpsOptions): Promise<void> {
   // The summary is the only authenticated ops route: its own group, so the hook covers it alone.
   await app.register(async (operators) => {
     operators.addHook('onRequest', operators.authenticate);
-    operators.get('/ops/summary', { config: { operatorOnly: 'the operations summary is for operators' } },
-      async () => ({ version: packageVersion(), ...(await deps.summary()) }));
+    operators.get('/ops/summary', { config: { operatorOnly: 'the operations summary is for operators', observersToo: true } },
+      async (req) => ({ version: packageVersion(), ...(await deps.summary()), viewer: { id: clientOf(req).id, mayRetry: isOperator(clientOf(req)) } }));
+    operators.get<{ Querystring: { minutes?: number } }>('/ops/traffic', {
+      config: { operatorOnly: 'the traffic chart is for operators', observersToo: true },
+      schema: { querystring: TRAFFIC_QUERY },
+    }, async (req) => {
+      const minutes = req.query.minutes ?? 60;
+      return { minutes: await deps.traffic(new Date(Date.now() - (minutes - 1) * 60000).toISOString().slice(0, 16) + ':00.000Z') };
+    });
   });
 }
 
