@@ -13,10 +13,13 @@ import { DEFAULT_NAMESPACES, compileXPath, XPathError } from '../xml/xpath';
 import { checkPointer, compileJsonPath, JsonQueryError } from './jsonpath';
 import { checkMatcher, MATCHER_KEYS } from './matchers';
 import { defaultExamplesDir, generateExampleCases, readExample, type GeneratorSpec } from './examples';
-import { CASE_SCHEMA, GENERATOR_SCHEMA, STEP_KINDS, STEP_SCHEMAS, SUITE_SCHEMA } from './suite-schema';
+import {
+  CASE_SCHEMA, GENERATOR_SCHEMA, STEP_KINDS, STEP_SCHEMAS, SUITE_SCHEMA,
+  type RawCase, type RawGenerator, type RawPayloadSource, type RawStep, type RawStepBodies, type RawSuite,
+} from './suite-schema';
 import { templateProblems } from './template';
 import {
-  PHASES, type CaptureSpec, type Case, type Check, type InputFile, type PayloadSource, type Phase, type Requirement, type SourceRef, type Step, type Suite,
+  PHASES, type CaptureSpec, type Case, type Check, type InputFile, type PayloadSource, type Phase, type SourceRef, type Step, type Suite,
 } from './types';
 
 /** One thing wrong with a suite. */
@@ -55,12 +58,12 @@ export const DEFAULT_WITHIN_MS = 30000;
 export const DEFAULT_POLL_MS = 200;
 
 const ajv = new Ajv({ allErrors: true, strict: false, verbose: true });
-// `any`: the data is plain YAML; the schemas vouch for its shape, the code reads it loosely.
+// Each validator is the type guard of the shape its schema describes (suite-schema.ts).
 const validators = {
-  suite: ajv.compile<any>(SUITE_SCHEMA),
-  case: ajv.compile<any>(CASE_SCHEMA),
-  generator: ajv.compile<any>(GENERATOR_SCHEMA),
-  steps: Object.fromEntries(STEP_KINDS.map((k) => [k, ajv.compile<any>(STEP_SCHEMAS[k])])) as Record<string, ValidateFunction<any>>,
+  suite: ajv.compile<RawSuite>(SUITE_SCHEMA),
+  case: ajv.compile<RawCase>(CASE_SCHEMA),
+  generator: ajv.compile<RawGenerator>(GENERATOR_SCHEMA),
+  steps: new Map<string, ValidateFunction>(STEP_KINDS.map((k) => [k, ajv.compile(STEP_SCHEMAS[k])])),
 };
 
 /** Parses a duration (`250ms`, `30s`, `2m`, or milliseconds as a number). */
@@ -138,7 +141,7 @@ class FileLoader {
         out += `[${seg}]`;
         node = Array.isArray(node) ? node[seg] : undefined;
         const id = node && typeof node === 'object' ? (node as Record<string, unknown>).id : undefined;
-        if (typeof id === 'string' && out.match(/^cases\[\d+\]$/)) out += ` (${id})`;
+        if (typeof id === 'string' && (/^cases\[\d+\]$/.exec(out))) out += ` (${id})`;
       } else {
         out += out ? `.${seg}` : seg;
         node = node && typeof node === 'object' ? (node as Record<string, unknown>)[seg] : undefined;
@@ -190,7 +193,7 @@ class FileLoader {
         case 'const': msg = `must be ${JSON.stringify(params.allowedValue)}`; break;
         case 'type': msg = `must be ${String(params.type).replace(',', ' or ')}`; break;
         case 'pattern':
-          msg = /\(ms\|s\|m\)/.test(String(params.pattern)) ? 'must be a duration such as 500ms, 30s or 2m'
+          msg = String(params.pattern).includes('(ms|s|m)') ? 'must be a duration such as 500ms, 30s or 2m'
             : String(params.pattern).startsWith('^[A-Za-z0-9][A-Za-z0-9._:-]') ? 'must be letters, digits and . _ : - (starting with a letter or digit)'
               : String(params.pattern).startsWith('^[A-Za-z_][A-Za-z0-9_-]') ? 'must be a name: letters, digits, _ and - (starting with a letter or _)'
                 : String(params.pattern) === '^\\s*\\$' ? 'a JSONPath starts with "$"'
@@ -301,7 +304,7 @@ function normaliseChecks(fl: FileLoader, raw: unknown, at: readonly PathSeg[], a
     for (const k of MATCHER_KEYS) if (c[k] !== undefined) matcher[k] = c[k];
     for (const m of checkMatcher(matcher)) fl.problem(p, m);
     for (const t of templateProblems(c)) fl.problem(p, t);
-    out.push({ [loc]: expr, namespaces: checkNs, spec: Object.keys(matcher).length ? matcher : { exists: true } } as Check);
+    out.push({ [loc]: expr, namespaces: checkNs, spec: Object.keys(matcher).length ? matcher : { exists: true } });
   });
   return out;
 }
@@ -328,20 +331,20 @@ interface StepContext {
 }
 
 /** Reads and checks a payload source (`payload`, `payload-file`, `example`, `set`, `remove`, `replace`). */
-function payloadSource(fl: FileLoader, b: Record<string, any>, p: readonly PathSeg[], ctx: StepContext): { example?: { type: string; name: string; data: unknown }; normalised: PayloadSource } {
+function payloadSource(fl: FileLoader, b: RawPayloadSource, p: readonly PathSeg[], ctx: StepContext): { example?: { type: string; name: string; data: unknown }; normalised: PayloadSource } {
   let payloadFile: { path: string; data: unknown } | undefined;
   if (b['payload-file'] !== undefined) {
-    const data = fl.readDataFile(String(b['payload-file']), [...p, 'payload-file']);
+    const data = fl.readDataFile(b['payload-file'], [...p, 'payload-file']);
     if (data !== undefined) {
-      payloadFile = { path: String(b['payload-file']), data };
+      payloadFile = { path: b['payload-file'], data };
       for (const t of templateProblems(data)) fl.problem([...p, 'payload-file'], `${b['payload-file']}: ${t}`);
       for (const v of templateVariables(data)) if (!ctx.vars.has(v) && !ctx.exchanges.has(v)) fl.problem([...p, 'payload-file'], `${b['payload-file']}: \${${v}} is not defined before this step`);
     }
   }
   let example: { type: string; name: string; data: unknown } | undefined;
-  if (b.example !== undefined) example = fl.readExampleRef(String(b.example), [...p, 'example']);
+  if (b.example !== undefined) example = fl.readExampleRef(b.example, [...p, 'example']);
   if (b.set) for (const k of Object.keys(b.set)) { try { checkPointer(k); } catch (err) { fl.problem([...p, 'set', k], (err as Error).message, true); } }
-  if (b.remove) (b.remove as string[]).forEach((k, i) => { try { checkPointer(k); } catch (err) { fl.problem([...p, 'remove', i], (err as Error).message); } });
+  if (b.remove) b.remove.forEach((k, i) => { try { checkPointer(k); } catch (err) { fl.problem([...p, 'remove', i], (err as Error).message); } });
   return {
     ...(example ? { example } : {}),
     normalised: {
@@ -371,9 +374,11 @@ function normaliseStep(fl: FileLoader, raw: unknown, at: readonly PathSeg[], ind
   }
   const body = (raw as Record<string, unknown>)[kind];
   const p = [...at, kind];
-  const validate = validators.steps[kind];
+  const validate = validators.steps.get(kind);
+  if (!validate) return undefined;
   if (!validate(body)) { fl.schemaErrors(validate.errors, p); return undefined; }
-  const b = body as Record<string, any>;
+  // The kind's schema vouches for the body's shape.
+  const step = { kind, body } as RawStep;
   const source = fl.pos(p);
   const before = fl.problems.length;
   // Variables a step uses must exist by then (suite/case variables, captures, exchange names).
@@ -382,18 +387,19 @@ function normaliseStep(fl: FileLoader, raw: unknown, at: readonly PathSeg[], ind
     if (!ctx.vars.has(v) && !ctx.exchanges.has(v)) fl.problem(p, `\${${v}} is not defined before this step (variables, captures and exchange names ("as") defined earlier can be used)`);
   }
   for (const t of kind === 'capture' ? [] : templateProblems(body)) fl.problem(p, t);
-  const refExchange = (name: unknown, where: PathSeg[]): void => {
+  const refExchange = (name: string | undefined, where: PathSeg[]): void => {
     if (name === undefined) {
       if (!ctx.hasExchange) fl.problem(where, 'no earlier send or request to refer to; name one with "message:"');
-    } else if (!ctx.exchanges.has(String(name))) {
-      fl.problem(where, `no earlier send, request or notify named "${String(name)}"`);
+    } else if (!ctx.exchanges.has(name)) {
+      fl.problem(where, `no earlier send, request or notify named "${name}"`);
     }
   };
 
-  switch (kind) {
+  switch (step.kind) {
     case 'send':
     case 'notify': {
-      const sources = ['payload', 'payload-file', 'example', 'body', ...(kind === 'send' ? ['raw'] : [])].filter((k) => b[k] !== undefined);
+      const b: RawStepBodies['send'] & RawStepBodies['notify'] = step.body;
+      const sources = ['payload', 'payload-file', 'example', 'body', ...(kind === 'send' ? ['raw'] : [])].filter((k) => present(b, k));
       if (sources.length > 1) fl.problem(p, `give one of payload, payload-file, example, body${kind === 'send' ? ', raw' : ''} (found ${sources.join(', ')})`);
       if (kind === 'notify' && !sources.length) fl.problem(p, 'give payload, payload-file, example or body');
       if (kind === 'send' && !sources.length && b.type === undefined) fl.problem(p, 'give a type and a payload (payload, payload-file or example), or body or raw');
@@ -409,12 +415,12 @@ function normaliseStep(fl: FileLoader, raw: unknown, at: readonly PathSeg[], ind
       if (fl.problems.length > before) return undefined;
       const common = {
         index, source,
-        ...(type !== undefined ? { type: String(type) } : {}),
+        ...(type !== undefined ? { type } : {}),
         ...src.normalised,
         ...(b.body !== undefined ? { body: b.body } : {}),
         ...(b.as !== undefined ? { as: b.as } : {}),
       };
-      if (kind === 'notify') return { kind: 'notify', ...common, ...(b['message-id'] !== undefined ? { messageId: String(b['message-id']) } : {}) };
+      if (kind === 'notify') return { kind: 'notify', ...common, ...(b['message-id'] !== undefined ? { messageId: b['message-id'] } : {}) };
       return {
         kind: 'send', ...common,
         ...(b.raw !== undefined ? { raw: b.raw } : {}),
@@ -423,7 +429,8 @@ function normaliseStep(fl: FileLoader, raw: unknown, at: readonly PathSeg[], ind
       };
     }
     case 'mock-state': {
-      const actions = ['apply', 'link', 'esp-hits', 'clear-esp-hits'].filter((k) => b[k] !== undefined);
+      const b = step.body;
+      const actions = ['apply', 'link', 'esp-hits', 'clear-esp-hits'].filter((k) => present(b, k));
       if (actions.length !== 1) {
         fl.problem(p, `give exactly one of apply, link, esp-hits, clear-esp-hits: true${actions.length ? ` (found ${actions.join(', ')})` : ''}`);
         return undefined;
@@ -431,19 +438,20 @@ function normaliseStep(fl: FileLoader, raw: unknown, at: readonly PathSeg[], ind
       const action = actions[0] as 'apply' | 'link' | 'esp-hits' | 'clear-esp-hits';
       if (b.as !== undefined) ctx.exchanges.add(b.as);
       if (action === 'apply') {
-        const a = b.apply as Record<string, any>;
+        const a = b.apply;
+        if (!a) return undefined;
         const ap = [...p, 'apply'];
-        const sources = ['payload', 'payload-file', 'example'].filter((k) => a[k] !== undefined);
+        const sources = ['payload', 'payload-file', 'example'].filter((k) => present(a, k));
         if (sources.length !== 1) fl.problem(ap, `give one of payload, payload-file, example${sources.length ? ` (found ${sources.join(', ')})` : ''}`);
         if (!a.sender.includes('${') && !/^[A-Z]{2}$/.test(a.sender)) fl.problem([...ap, 'sender'], 'a Member State code: two capital letters, e.g. SE');
         const src = payloadSource(fl, a, ap, ctx);
         const type = a.type ?? src.example?.type;
         if (type === undefined) fl.problem(ap, 'missing "type" (the catalogue message type)');
-        if (fl.problems.length > before) return undefined;
-        return { kind: 'mock-state', index, source, action, apply: { type: String(type), sender: String(a.sender), ...src.normalised }, ...(b.as !== undefined ? { as: b.as } : {}) };
+        if (type === undefined || fl.problems.length > before) return undefined;
+        return { kind: 'mock-state', index, source, action, apply: { type, sender: a.sender, ...src.normalised }, ...(b.as !== undefined ? { as: b.as } : {}) };
       }
       if (action === 'link') {
-        const colour = b.link.colour as string | undefined;
+        const colour = b.link?.colour;
         const COLOURS = ['YELLOW', 'GREEN', 'RED', 'WHITE'];
         if (colour !== undefined && !colour.includes('${') && !COLOURS.includes(colour)) fl.problem([...p, 'link', 'colour'], `must be one of: ${COLOURS.join(', ')}`);
       }
@@ -455,6 +463,7 @@ function normaliseStep(fl: FileLoader, raw: unknown, at: readonly PathSeg[], ind
       };
     }
     case 'request': {
+      const b = step.body;
       if (b.as !== undefined) ctx.exchanges.add(b.as);
       ctx.hasExchange = true;
       if (fl.problems.length > before) return undefined;
@@ -464,13 +473,14 @@ function normaliseStep(fl: FileLoader, raw: unknown, at: readonly PathSeg[], ind
       };
     }
     case 'expect': {
+      const b = step.body;
       refExchange(b.message, b.message === undefined ? p : [...p, 'message']);
       const ns = { ...ctx.ns, ...(b.namespaces ?? {}) };
       for (const k of ['http', 'attempts'] as const) if (b[k] !== undefined) checkSpec(fl, b[k], [...p, k]);
       for (const [k, v] of Object.entries(b.headers ?? {})) checkSpec(fl, v, [...p, 'headers', k]);
       for (const [k, v] of Object.entries(b.central ?? {})) checkSpec(fl, v, [...p, 'central', k]);
       if (b.problem?.code !== undefined) checkSpec(fl, b.problem.code, [...p, 'problem', 'code']);
-      const statuses = b.status === undefined ? [] : Array.isArray(b.status) ? b.status : [b.status];
+      const statuses = b.status === undefined ? [] : typeof b.status === 'string' ? [b.status] : b.status;
       const KNOWN = ['accepted', 'queued', 'sending', 'retrying', 'delivered', 'rejected', 'failed', 'refused'];
       for (const s of statuses) if (!KNOWN.includes(s)) fl.problem([...p, 'status'], `unknown message status "${s}"${suggest(s, KNOWN) ? ` (did you mean "${suggest(s, KNOWN)}"?)` : ` (${KNOWN.join(', ')})`}`);
       const r = b.received as Record<string, unknown> | undefined;
@@ -501,28 +511,30 @@ function normaliseStep(fl: FileLoader, raw: unknown, at: readonly PathSeg[], ind
       };
     }
     case 'capture': {
+      const b = step.body;
       const vars: Record<string, CaptureSpec> = {};
-      for (const [name, spec] of Object.entries(b as Record<string, Record<string, any>>)) {
+      for (const [name, spec] of Object.entries(b)) {
         const sp = [...p, name];
         const used = templateVariables(spec);
         for (const v of used) if (!ctx.vars.has(v) && !ctx.exchanges.has(v)) fl.problem(sp, `\${${v}} is not defined before this step`);
         refExchange(spec.message, [...sp, 'message']);
-        const locators = ['pointer', 'path', 'xpath'].filter((k) => spec[k] !== undefined);
+        const locators = (['pointer', 'path', 'xpath'] as const).filter((k) => spec[k] !== undefined);
         if (locators.length !== 1) { fl.problem(sp, 'name exactly one of pointer, path or xpath'); continue; }
         const loc = locators[0];
         const from = spec.from ?? (loc === 'xpath' ? 'wire' : 'status');
         if ((from === 'wire') !== (loc === 'xpath')) { fl.problem(sp, 'xpath reads the wire XML (from: wire); pointer and path read JSON (from: status or response)'); continue; }
         const ns = { ...ctx.ns, ...(spec.namespaces ?? {}) };
-        const [check] = normaliseChecks(fl, [{ [loc]: spec[loc], ...(spec.namespaces ? { namespaces: spec.namespaces } : {}) }], sp, loc === 'xpath' ? 'xml' : 'json', ns);
+        const check = normaliseChecks(fl, [{ [loc]: spec[loc], ...(spec.namespaces ? { namespaces: spec.namespaces } : {}) }], sp, loc === 'xpath' ? 'xml' : 'json', ns).at(0);
         if (!check) continue;
-        vars[name] = { ...(spec.message !== undefined ? { message: spec.message } : {}), from, [loc]: spec[loc], namespaces: ns } as CaptureSpec;
+        vars[name] = { ...(spec.message !== undefined ? { message: spec.message } : {}), from, [loc]: spec[loc], namespaces: ns };
         ctx.vars.add(name);
       }
       if (fl.problems.length > before) return undefined;
       return { kind: 'capture', index, source, vars };
     }
     case 'mock': {
-      const actions = ['faults', 'clear', 'reset'].filter((k) => b[k] !== undefined);
+      const b = step.body;
+      const actions = ['faults', 'clear', 'reset'].filter((k) => present(b, k));
       if (actions.length !== 1) fl.problem(p, `give exactly one of faults, clear: true, reset: true${actions.length ? ` (found ${actions.join(', ')})` : ''}`);
       if (b.seed !== undefined && b.faults === undefined) fl.problem([...p, 'seed'], 'seed goes with faults');
       if (b.faults?.seed !== undefined) fl.problem([...p, 'faults', 'seed'], 'give the seed beside faults (mock: {faults: {…}, seed: N}), not inside');
@@ -532,6 +544,7 @@ function normaliseStep(fl: FileLoader, raw: unknown, at: readonly PathSeg[], ind
     case 'wait':
       return { kind: 'wait', index, source, ms: parseDuration(body) };
     case 'expect-webhook': {
+      const b = step.body;
       if (b.message !== undefined) refExchange(b.message, [...p, 'message']);
       if (b.event !== undefined) checkSpec(fl, b.event, [...p, 'event']);
       for (const [k, v] of Object.entries(b.headers ?? {})) checkSpec(fl, v, [...p, 'headers', k]);
@@ -548,6 +561,11 @@ function normaliseStep(fl: FileLoader, raw: unknown, at: readonly PathSeg[], ind
     }
   }
   return undefined;
+}
+
+/** Whether a mapping gives a value for `key`. */
+function present(o: object, key: string): boolean {
+  return (o as Record<string, unknown>)[key] !== undefined;
 }
 
 function lowerKeys<T>(o: Record<string, T>): Record<string, T> {
@@ -569,7 +587,7 @@ export function parseSuite(text: string, file: string, opts: LoadOptions = {}): 
     fl.schemaErrors(validators.suite.errors, []);
     throw new SuiteLoadError(fl.problems);
   }
-  const d = data as Record<string, any>;
+  const d = data;
   const ns: Record<string, string> = { ...DEFAULT_NAMESPACES, ...(d.namespaces ?? {}) };
   const suiteVars: Record<string, unknown> = d.variables ?? {};
   for (const t of templateProblems(suiteVars)) fl.problem(['variables'], t);
@@ -580,7 +598,7 @@ export function parseSuite(text: string, file: string, opts: LoadOptions = {}): 
   const cases: Case[] = [];
   (d.cases as unknown[]).forEach((item, i) => {
     const at: PathSeg[] = ['cases', i];
-    const it = item as Record<string, any>;
+    const it = item as Record<string, unknown>;
     if ('from-examples' in it) {
       if (!validators.generator(it)) { fl.schemaErrors(validators.generator.errors, at); return; }
       const phase: Phase | undefined = it.phase ?? d.phase;
@@ -611,13 +629,14 @@ export function parseSuite(text: string, file: string, opts: LoadOptions = {}): 
     });
     cases.push({
       id: it.id, title: it.title, article: it.article, phase, tags: it.tags ?? [],
-      ...(it.skip ? { skip: it.skip } : {}), requires: (it.requires ?? []) as Requirement[], variables: caseVars,
+      ...(it.skip ? { skip: it.skip } : {}), requires: it.requires ?? [], variables: caseVars,
       steps, suiteId: d.suite, source: fl.pos(at),
     });
   });
   const ids = new Map<string, number>();
   cases.forEach((c, i) => {
-    if (ids.has(c.id)) fl.problems.push({ file, line: c.source.line, col: c.source.col, where: `case ${c.id}`, message: `duplicate case id "${c.id}" (first at line ${cases[ids.get(c.id)!].source.line})` });
+    const first = ids.get(c.id);
+    if (first !== undefined) fl.problems.push({ file, line: c.source.line, col: c.source.col, where: `case ${c.id}`, message: `duplicate case id "${c.id}" (first at line ${cases[first].source.line})` });
     else ids.set(c.id, i);
   });
   if (fl.problems.length) throw new SuiteLoadError(fl.problems);

@@ -327,3 +327,122 @@ export const SUITE_SCHEMA = {
   required: ['suite', 'title', 'cases'],
   additionalProperties: false,
 };
+
+// What a document that passed the schemas above looks like: the loader reads it through these.
+
+type Duration = string | number;
+
+/** A check item (`json`, `response`, `xml`) as written: one locator and matcher keys. */
+export interface RawCheck {
+  readonly pointer?: string;
+  readonly path?: string;
+  readonly xpath?: string;
+  readonly namespaces?: Readonly<Record<string, string>>;
+  readonly [matcher: string]: unknown;
+}
+
+/** Where a payload comes from, as written. */
+export interface RawPayloadSource {
+  readonly type?: string;
+  readonly payload?: Readonly<Record<string, unknown>>;
+  readonly 'payload-file'?: string;
+  readonly example?: string;
+  readonly set?: Readonly<Record<string, unknown>>;
+  readonly remove?: readonly string[];
+  readonly replace?: Readonly<Record<string, unknown>>;
+}
+
+/** Each step kind's body as written, by kind. */
+export interface RawStepBodies {
+  readonly send: RawPayloadSource & {
+    readonly body?: unknown; readonly raw?: string; readonly 'content-type'?: string;
+    readonly headers?: Readonly<Record<string, string>>; readonly as?: string;
+  };
+  readonly notify: RawPayloadSource & { readonly 'message-id'?: string; readonly body?: unknown; readonly as?: string };
+  readonly expect: {
+    readonly message?: string;
+    readonly http?: unknown;
+    readonly headers?: Readonly<Record<string, unknown>>;
+    readonly response?: readonly RawCheck[];
+    readonly problem?: { readonly code?: unknown; readonly pointers?: readonly string[]; readonly 'includes-pointers'?: readonly string[] };
+    readonly status?: string | readonly string[];
+    readonly central?: Readonly<Record<string, unknown>>;
+    readonly attempts?: unknown;
+    readonly json?: readonly RawCheck[];
+    readonly xml?: readonly RawCheck[];
+    readonly namespaces?: Readonly<Record<string, string>>;
+    readonly received?: {
+      readonly includes?: readonly string[]; readonly excludes?: readonly string[]; readonly order?: readonly string[];
+      readonly repeats?: Readonly<Record<string, unknown>>; readonly codes?: Readonly<Record<string, unknown>>;
+    };
+    readonly within?: Duration;
+  };
+  readonly capture: Readonly<Record<string, {
+    readonly message?: string; readonly from?: 'status' | 'response' | 'wire';
+    readonly pointer?: string; readonly path?: string; readonly xpath?: string; readonly namespaces?: Readonly<Record<string, string>>;
+  }>>;
+  readonly mock: { readonly faults?: Readonly<Record<string, unknown>>; readonly seed?: number; readonly clear?: true; readonly reset?: true };
+  readonly wait: Duration;
+  readonly request: {
+    readonly method?: string; readonly path: string; readonly base?: 'gateway' | 'mock'; readonly body?: unknown;
+    readonly headers?: Readonly<Record<string, string>>; readonly as?: string;
+  };
+  readonly 'mock-state': {
+    readonly apply?: RawPayloadSource & { readonly sender: string };
+    readonly link?: { readonly colour?: string; readonly [field: string]: unknown };
+    readonly 'esp-hits'?: unknown;
+    readonly 'clear-esp-hits'?: true;
+    readonly as?: string;
+  };
+  readonly 'expect-webhook': {
+    readonly event?: unknown; readonly message?: string; readonly headers?: Readonly<Record<string, unknown>>;
+    readonly json?: readonly RawCheck[]; readonly signature?: 'valid' | 'absent' | 'any'; readonly within?: Duration; readonly as?: string;
+  };
+}
+
+/** A step that passed its kind's schema: the kind and its body. */
+export type RawStep = { [K in keyof RawStepBodies]: { readonly kind: K; readonly body: RawStepBodies[K] } }[keyof RawStepBodies];
+
+/** A case as written. */
+export interface RawCase {
+  readonly id: string;
+  readonly title: string;
+  readonly article: string;
+  readonly phase?: (typeof PHASES)[number];
+  readonly tags?: readonly string[];
+  readonly skip?: string;
+  readonly requires?: readonly 'webhook'[];
+  readonly variables?: Readonly<Record<string, unknown>>;
+  readonly steps: readonly unknown[];
+}
+
+/** A `from-examples` generator as written. */
+export interface RawGenerator {
+  readonly 'from-examples': string | readonly string[];
+  readonly phase?: (typeof PHASES)[number];
+  readonly 'id-prefix'?: string;
+  readonly tags?: readonly string[];
+  readonly include?: 'all' | 'valid' | 'invalid';
+  readonly prerequisites?: Readonly<Record<string, readonly string[]>>;
+  readonly 'unique-keys'?: readonly string[];
+  readonly outcomes?: Readonly<Record<string, { status?: string | string[]; central?: Record<string, unknown>; attempts?: unknown }>>;
+  readonly skip?: Readonly<Record<string, string>>;
+  readonly xml?: readonly RawCheck[];
+}
+
+/** The suite skeleton as written. */
+export interface RawSuite {
+  readonly suite: string;
+  readonly title: string;
+  readonly version?: string | number;
+  readonly interface?: string;
+  readonly description?: string;
+  readonly phase?: (typeof PHASES)[number];
+  readonly namespaces?: Readonly<Record<string, string>>;
+  readonly variables?: Readonly<Record<string, unknown>>;
+  readonly defaults?: { readonly within?: Duration; readonly poll?: Duration };
+  readonly 'exit-criteria'?: Readonly<Partial<Record<(typeof PHASES)[number], { readonly 'max-failures'?: number }>>>;
+  readonly webhook?: { readonly secret?: string };
+  readonly recorded?: Readonly<Record<string, unknown>>;
+  readonly cases: readonly unknown[];
+}
