@@ -59,7 +59,7 @@ describe('the HTTP edge: rate limit per client identity', () => {
     expect(Number(over.headers['retry-after'])).toBeGreaterThan(0);
     // the same address, another identity: its own budget
     const other = await h.gw.app.inject({ method: 'GET', url: '/v1/messages', headers: bearer(TOKENS.operator) });
-    expect([other.statusCode, problem(other).code]).toEqual([403, 'DAVIS_ERR_AUTH_FORBIDDEN']);
+    expect(other.statusCode).toBe(200);
   });
 
   test('requests whose credentials are refused count against their IP address', async () => {
