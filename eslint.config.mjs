@@ -102,10 +102,17 @@ export default defineConfig(
   // clean and must stay so; the cycle rule is never relaxed.
   {
     files: [
-      'src/index.ts', 'src/app/**', 'src/audit/**', 'src/central/**', 'src/cli/**', 'src/conformance/**',
-      'src/dev/**', 'src/errors/**', 'src/exchange/**', 'src/ops/metrics.ts', 'src/queue/**', 'src/signing/**',
-      'src/wire/**', 'src/api/openapi.ts', 'src/api/plugins/auth.ts', 'src/api/plugins/messages.ts',
-      'src/api/plugins/ops.ts', 'src/api/server.ts',
+      'src/index.ts', 'src/app/**', 'src/audit/**', 'src/central/**', 'src/cli/**', 'src/dev/**', 'src/errors/**',
+      'src/exchange/**', 'src/ops/metrics.ts', 'src/queue/**', 'src/signing/**', 'src/wire/**', 'src/api/openapi.ts',
+      'src/api/plugins/auth.ts', 'src/api/plugins/messages.ts', 'src/api/plugins/ops.ts', 'src/api/server.ts',
+      'src/conformance/case-run.ts', 'src/conformance/examples.ts', 'src/conformance/expectations.ts',
+      'src/conformance/http.ts', 'src/conformance/jsonpath.ts', 'src/conformance/matchers.ts',
+      'src/conformance/pseudonymize.ts', 'src/conformance/recorder.ts', 'src/conformance/reports/html.ts',
+      'src/conformance/reports/junit.ts', 'src/conformance/runner.ts', 'src/conformance/statement.ts',
+      'src/conformance/steps/capture.ts', 'src/conformance/steps/expect-webhook.ts',
+      'src/conformance/steps/expect.ts', 'src/conformance/steps/index.ts', 'src/conformance/steps/mock-state.ts',
+      'src/conformance/steps/mock.ts', 'src/conformance/steps/notify.ts', 'src/conformance/steps/send.ts',
+      'src/conformance/template.ts',
       'mocks/**', 'test/audit/**', 'test/cli/**', 'test/fuzz/**', 'test/mock/**', 'test/mocks/**', 'test/ops/**',
       'test/signing/**', 'test/util/**', 'test/wire/**', 'test-chaos/cluster.test.ts', 'test/e2e/dashboard.test.ts',
     ],

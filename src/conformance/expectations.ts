@@ -22,7 +22,7 @@ export function isCode(s: unknown): s is string {
 export function causeOf(doc: Record<string, any> | undefined): string | undefined {
   if (!doc) return undefined;
   const c = doc.central as Record<string, unknown> | undefined;
-  if (c && c.code && c.code !== 'OK') return `central ${String(c.code)}${isCode(c.reason) ? ` (${c.reason})` : ''}`;
+  if (c?.code && c.code !== 'OK') return `central ${String(c.code)}${isCode(c.reason) ? ` (${c.reason})` : ''}`;
   if (typeof doc.lastError === 'string' && doc.status !== 'delivered') {
     const m = /^([A-Z][A-Z0-9_]+)(?::\s*([A-Z][A-Z0-9_]+))?/.exec(doc.lastError);
     if (m) return `${doc.status} ${m[1]}${m[2] ? ` (${m[2]})` : ''}`;
@@ -39,10 +39,10 @@ export function check(name: string, spec: unknown, subject: Subject, sensitive =
 /** Evaluates a pointer or path locator on a JSON document. */
 export function locate(cr: CaseRun, c: Check, doc: unknown): Subject {
   if (c.pointer !== undefined) {
-    const v = getPointer(doc, String(cr.resolve(c.pointer)));
+    const v = getPointer(doc, cr.resolve(c.pointer));
     return { value: v, present: v !== undefined, ...(Array.isArray(v) ? { count: v.length } : {}) };
   }
-  const all = compileJsonPath(String(cr.resolve(c.path!))).evaluate(doc);
+  const all = compileJsonPath(cr.resolve(c.path!)).evaluate(doc);
   return { value: all.length === 1 ? all[0] : all.length ? all : undefined, present: all.length > 0, count: all.length };
 }
 
@@ -53,7 +53,7 @@ export function jsonCheck(what: string, cr: CaseRun, c: Check, doc: unknown, sen
 
 /** A check on the wire XML central received. */
 export function xpathCheck(cr: CaseRun, c: Check, doc: XmlDocument): CheckResult {
-  const expr = String(cr.resolve(c.xpath!));
+  const expr = cr.resolve(c.xpath!);
   const v = compileXPath(expr, c.namespaces).evaluate(doc);
   const value = xpathResultToJson(v);
   const count = Array.isArray(v) ? v.length : undefined;

@@ -112,7 +112,7 @@ class PathParser {
       return { s: 'filter', f: this.filterOr() };
     }
     const m = /^(-?\d+)?\s*(:\s*(-?\d+)?\s*(:\s*(-?\d+)?)?)?/.exec(this.s.slice(this.i));
-    if (!m || !m[0].trim()) this.err('expected a name, index, slice, "*" or filter');
+    if (!m?.[0].trim()) this.err('expected a name, index, slice, "*" or filter');
     this.i += m[0].length;
     if (m[2] === undefined) return { s: 'index', index: Number(m[1]) };
     return {
@@ -275,8 +275,8 @@ export function jsonEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (Array.isArray(a)) return Array.isArray(b) && a.length === b.length && a.every((x, i) => jsonEqual(x, b[i]));
   if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(b)) {
-    const ka = Object.keys(a as object);
-    const kb = Object.keys(b as object);
+    const ka = Object.keys(a);
+    const kb = Object.keys(b);
     return ka.length === kb.length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && jsonEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
   }
   return false;

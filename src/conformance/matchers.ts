@@ -63,8 +63,8 @@ export function checkMatcher(spec: unknown): string[] {
   for (const k of ['matches', 'not-matches'] as const) {
     if (s[k] !== undefined) {
       if (typeof s[k] !== 'string') problems.push(`${k} takes a regular expression string`);
-      else if (!String(s[k]).includes('${')) {
-        try { new RegExp(String(s[k]), 'u'); } catch (err) { problems.push(`${k}: ${(err as Error).message}`); }
+      else if (!s[k].includes('${')) {
+        try { new RegExp(s[k], 'u'); } catch (err) { problems.push(`${k}: ${(err as Error).message}`); }
       }
     }
   }

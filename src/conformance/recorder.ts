@@ -257,7 +257,7 @@ export async function recordSuite(opts: RecordOptions): Promise<Recording> {
     const outcomes = replayable.map((it) => `${it.type} ${it.rec.state}${it.rec.answer ? ` ${it.rec.answer.code}` : ''}`);
     cases.push({
       id,
-      title: `${outcomes.join(', ')}`.slice(0, 300) || `${types.join(', ')} (not replayable)`,
+      title: outcomes.join(', ').slice(0, 300) || `${types.join(', ')} (not replayable)`,
       article,
       tags: ['recorded', ...types],
       ...(!replayable.length ? { skip: `only messages that ${[...new Set(notReplayed.map((it) => it.rec.state))].join(' or ')} when recorded` }
