@@ -77,6 +77,11 @@ export class CaseRun {
     return { runId: this.run.runId, seed: this.run.seed, caseId: this.c.id, vars: this.vars, env: this.run.env };
   }
 
+  /** Resolves a string that must stay one: a whole-value template (`${n}`) gives the variable's own type. */
+  resolveText(s: string): string {
+    return String(this.resolve<unknown>(s));
+  }
+
   resolve<T>(v: T): T {
     try {
       return interpolate(v, this.scope()) as T;

@@ -39,10 +39,10 @@ export function check(name: string, spec: unknown, subject: Subject, sensitive =
 /** Evaluates a pointer or path locator on a JSON document. */
 export function locate(cr: CaseRun, c: Check, doc: unknown): Subject {
   if (c.pointer !== undefined) {
-    const v = getPointer(doc, cr.resolve(c.pointer));
+    const v = getPointer(doc, cr.resolveText(c.pointer));
     return { value: v, present: v !== undefined, ...(Array.isArray(v) ? { count: v.length } : {}) };
   }
-  const all = compileJsonPath(cr.resolve(c.path!)).evaluate(doc);
+  const all = compileJsonPath(cr.resolveText(c.path!)).evaluate(doc);
   return { value: all.length === 1 ? all[0] : all.length ? all : undefined, present: all.length > 0, count: all.length };
 }
 
@@ -53,7 +53,7 @@ export function jsonCheck(what: string, cr: CaseRun, c: Check, doc: unknown, sen
 
 /** A check on the wire XML central received. */
 export function xpathCheck(cr: CaseRun, c: Check, doc: XmlDocument): CheckResult {
-  const expr = cr.resolve(c.xpath!);
+  const expr = cr.resolveText(c.xpath!);
   const v = compileXPath(expr, c.namespaces).evaluate(doc);
   const value = xpathResultToJson(v);
   const count = Array.isArray(v) ? v.length : undefined;

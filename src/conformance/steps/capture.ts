@@ -14,7 +14,7 @@ export async function captureStep(cr: CaseRun, st: Extract<Step, { kind: 'captur
       if (!x.id) throw new StepFailure(`capture ${name}: ${xname} created no message`);
       const r = await wireXml(cr.run, x.id, Date.now() + cr.within, cr.poll);
       if (!r.doc) throw new StepFailure(`capture ${name}: the mock did not receive ${xname}`);
-      value = xpathResultToJson(compileXPath(cr.resolve(spec.xpath!), spec.namespaces).evaluate(r.doc));
+      value = xpathResultToJson(compileXPath(cr.resolveText(spec.xpath!), spec.namespaces).evaluate(r.doc));
       found = value !== undefined;
     } else {
       let doc: unknown;

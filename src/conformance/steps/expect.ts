@@ -25,7 +25,7 @@ export async function expectStep(cr: CaseRun, st: ExpectStep, ctx: StepCtx): Pro
   if (st.problem) {
     const body = (answer?.body && typeof answer.body === 'object' ? answer.body : {}) as Record<string, unknown>;
     if (st.problem.code !== undefined) push(check('problem.code', cr.resolve(st.problem.code), { value: body.code, present: body.code !== undefined }));
-    const got = Array.isArray(body.errors) ? (body.errors as { pointer?: string }[]).map((e) => e.pointer ?? '') : [];
+    const got = Array.isArray(body.errors) ? (body.errors as { pointer?: unknown }[]).map((e) => String(e.pointer ?? '')) : [];
     if (st.problem.pointers) {
       const want = [...new Set(cr.resolve(st.problem.pointers))].sort();
       const have = [...new Set(got)].sort();

@@ -12,7 +12,7 @@ export async function mockStateStep(cr: CaseRun, st: MockStateStep, ctx: StepCtx
   switch (st.action) {
     case 'apply': {
       const a = st.apply!;
-      const sender = cr.resolve(a.sender);
+      const sender = cr.resolveText(a.sender);
       p = '/_mock/state/apply';
       body = { type: a.type, sender, payload: payloadOf(cr, a) };
       what = `apply ${a.type} as ${sender}`;

@@ -4,7 +4,7 @@ import type { Step } from '../types';
 import { payloadOf } from './payload';
 
 export async function notifyStep(cr: CaseRun, st: Extract<Step, { kind: 'notify' }>, ctx: StepCtx): Promise<void> {
-  const body = st.body !== undefined ? cr.resolve(st.body) : { type: st.type, payload: payloadOf(cr, st), ...(st.messageId !== undefined ? { messageId: cr.resolve(st.messageId) } : {}) };
+  const body = st.body !== undefined ? cr.resolve(st.body) : { type: st.type, payload: payloadOf(cr, st), ...(st.messageId !== undefined ? { messageId: cr.resolveText(st.messageId) } : {}) };
   if (st.type) cr.types.add(st.type);
   const answer = await cr.run.mock('POST', '/_mock/notify', body);
   const id = answer.body && typeof answer.body === 'object' ? (answer.body as Record<string, unknown>).id : undefined;

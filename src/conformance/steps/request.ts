@@ -4,7 +4,7 @@ import { httpRequest } from '../http';
 import type { Step } from '../types';
 
 export async function requestStep(cr: CaseRun, st: Extract<Step, { kind: 'request' }>, ctx: StepCtx): Promise<void> {
-  const p = cr.resolve(st.path);
+  const p = cr.resolveText(st.path);
   const headers = cr.resolve(st.headers ?? {});
   const body = st.body !== undefined ? cr.resolve(st.body) : undefined;
   const answer = st.base === 'mock' ? await httpRequest({ method: st.method, url: cr.run.mockUrl + p, headers, ...(body !== undefined ? { body } : {}) }) : await cr.run.gateway(st.method, p, body, headers);

@@ -8,7 +8,7 @@ export async function sendStep(cr: CaseRun, st: Extract<Step, { kind: 'send' }>,
   const headers: Record<string, string> = { ...cr.resolve(st.headers ?? {}) };
   let type: string | undefined;
   if (st.raw !== undefined) {
-    body = cr.resolve(st.raw);
+    body = cr.resolveText(st.raw);
     headers['content-type'] = st.contentType ?? 'application/json';
   } else if (st.body !== undefined) {
     body = cr.resolve(st.body);
