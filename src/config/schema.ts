@@ -51,7 +51,10 @@ export const CONFIG_SCHEMA = section({
       description: 'How central authenticates `POST /v1/central/notifications` besides its signature (always checked against `signing.trust`): `client-cert` (mutual TLS) or `signature` alone (when `signing.trust` holds only central\'s CA).',
     }),
     pressure: section({
-      maxEventLoopDelayMs: posInt({ default: 1000, description: 'Event-loop delay above which requests get 503 with `Retry-After`, ms.' }),
+      maxEventLoopDelayMs: Type.Integer({
+        minimum: 0, default: 1000,
+        description: 'Mean event-loop delay over a one-second sample above which requests get 503 with `Retry-After`, ms; a sample with no tick at all counts as over it. 0 turns the check off.',
+      }),
       maxHeapUsedBytes: optional(posInt({ description: 'Heap in use above which requests get 503, bytes. @default 90% of the V8 heap limit' })),
       maxRssBytes: optional(posInt({ description: 'Resident memory above which requests get 503, bytes. @default 90% of the machine\'s memory' })),
       retryAfterSeconds: posInt({ default: 10, description: '`Retry-After` of a 503 under pressure, s.' }),

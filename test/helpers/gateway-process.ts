@@ -30,7 +30,9 @@ export class GatewayProcess {
   constructor(dir: string, readonly port: number, config: Record<string, unknown>, private readonly logFile = path.join(dir, 'gateway.log')) {
     this.url = `http://127.0.0.1:${port}`;
     this.configFile = path.join(dir, 'gateway.json');
-    writeFileSync(this.configFile, JSON.stringify({ ...config, gateway: { ...(config.gateway as object), port } }, null, 2));
+    // As in ./stack: start-up work on shared cores must not read as overload (backpressure has its own tests).
+    const gateway = { pressure: { maxEventLoopDelayMs: 0 }, ...(config.gateway as object), port };
+    writeFileSync(this.configFile, JSON.stringify({ ...config, gateway }, null, 2));
   }
 
   /** Starts it and resolves once it listens. */
