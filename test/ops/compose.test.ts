@@ -15,8 +15,12 @@ const compose = (...args: string[]) => run('docker-compose', ['-f', path.join(RO
 type Service = { profiles?: string[]; environment?: Record<string, string>; depends_on?: Record<string, unknown>; volumes?: string[]; image?: string; build?: { target?: string } };
 
 describe('docker-compose.yml', () => {
-  test('the default topology validates', async () => {
+  test('the default topology validates; its production-mode gateway has a journal key', async () => {
     await expect(compose('config', '-q')).resolves.toBeDefined();
+    const services = (YAML.parse((await compose('config')).stdout) as { services: Record<string, Service> }).services;
+    expect(services.gateway.environment?.DAVIS_JOURNAL_KEY_FILE).toBe('/pki/journal.key');
+    expect(Object.keys(services.gateway.depends_on ?? {})).toContain('journal-key');
+    expect(services['journal-key'].profiles).toBeUndefined();
   });
 
   test('the ha profile validates', async () => {
@@ -32,7 +36,7 @@ describe('docker-compose.yml', () => {
     const { stdout } = await compose('--profile', 'ha', 'config');
     const services = (YAML.parse(stdout) as { services: Record<string, Service> }).services;
     const ha = Object.entries(services).filter(([, s]) => s.profiles?.includes('ha')).map(([n]) => n).sort();
-    expect(ha).toEqual(['gateway-1', 'gateway-2', 'journal-key', 'lb', 'rabbit-1', 'rabbit-2', 'rabbit-3']);
+    expect(ha).toEqual(['gateway-1', 'gateway-2', 'lb', 'rabbit-1', 'rabbit-2', 'rabbit-3']);
     const cookies = ['rabbit-1', 'rabbit-2', 'rabbit-3'].map((n) => services[n].environment?.RABBITMQ_ERLANG_COOKIE);
     expect(new Set(cookies).size).toBe(1);
     expect(cookies[0]).toBeTruthy();
