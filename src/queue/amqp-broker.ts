@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/config';
 import { DavisError, reachesAtLeast, reasonOf } from '../errors/errors';
 import { backoffDelay } from '../exchange/backoff';
-import type { Broker, Delivery, Lane, OutboundWork, WorkOf } from './queue';
+import { DELAY_LEVELS_MS, shardOf, type Broker, type Delivery, type Lane, type OutboundWork, type WorkOf } from './queue';
 
 /** Options of the amqplib adapter: the `amqp` configuration section's broker keys (see `src/config/schema.ts`), and how it runs. */
 export interface AmqpBrokerOptions extends Pick<Config['amqp'], 'prefix' | 'shards' | 'confirmTimeoutMs'>,
@@ -30,8 +30,6 @@ export interface AmqpBrokerOptions extends Pick<Config['amqp'], 'prefix' | 'shar
   readonly webhookPrefetch?: number;
 }
 
-/** Delay levels, ms. A delay goes to the smallest level ≥ it, with the exact delay as the message's expiration. */
-export const DELAY_LEVELS_MS: readonly number[] = [250, 500, 1000, 2000, 4000, 8000, 16000, 32000, 64000, 128000, 256000, 512000];
 
 /**
  * Topology names, derived from the prefix. Routing keys on the `work` topic exchange:
@@ -56,15 +54,6 @@ export function allQueues(prefix: string, shards: number): string[] {
   return [...Array.from({ length: shards }, (_, i) => n.shardQueue(i)), ...DELAY_LEVELS_MS.map(n.delayQueue), n.webhookQueue, n.parking];
 }
 
-/** FNV-1a 32-bit: a stable, cheap spread of ordering keys over shards. */
-export function shardOf(key: string, shards: number): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < key.length; i++) {
-    h ^= key.charCodeAt(i);
-    h = Math.imul(h, 0x01000193);
-  }
-  return (h >>> 0) % shards;
-}
 
 /**
  * The broker nodes in turn: each connect attempt takes the next one, so a reconnect after a

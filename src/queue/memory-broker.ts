@@ -1,6 +1,5 @@
 import { DavisError } from '../errors/errors';
-import { DELAY_LEVELS_MS, shardOf } from './amqp-broker';
-import type { Broker, Delivery, Lane, OutboundWork, WorkOf } from './queue';
+import { DELAY_LEVELS_MS, shardOf, type Broker, type Delivery, type Lane, type OutboundWork, type WorkOf } from './queue';
 
 /** Options of the in-memory adapter. */
 export interface MemoryBrokerOptions {

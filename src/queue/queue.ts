@@ -92,3 +92,19 @@ export interface Broker {
   /** Stops consuming, waits for in-flight handlers and disconnects; `connected` is false after it and publishes reject. */
   close(): Promise<void>;
 }
+
+/**
+ * Delay levels, ms, shared by every adapter: a delay goes to the smallest level ≥ it, with the
+ * exact delay as the message's expiration.
+ */
+export const DELAY_LEVELS_MS: readonly number[] = [250, 500, 1000, 2000, 4000, 8000, 16000, 32000, 64000, 128000, 256000, 512000];
+
+/** The shard of an ordering key (FNV-1a 32-bit: stable and cheap), the same in every adapter and instance. */
+export function shardOf(key: string, shards: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % shards;
+}

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { shardOf } from '../../src/queue/amqp-broker';
+import { shardOf } from '../../src/queue/queue';
 import type { Delivery, OutboundWork, WebhookJob } from '../../src/queue/queue';
 import { amqpHarness, memoryHarness, SHARDS, sleep, until, type PortHarness } from './port-harness';
 
