@@ -114,7 +114,7 @@ export default defineConfig(
       'src/conformance/steps/mock.ts', 'src/conformance/steps/notify.ts', 'src/conformance/steps/send.ts',
       'src/conformance/template.ts',
       'mocks/**', 'test/audit/**', 'test/cli/**', 'test/fuzz/**', 'test/mock/**', 'test/mocks/**', 'test/ops/**',
-      'test/signing/**', 'test/util/**', 'test/wire/**', 'test-chaos/cluster.test.ts', 'test/e2e/dashboard.test.ts',
+      'test/signing/**', 'test/util/**', 'test/wire/**', 'test-chaos/cluster.test.ts',
     ],
     rules: {
       '@typescript-eslint/consistent-indexed-object-style': 'warn',
