@@ -97,9 +97,9 @@ export default defineConfig(
       }],
     },
   })),
-  // TEMPORARY, to be removed by the lint pass that follows the floor-plan refactors: these folders were written before
-  // the linter and are being reworked now; their findings are warnings until then. Every folder not listed here lints
-  // clean and must stay so; the cycle rule is never relaxed.
+  // TEMPORARY: files whose strict-rule findings are still warnings (`npm run lint` lists them); the list only shrinks.
+  // Every file not listed here lints clean under the full rules and must stay so; the cycle and layer rules are never
+  // relaxed.
   {
     files: [
       'src/index.ts', 'src/app/**', 'src/audit/**', 'src/central/**', 'src/cli/**', 'src/dev/**', 'src/errors/**',
