@@ -19,5 +19,5 @@ module.exports = {
   coverageProvider: 'v8',
   coverageReporters: ['text-summary', 'json-summary'],
   // Just under what `npm test` reaches: a change that drops coverage fails the run; raise these as tests are added.
-  coverageThreshold: { global: { statements: 83, branches: 80, functions: 83, lines: 83 } },
+  coverageThreshold: { global: { statements: 94, branches: 82, functions: 92, lines: 94 } },
 };
