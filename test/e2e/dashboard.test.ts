@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -97,7 +97,10 @@ describe('the operations dashboard in a real browser', () => {
     const download = page.waitForEvent('download');
     await page.click('#dl-answer');
     const answerFile = await (await download).path();
-    expect(answerFile).toBeTruthy();
+    // What the operator downloads is central's signed answer as received.
+    const answerXml = readFileSync(answerFile, 'utf8');
+    expect(answerXml).toMatch(/<(\w+:)?Response[\s>]/);
+    expect(answerXml).toContain('Signature');
     await shot(page, '2-detail-delivered');
 
     // The failed one: its timeline shows the attempt and the error; retry with a reason delivers it.
