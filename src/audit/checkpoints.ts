@@ -185,7 +185,7 @@ export class Checkpointer {
   constructor(private readonly opts: CheckpointerOptions) {
     this.every = opts.every ?? 10000;
     opts.store.onAppend((head) => {
-      if (!this.stopped && head - this.covered >= this.every) void this.checkpoint().catch(() => undefined);
+      if (!this.stopped && head - this.covered >= this.every) void this.batch().catch(() => undefined);
     });
   }
 
@@ -205,12 +205,28 @@ export class Checkpointer {
   }
 
   /**
-   * Makes a checkpoint now if records are not covered yet; resolves with it (undefined when
-   * there was nothing to cover). Calls made while one runs share it, then run once more.
+   * Covers every record not covered yet, in checkpoints of at most `every` records; resolves
+   * with the newest one made (undefined when there was nothing to cover). Runs after any pass
+   * already under way.
    */
   async checkpoint(): Promise<StoredCheckpoint | undefined> {
+    let last: StoredCheckpoint | undefined;
+    for (;;) {
+      const cp = await this.serial(false);
+      if (!cp) return last;
+      last = cp;
+    }
+  }
+
+  /** One checkpoint of exactly `every` records, when that many are not covered yet. */
+  private batch(): Promise<StoredCheckpoint | undefined> {
+    return this.serial(true);
+  }
+
+  /** One {@link make} at a time. */
+  private async serial(fullBatchOnly: boolean): Promise<StoredCheckpoint | undefined> {
     while (this.running) await this.running.catch(() => undefined);
-    const run = this.make();
+    const run = this.make(fullBatchOnly);
     this.running = run;
     try {
       return await run;
@@ -229,17 +245,23 @@ export class Checkpointer {
     await this.checkpoint().catch(() => undefined);
   }
 
-  private async make(): Promise<StoredCheckpoint | undefined> {
+  /**
+   * Covers at most `every` new records (X-Road's batch cap), so a checkpoint's size does not
+   * depend on how many records arrived while it was being made. With `fullBatchOnly`, does
+   * nothing unless a whole batch is waiting.
+   */
+  private async make(fullBatchOnly: boolean): Promise<StoredCheckpoint | undefined> {
     const { store } = this.opts;
     const made = await store.withCheckpointLock(async (tx) => {
       const latest = await tx.latest();
       if (latest) this.lastAt = Date.parse((JSON.parse(latest.document) as CheckpointDocument).checkpoint.time);
-      const head = await tx.head();
       const from = latest?.size ?? 0;
-      if (head <= from) {
+      const logHead = await tx.head();
+      if (logHead <= from || (fullBatchOnly && logHead - from < this.every)) {
         this.covered = from;
         return undefined;
       }
+      const head = Math.min(logHead, from + this.every);
       let frontier = latest ? restoreFrontier(latest) : new MerkleFrontier();
       if (!frontier) {
         frontier = new MerkleFrontier();
