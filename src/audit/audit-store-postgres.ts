@@ -1,7 +1,7 @@
 import { Pool, type PoolClient } from 'pg';
 import type { AuditEvent, AuditFilter, AuditRecord } from './audit';
 import {
-  AppendQueue, chain, filterSql, fromRow, prunablePrefix, RECORD_COLUMNS, rowValues, toAuditRecord,
+  AppendQueue, chain, countPrunable, filterSql, fromRow, prunablePrefix, RECORD_COLUMNS, rowValues, toAuditRecord,
   type AuditStore, type CheckpointTransaction, type PrunedRecord, type RawAuditRecord, type RecordRow, type StoredCheckpoint,
 } from './audit-store';
 import { checkEvent, toCheckpoint } from './audit-store-sqlite';
@@ -140,12 +140,7 @@ export class PostgresAuditStore implements AuditStore {
     return this.tx(async (c) => {
       await c.query('SELECT pg_advisory_xact_lock(hashtext($1::text), hashtext(\'audit-checkpoint\'))', [this.schema]);
       await c.query('SELECT pg_advisory_xact_lock(hashtext($1::text), hashtext(\'audit-append\'))', [this.schema]);
-      const lastRow = (await c.query<{ seq: string; hash: string }>(`SELECT seq, hash FROM ${this.s}.audit_pruned ORDER BY seq DESC LIMIT 1`)).rows[0];
-      const last = lastRow ? { seq: Number(lastRow.seq), hash: lastRow.hash } : { seq: 0, hash: GENESIS_HASH };
-      // The newest record always stays: appends chain after it.
-      const coveredTo = Math.min(
-        Number((await c.query<{ size: string | null }>(`SELECT max(size) AS size FROM ${this.s}.audit_checkpoints`)).rows[0]?.size ?? 0),
-        (await headOf(c, this.s)) - 1);
+      const { last, coveredTo } = await this.pruneBounds(c);
       if (coveredTo <= last.seq) return 0;
       const rows = (await c.query<RecordRow>(`SELECT * FROM ${this.s}.audit_records WHERE seq > $1 ORDER BY seq LIMIT $2`,
         [last.seq, Math.min(limit, coveredTo - last.seq)])).rows.map(fromRow);
@@ -156,6 +151,22 @@ export class PostgresAuditStore implements AuditStore {
       await c.query(`DELETE FROM ${this.s}.audit_records WHERE seq > $1 AND seq <= $2`, [last.seq, doomed[doomed.length - 1].seq]);
       return doomed.length;
     });
+  }
+
+  async countRecordsBefore(before: string): Promise<number> {
+    const { last, coveredTo } = await this.pruneBounds(this.pool);
+    return countPrunable((after, limit) => this.readRows(after, limit), last, before, coveredTo);
+  }
+
+  /** Where pruning starts (the last pruned record) and how far it may go. */
+  private async pruneBounds(c: Pick<Pool | PoolClient, 'query'>): Promise<{ last: { seq: number; hash: string }; coveredTo: number }> {
+    const lastRow = (await c.query<{ seq: string; hash: string }>(`SELECT seq, hash FROM ${this.s}.audit_pruned ORDER BY seq DESC LIMIT 1`)).rows[0];
+    const last = lastRow ? { seq: Number(lastRow.seq), hash: lastRow.hash } : { seq: 0, hash: GENESIS_HASH };
+    // The newest record always stays: appends chain after it.
+    const coveredTo = Math.min(
+      Number((await c.query<{ size: string | null }>(`SELECT max(size) AS size FROM ${this.s}.audit_checkpoints`)).rows[0]?.size ?? 0),
+      (await headOf(c, this.s)) - 1);
+    return { last, coveredTo };
   }
 
   /** Waits for queued appends; the pool belongs to the journal, which ends it. */

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { AUDIT_OPERATIONS, type AuditEvent, type AuditFilter, type AuditRecord } from './audit';
 import {
-  AppendQueue, chain, filterSql, fromRow, prunablePrefix, RECORD_COLUMNS, rowValues, toAuditRecord,
+  AppendQueue, chain, countPrunable, filterSql, fromRow, prunablePrefix, RECORD_COLUMNS, rowValues, toAuditRecord,
   type AuditStore, type CheckpointTransaction, type PrunedRecord, type RawAuditRecord, type RecordRow, type StoredCheckpoint,
 } from './audit-store';
 import { GENESIS_HASH } from './canonical';
@@ -139,12 +139,18 @@ export class SqliteAuditStore implements AuditStore {
     return (this.stmts.hashes.all({ after: afterSeq, upTo }) as { hash: string }[]).map((r) => Buffer.from(r.hash, 'hex'));
   }
 
+  /** Where pruning starts (the last pruned record) and how far it may go. */
+  private pruneBounds(): { last: { seq: number; hash: string }; coveredTo: number } {
+    const last = (this.stmts.lastPruned.get() as { seq: number; hash: string } | undefined) ?? { seq: 0, hash: GENESIS_HASH };
+    // The newest record always stays: appends chain after it.
+    const coveredTo = Math.min(Number((this.stmts.latest.get() as CheckpointRow | undefined)?.size ?? 0), ((this.stmts.last.get() as { seq: number } | undefined)?.seq ?? 0) - 1);
+    return { last, coveredTo };
+  }
+
   /** One `BEGIN IMMEDIATE` transaction per batch, so appends wait for at most one batch. */
   async deleteRecordsBefore(before: string, limit: number): Promise<number> {
     return this.db.transaction(() => {
-      const last = (this.stmts.lastPruned.get() as { seq: number; hash: string } | undefined) ?? { seq: 0, hash: GENESIS_HASH };
-      // The newest record always stays: appends chain after it.
-      const coveredTo = Math.min(Number((this.stmts.latest.get() as CheckpointRow | undefined)?.size ?? 0), ((this.stmts.last.get() as { seq: number } | undefined)?.seq ?? 0) - 1);
+      const { last, coveredTo } = this.pruneBounds();
       if (coveredTo <= last.seq) return 0;
       const rows = (this.stmts.rows.all(last.seq, Math.min(limit, coveredTo - last.seq)) as RecordRow[]).map(fromRow);
       const doomed = prunablePrefix(rows, last, before, coveredTo);
@@ -154,6 +160,11 @@ export class SqliteAuditStore implements AuditStore {
       this.stmts.deletePruned.run(last.seq, doomed[doomed.length - 1].seq);
       return doomed.length;
     }).immediate();
+  }
+
+  async countRecordsBefore(before: string): Promise<number> {
+    const { last, coveredTo } = this.pruneBounds();
+    return countPrunable((after, limit) => this.readRows(after, limit), last, before, coveredTo);
   }
 
   /** Waits for queued appends; the connection belongs to the journal, which closes it. */

@@ -75,6 +75,11 @@ export interface AuditStore extends AuditLog {
    * Returns how many were deleted; fewer than `limit` means nothing more is due.
    */
   deleteRecordsBefore(before: string, limit: number): Promise<number>;
+  /**
+   * How many records {@link deleteRecordsBefore} would delete now, called until it returns
+   * fewer than its limit, with the same cutoff (a dry run: nothing is changed).
+   */
+  countRecordsBefore(before: string): Promise<number>;
 }
 
 /** What is kept of a record retention deleted. */
@@ -106,6 +111,26 @@ export function prunablePrefix(rows: readonly RawAuditRecord[], after: { seq: nu
     hash = r.hash;
   }
   return out;
+}
+
+/**
+ * The number of records a retention run would prune: the length of {@link prunablePrefix}
+ * over the whole log after the last pruned record `after`, read in pages of `page` rows.
+ */
+export async function countPrunable(
+  read: (afterSeq: number, limit: number) => Promise<RawAuditRecord[]>, after: { seq: number; hash: string }, before: string, coveredTo: number, page = 1000,
+): Promise<number> {
+  let last = after;
+  let n = 0;
+  while (coveredTo > last.seq) {
+    const rows = await read(last.seq, Math.min(page, coveredTo - last.seq));
+    const prefix = prunablePrefix(rows, last, before, coveredTo);
+    n += prefix.length;
+    if (!prefix.length || prefix.length < rows.length) break;
+    const end = prefix[prefix.length - 1];
+    last = { seq: end.seq, hash: end.hash };
+  }
+  return n;
 }
 
 /** Columns of `audit_records`, in insert order. */

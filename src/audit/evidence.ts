@@ -4,6 +4,7 @@
  *
  * ```
  * { "format": "davis-evidence/1", "exportedAt", "message": { id, type, direction, state, events, answer… },
+ *   "holds": { "request": "<what the request part is>", "answer": "<what the answer part is, or why there is none>" },
  *   "request": { "xml": "<the signed wire XML as sent (outbound) or as received (inbound)>", "sha256" } | null,
  *   "answer":  { "xml": "<central's signed answer as received>", "sha256" } | null,
  *   "records": [ <the message's audit records, as stored> ],
@@ -15,6 +16,12 @@
  * `request`/`answer` are null once retention purged them (`retention.payloadDays`); the
  * records still hold the SHA-256 of the request (`contentDigest`), so a copy kept elsewhere
  * can be matched to them.
+ *
+ * For a notification (direction `inbound`) the request is central's signed notification as
+ * received and there is no answer part: the gateway's signed acknowledgement is made when
+ * central is answered and is not journaled (the journal keeps central's answers only); the
+ * `notification.receive` record, outcome `ok`, is the log's statement that the gateway
+ * verified, journaled and accepted it. `holds` says so in the bundle itself.
  */
 import { X509Certificate } from 'node:crypto';
 import { DavisError, isDavisError } from '../errors/errors';
@@ -54,6 +61,8 @@ export interface EvidenceBundle {
   readonly format: string;
   readonly exportedAt: string;
   readonly message: Omit<MessageRecord, 'bodyHash' | 'idempotencyKey'>;
+  /** What the `request` and `answer` parts are for this message's direction (and why one is absent). */
+  readonly holds: EvidenceHolds;
   readonly request: EvidenceDocument | null;
   readonly answer: EvidenceDocument | null;
   readonly records: readonly AuditRecord[];
@@ -61,6 +70,25 @@ export interface EvidenceBundle {
   readonly checkpoint: CheckpointDocument | null;
   readonly missing: readonly string[];
 }
+
+/** What the two document parts of a bundle are. */
+export interface EvidenceHolds {
+  readonly request: string;
+  readonly answer: string;
+}
+
+/** {@link EvidenceHolds} of an outbound message (sent to central) and of a notification (from central). */
+export const HOLDS: Readonly<Record<'outbound' | 'inbound', EvidenceHolds>> = {
+  outbound: {
+    request: 'the signed wire XML the gateway sent to central (Request, signed by the gateway), byte for byte',
+    answer: 'central\'s signed answer as received (Response, signed by central), byte for byte',
+  },
+  inbound: {
+    request: 'central\'s signed notification as received (Request, signed by central), byte for byte',
+    answer: 'none: the gateway answered central with a signed acknowledgement (Response, ACCEPTED/OK) made at that moment and not journaled; '
+      + 'the notification.receive record (outcome ok) is the log\'s statement that the gateway verified, journaled and accepted the notification',
+  },
+};
 
 /** What an export needs. */
 export interface EvidenceSources {
@@ -106,7 +134,7 @@ export async function exportEvidence(messageId: string, src: EvidenceSources): P
   const answer = rec.direction === 'outbound' ? doc(await src.journal.getResponseXml(messageId)) : null;
   if (!request) missing.push('request: purged by retention (retention.payloadDays); the records keep its SHA-256 as contentDigest');
   if (rec.direction === 'outbound' && !answer) missing.push(rec.answer ? 'answer: purged by retention (retention.payloadDays)' : 'answer: central has not answered');
-  if (rec.direction === 'inbound') missing.push('answer: the gateway\'s acknowledgement of a notification is not journaled');
+  if (rec.direction === 'inbound') missing.push('answer: a notification\'s evidence has no answer part; the gateway\'s acknowledgement to central is not journaled (see holds.answer)');
   const records = await recordsOf(src.audit, messageId);
   const last = records.at(-1)?.seq ?? 0;
   const covering = async (): Promise<StoredCheckpoint | undefined> => (await src.audit.checkpoints()).find((c) => c.size >= last);
@@ -127,7 +155,7 @@ export async function exportEvidence(messageId: string, src: EvidenceSources): P
   } else if (records.length) {
     missing.push('checkpoint: no signed checkpoint covers these records yet');
   }
-  return { format: EVIDENCE_FORMAT, exportedAt: new Date().toISOString(), message, request, answer, records, proofs, checkpoint, missing };
+  return { format: EVIDENCE_FORMAT, exportedAt: new Date().toISOString(), message, holds: HOLDS[rec.direction], request, answer, records, proofs, checkpoint, missing };
 }
 
 /** One check of {@link verifyEvidence}. */

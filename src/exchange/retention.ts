@@ -14,6 +14,8 @@ const DAY_MS = 86_400_000;
 export interface AuditRetention {
   /** Deletes up to `limit` of the oldest records stamped before `before` (only whole checkpointed ranges); returns how many. */
   deleteRecordsBefore(before: string, limit: number): Promise<number>;
+  /** How many records a run with this cutoff would delete (for a dry run). */
+  countRecordsBefore(before: string): Promise<number>;
 }
 
 /**
@@ -95,7 +97,8 @@ export class Retention {
     const recordCutoff = new Date(now - policy.recordDays * DAY_MS).toISOString();
     if (dryRun) {
       const c = await journal.retentionCounts(payloadCutoff, recordCutoff);
-      return { dryRun, payloadCutoff, recordCutoff, payloads: c.payloads, messages: c.messages, auditRecords: 0, batches: 0 };
+      const auditRecords = audit?.countRecordsBefore ? await audit.countRecordsBefore(recordCutoff) : 0;
+      return { dryRun, payloadCutoff, recordCutoff, payloads: c.payloads, messages: c.messages, auditRecords, batches: 0 };
     }
     const size = policy.batchSize;
     let batches = 0;

@@ -55,6 +55,28 @@ describe('evidence of a delivered message', () => {
     expect(bundle.checkpoint?.checkpoint.size).toBeGreaterThanOrEqual(bundle.records[0].seq);
     expect(typeof bundle.checkpoint?.timestamp).toBe('string');
     expect(bundle.missing).toEqual([]);
+    expect(bundle.holds.request).toMatch(/sent to central/);
+    expect(bundle.holds.answer).toMatch(/central's signed answer as received/);
+  });
+
+  test('the evidence of a notification holds central\'s signed notification, says in the bundle that it has no answer part and why, and verifies', async () => {
+    s.mock.notifyUrl = `${s.url}/v1/central/notifications`;
+    const payload = JSON.parse(readFileSync(path.join(__dirname, '..', '..', 'schemas', 'examples', 'vis.notification.hit', 'valid-sis-and-etias-watchlist.json'), 'utf8'));
+    const sent = await s.mock.notify('vis.notification.hit', payload);
+    expect(sent.status).toBe(201);
+    await waitFor(async () => (await s.gw.audit.list({ messageId: sent.id, operation: 'notification.receive' })).length === 1);
+    const ev = (await api(s.url, 'GET', `/v1/messages/${sent.id}/evidence`)).json as EvidenceBundle;
+    expect(ev.message.direction).toBe('inbound');
+    expect(ev.request?.xml).toBe(await s.gw.journal.getWireXml(sent.id));
+    expect(ev.holds.request).toMatch(/central's signed notification as received/);
+    expect(ev.answer).toBeNull();
+    expect(ev.holds.answer).toMatch(/^none: .*acknowledgement.*not journaled.*notification\.receive record/);
+    expect(ev.missing).toEqual([expect.stringMatching(/^answer: a notification's evidence has no answer part/)]);
+    expect(ev.records.map((r) => [r.operation, r.outcome])).toEqual([['notification.receive', 'ok']]);
+    const res = verifyEvidence(ev, { trust: loadTrustStore(s.pki.caCert), tsaTrust: [new X509Certificate(readFileSync(tsaCa))] });
+    expect(res.checks.filter((c) => !c.ok)).toEqual([]);
+    expect(res.checks.map((c) => c.check)).toEqual(expect.arrayContaining(['request-signature', 'request-digest', 'inclusion', 'timestamp']));
+    expect(res.checks.find((c) => c.check === 'request-signature')!.detail).toMatch(/central/i);
   });
 
   test('it verifies offline: both signatures, the digest, the record hashes, the inclusion proof, the checkpoint signature and its timestamp', () => {
@@ -117,5 +139,34 @@ describe('evidence of a delivered message', () => {
     expect(await s.gw.audit.list({ messageId: id, operation: 'evidence.export' })).toEqual([
       expect.objectContaining({ clientId: 'dev-client' }), expect.objectContaining({ clientId: 'operator', staff: 'auditor-1' }),
     ]);
+  });
+
+  test('after retention pruned the older audit records, a later message\'s evidence still exports and verifies offline', async () => {
+    await s.gw.checkpointer.checkpoint();
+    await new Promise((r) => setTimeout(r, 5));
+    const cutoff = new Date().toISOString();
+    await new Promise((r) => setTimeout(r, 5));
+    const res = await api(s.url, 'POST', '/v1/messages', { type: 'vis.application.create', payload: freshApplication() });
+    const later = res.json.id as string;
+    await waitFor(async () => (await api(s.url, 'GET', `/v1/messages/${later}`)).json.status === 'delivered');
+    await waitFor(async () => (await s.gw.audit.list({ messageId: later, operation: 'message.send' })).length === 1);
+    await s.gw.checkpointer.checkpoint();
+    const before = (await s.gw.audit.list({ limit: 1000 })).filter((r) => r.at < cutoff).length;
+    expect(before).toBeGreaterThan(0);
+    expect(await s.gw.audit.deleteRecordsBefore(cutoff, 1000)).toBe(before);
+    expect((await s.gw.audit.list({ limit: 1000 })).filter((r) => r.at < cutoff)).toEqual([]);
+    expect((await s.gw.audit.readPruned(0, 1000)).length).toBe(before);
+    const cfg = path.join(tmp, 'config.json');
+    writeFileSync(cfg, JSON.stringify({ mode: 'dev', dataDir: s.dataDir, signing: { keyFile: s.pki.gatewayKey, certFile: s.pki.gatewayCert } }));
+    const out = path.join(tmp, 'after-prune.json');
+    const ex = io();
+    expect(await run(['evidence', 'export', later, '--out', out, '--config', cfg], ex.io)).toBe(0);
+    const exported = JSON.parse(readFileSync(out, 'utf8')) as EvidenceBundle;
+    expect(exported.records[0].seq).toBeGreaterThan(before);
+    expect(exported.proofs[0].treeSize).toBeGreaterThan(before);
+    const ok = io();
+    expect(await run(['evidence', 'verify', out, '--trust', s.pki.caCert, '--tsa-trust', tsaCa], ok.io)).toBe(0);
+    expect(ok.out.join('')).toMatch(/ok\s+inclusion: record \d+ is leaf \d+ of \d+/);
+    expect(ok.out.join('')).toContain('evidence verifies');
   });
 });

@@ -145,6 +145,25 @@ describe.each(['sqlite', 'postgres'] as const)('audit retention (pruning) on %s'
     expect((await verify()).problem).toMatchObject({ kind: 'deleted', seq: 41, toSeq: 45 });
   });
 
+  it('a dry run reports the audit records due, changes nothing, and the run then deletes exactly that many', async () => {
+    const retention = new Retention({
+      journal: retentionOf(db.journal), audit: db.store, logger: silent,
+      policy: { payloadDays: 0, recordDays: 1, intervalMs: 0, batchSize: 15 }, now: () => Date.now() + 2 * 86_400_000,
+    });
+    const dry = await retention.run({ dryRun: true });
+    expect(dry).toMatchObject({ dryRun: true, auditRecords: 40 });
+    expect(await seqs('audit_pruned')).toEqual([]);
+    expect(await db.store.list({ operation: 'retention.purge' })).toHaveLength(0);
+    expect((await retention.run()).auditRecords).toBe(40);
+    expect((await retention.run({ dryRun: true })).auditRecords).toBe(0);
+    // A tampered record stops the count where it stops the run.
+    await fill(db.store, pki.key, N + 20, [N + 20], cpDir);
+    await db.disarm();
+    await db.exec("UPDATE {t}audit_records SET outcome = 'x' WHERE seq = 45");
+    expect((await retention.run({ dryRun: true })).auditRecords).toBe(4);
+    expect((await retention.run()).auditRecords).toBe(4);
+  });
+
   it('a retention run prunes records past recordDays and leaves one retention.purge record saying how many', async () => {
     const retention = new Retention({
       journal: retentionOf(db.journal), audit: db.store, logger: silent,

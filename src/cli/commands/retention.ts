@@ -11,7 +11,9 @@ const HELP = `Usage: davis retention run [--dry-run] [--config FILE]
 Runs retention once on the journal of the configuration, as the gateway does every
 retention.intervalMs: the personal data (wire XML, central's answer XML and data) of
 messages settled more than retention.payloadDays ago is purged; messages created more than
-retention.recordDays ago are deleted with their history. Batches of retention.batchSize,
+retention.recordDays ago are deleted with their history, and so are audit records stamped
+before that cutoff (from the start of the log, as far as the newest signed checkpoint
+reaches; their seq and hash stay in audit_pruned). Batches of retention.batchSize,
 so running gateways keep working. The run is recorded (retention.purge); the audit log
 still verifies afterwards (davis audit verify). --dry-run counts what would go and changes
 nothing. See docs/audit.md for the periods and their legal basis.
@@ -35,7 +37,7 @@ export const retentionCommand: Command = {
       const verb = r.dryRun ? 'would purge' : 'purged';
       io.out(`retention: ${verb} the payloads of ${r.payloads} message(s) settled before ${r.payloadCutoff}; `
         + `${r.dryRun ? 'would delete' : 'deleted'} ${r.messages} message(s) created before ${r.recordCutoff}`
-        + `${r.dryRun ? '' : ` and ${r.auditRecords} audit record(s)`}\n`);
+        + ` and ${r.auditRecords} audit record(s)\n`);
       return 0;
     } finally {
       await journal.close();
