@@ -135,7 +135,7 @@ export function createGateway(config: Config, logger: Logger, givenJournal?: Jou
   const metrics = new Metrics();
   const webhooks = new Webhooks(config.webhook, journal, broker, logger.child({ component: 'webhooks' }), metrics);
   const dispatcher = new Dispatcher({
-    ...c, journal, broker, central, webhooks, logger: logger.child({ component: 'dispatcher' }), orderWaitMs: 1000, metrics, audit: records,
+    ...c, journal, broker, central, webhooks, logger: logger.child({ component: 'dispatcher' }), metrics, audit: records,
     readAnswer: async (xml) => {
       const read = readResponse(xml, { trust: centralId.trust() });
       if (!read.verified) throw new DavisError('DAVIS_ERR_SIG_MISSING');

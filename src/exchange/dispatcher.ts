@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config/config';
 import { DavisError, isDavisError, isTransportError, reachesAtLeast } from '../errors/errors';
-import { TERMINAL_STATES, type Journal, type MessageState } from '../journal/journal';
+import { TERMINAL_STATES, type Journal, type MessageState, type WaitingMessage } from '../journal/journal';
 import type { Broker, Delivery, OutboundWork } from '../queue/queue';
 import type { CentralAnswer } from '../wire/types';
 import type { CentralClient } from '../central/central';
@@ -27,8 +27,6 @@ export interface DispatcherOptions extends DispatcherPolicy {
   /** Verifies central's signed answer and maps it; throws DavisError on anything unverifiable. */
   readonly readAnswer: (xml: string) => CentralAnswer | Promise<CentralAnswer>;
   readonly logger: Logger;
-  /** How long a message waits before checking again whether an earlier one of its application is settled, ms. @default 1000 */
-  readonly orderWaitMs: number;
   readonly metrics?: Metrics;
   /**
    * The Art 34 record: one `message.send` each time a message settles (delivered, rejected,
@@ -43,7 +41,11 @@ export interface DispatcherOptions extends DispatcherPolicy {
  * only after the journal holds the outcome.
  *
  * - Order: a message is sent only when every message accepted earlier with the same ordering
- *   key is settled (the journal knows); otherwise it waits in a delay queue and comes back.
+ *   key is settled (the journal knows). Otherwise the journal marks it waiting and the delivery
+ *   is acked; when the message before it settles, the dispatcher publishes the waiting one
+ *   again before acking its own delivery (so a crash in between repeats the wake), and the
+ *   outbox relay publishes any whose wake was lost. A backlog behind a retrying message thus
+ *   costs nothing while it waits, and is released in order, one message per settlement.
  * - Retries: a transient failure puts the message in a delay queue (exponential backoff with
  *   jitter) and frees the shard for other applications; attempts and the next attempt time
  *   are journaled. After `maxAttempts` or `maxAgeMs` it is `failed` and parked.
@@ -87,6 +89,8 @@ export class Dispatcher {
     if (TERMINAL_STATES.has(rec.state)) {
       // A crash between the journal write and the audit record leaves the settlement unrecorded: record it now.
       await this.auditMissing(rec.id, rec.events.filter((e) => TERMINAL_STATES.has(e.state)).length, rec.state, d.work);
+      // Likewise a crash before the next message of the application was woken.
+      await this.wakeNext(id);
       d.ack();
       return;
     }
@@ -97,8 +101,8 @@ export class Dispatcher {
       d.ack();
       return;
     }
-    if (await journal.hasUnsettledPredecessor(id)) {
-      await broker.delay('outbound', d.work, this.opts.orderWaitMs);
+    if (await journal.waitForPredecessor(id)) {
+      log.debug('waiting for an earlier message of the same application');
       d.ack();
       return;
     }
@@ -125,7 +129,20 @@ export class Dispatcher {
     this.opts.metrics?.outcomes.inc({ outcome: state });
     this.opts.metrics?.deliverySeconds.observe({ type: rec.type, state }, (Date.now() - Date.parse(rec.createdAt)) / 1000);
     await this.opts.webhooks.enqueue(id, `message.${state}`, d.work.correlationId);
+    await this.wakeNext(id);
     d.ack();
+  }
+
+  /**
+   * Publishes the next message of the same application if it is waiting for this one (see
+   * `Journal.waitForPredecessor`), then clears its mark: publish first, so a crash in between
+   * leaves the mark for the relay rather than a message nobody publishes.
+   */
+  private async wakeNext(id: string): Promise<void> {
+    const next = await this.opts.journal.nextWaiting(id);
+    if (!next) return;
+    await this.opts.broker.publish('outbound', workOfWaiting(next));
+    await this.opts.journal.clearWaiting(next.id, next.waitingSince);
   }
 
   /**
@@ -202,6 +219,12 @@ export class Dispatcher {
     log.error({ attempt }, 'delivery failed; parked');
     this.opts.metrics?.outcomes.inc({ outcome: 'failed' });
     await this.opts.webhooks.enqueue(d.work.messageId, 'message.failed', d.work.correlationId);
+    await this.wakeNext(d.work.messageId);
     d.ack();
   }
+}
+
+/** The work item of a message published again after waiting. */
+export function workOfWaiting(m: WaitingMessage): OutboundWork {
+  return { messageId: m.id, type: m.type, orderingKey: m.orderingKey, correlationId: m.correlationId, ...(m.staff !== undefined ? { staff: m.staff } : {}) };
 }

@@ -1,6 +1,10 @@
 import type { Logger } from 'pino';
 import type { Journal } from '../journal/journal';
 import type { Broker } from '../queue/queue';
+import { workOfWaiting } from './dispatcher';
+
+/** Most waiting messages one relay pass publishes again. */
+const STRANDED_BATCH = 1000;
 
 /**
  * The outbox relay: a message journaled as `accepted` whose publish was never confirmed
@@ -43,7 +47,9 @@ export class OutboxRelay {
           const id = ids[next];
           const rec = await journal.get(id);
           if (!rec || rec.state !== 'accepted') continue;
-          await broker.publish('outbound', { messageId: id, type: rec.type, orderingKey: rec.orderingKey, correlationId: rec.correlationId });
+          await broker.publish('outbound', {
+            messageId: id, type: rec.type, orderingKey: rec.orderingKey, correlationId: rec.correlationId, ...(rec.staff !== undefined ? { staff: rec.staff } : {}),
+          });
           await journal.transitionFrom(id, 'accepted', 'queued', { detail: 'published by the outbox relay' });
           count++;
         }
@@ -53,6 +59,16 @@ export class OutboxRelay {
         throw err;
       }
       if (count) logger.warn({ count }, 'outbox relay published journaled messages whose confirm was missing');
+      // Messages waiting for a predecessor that settled without waking them (a crash, or two
+      // gateways racing): published again, in order. A duplicate wake is harmless: the
+      // dispatcher acks a delivery of a message that is settled or still has to wait.
+      const stranded = await journal.strandedWaiting(new Date(Date.now() - this.opts.graceMs).toISOString(), STRANDED_BATCH);
+      for (const m of stranded) {
+        await broker.publish('outbound', workOfWaiting(m));
+        await journal.clearWaiting(m.id, m.waitingSince);
+      }
+      if (stranded.length) logger.warn({ count: stranded.length }, 'outbox relay published messages left waiting for a settled predecessor');
+      count += stranded.length;
     })().catch((err) => {
       this.opts.logger.warn({ err: { message: (err as Error).message } }, 'outbox relay pass failed; will try again');
     }).finally(() => { this.running = undefined; });

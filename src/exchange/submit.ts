@@ -106,6 +106,7 @@ export class IngestService {
         id, type, direction: 'outbound', orderingKey, clientId: sub.client.id,
         ...(sub.idempotencyKey !== undefined ? { idempotencyKey: sub.idempotencyKey } : {}),
         bodyHash: sub.bodyHash, wireXml: signed, correlationId: sub.correlationId,
+        ...(sub.staff !== undefined ? { staff: sub.staff } : {}),
       }));
     } catch (err) {
       // Another request with this key (on this gateway or another) inserted first: the

@@ -3,7 +3,7 @@ import { DavisError } from '../errors/errors';
 import type { CentralAnswer } from '../wire/types';
 import {
   decodeCursor, encodeCursor, nowIso, type Journal, type MessageFilter, type MessageRecord, type MessageState,
-  type NewMessage, type TransitionExtra, type WebhookStatus, toMessageRecord,
+  type NewMessage, type TransitionExtra, type WebhookStatus, toMessageRecord, toWaitingMessage, toWaitingMessages, type WaitingMessage, type WaitingRow,
   type JournalMaintenance, type RekeyOptions, type RekeyReport, REKEY_BATCH, keyCountName, type JournalRetention, purgedAnswer,
   CENTRAL_REFERENCE_SCAN, referencePage, trafficMinutes, type TrafficMinute,
 } from './journal';
@@ -49,7 +49,7 @@ interface Row {
   id: string; type: string; direction: 'outbound' | 'inbound'; state: MessageState; ordering_key: string; client_id: string;
   idempotency_key: string | null; body_hash: string; correlation_id: string; created_at: string; updated_at: string;
   attempts: number; last_error: string | null; next_attempt_at: string | null;
-  answer_json: string | null; webhook_json: WebhookStatus | null; key_id: string | null;
+  answer_json: string | null; webhook_json: WebhookStatus | null; key_id: string | null; staff: string | null;
   events: { state: MessageState; at: string; attempt: number | null; detail: string | null }[];
 }
 
@@ -57,7 +57,7 @@ interface Row {
 function statements(s: string) {
   // One statement reads the row and its history, so both come from the same snapshot.
   const select = `SELECT m.id, m.type, m.direction, m.state, m.ordering_key, m.client_id, m.idempotency_key, m.body_hash,
-      m.correlation_id, m.created_at, m.updated_at, m.attempts, m.last_error, m.next_attempt_at, m.answer_json, m.webhook_json, m.key_id,
+      m.correlation_id, m.created_at, m.updated_at, m.attempts, m.last_error, m.next_attempt_at, m.answer_json, m.webhook_json, m.key_id, m.staff,
       COALESCE((SELECT json_agg(json_build_object('state', e.state, 'at', e.at, 'attempt', e.attempt, 'detail', e.detail) ORDER BY e.seq)
         FROM ${s}.events e WHERE e.message_id = m.id), '[]'::json) AS events
     FROM ${s}.messages m`;
@@ -79,8 +79,8 @@ function statements(s: string) {
     // schema's hash and the key's hash; the single-bigint space is left to the DDL lock.
     keyLock: `SELECT pg_advisory_xact_lock(hashtext('${s}'), hashtext($1::text))`,
     insert: `WITH m AS (
-        INSERT INTO ${s}.messages (id, type, direction, state, ordering_key, client_id, idempotency_key, body_hash, correlation_id, wire_xml, created_at, updated_at, key_id)
-        VALUES ($1, $2, $3, 'accepted', $4, $5, $6, $7, $8, $9, $10, $10, $11) RETURNING id)
+        INSERT INTO ${s}.messages (id, type, direction, state, ordering_key, client_id, idempotency_key, body_hash, correlation_id, wire_xml, created_at, updated_at, key_id, staff)
+        VALUES ($1, $2, $3, 'accepted', $4, $5, $6, $7, $8, $9, $10, $10, $11, $12) RETURNING id)
       INSERT INTO ${s}.events (message_id, state, at) SELECT id, 'accepted', $10 FROM m`,
     move,
     // Only if the row is under the key the answer is sealed with ($7): one key per row.
@@ -113,6 +113,19 @@ function statements(s: string) {
     release: `UPDATE ${s}.messages SET relay_lease_until = NULL WHERE id = ANY($1::text[])`,
     predecessor: `SELECT 1 FROM ${s}.messages p JOIN ${s}.messages m ON m.id = $1
       WHERE p.ordering_key = m.ordering_key AND p.direction = 'outbound' AND p.seq < m.seq AND p.state NOT IN ${SETTLED_SQL} LIMIT 1`,
+    // One statement: the mark is set only while the predecessor is unsettled (see the port).
+    waitFor: `UPDATE ${s}.messages m SET order_wait_since = $2::text WHERE m.id = $1::text AND EXISTS (
+        SELECT 1 FROM ${s}.messages p WHERE p.ordering_key = m.ordering_key AND p.direction = 'outbound' AND p.seq < m.seq
+          AND p.state NOT IN ${SETTLED_SQL})`,
+    nextWaiting: `SELECT n.id, n.type, n.ordering_key, n.correlation_id, n.staff, n.order_wait_since
+      FROM ${s}.messages m JOIN ${s}.messages n ON n.ordering_key = m.ordering_key AND n.seq > m.seq
+      WHERE m.id = $1 AND n.direction = 'outbound' AND n.state NOT IN ${SETTLED_SQL} ORDER BY n.seq LIMIT 1`,
+    clearWaiting: `UPDATE ${s}.messages SET order_wait_since = NULL WHERE id = $1 AND order_wait_since = $2`,
+    stranded: `SELECT m.id, m.type, m.ordering_key, m.correlation_id, m.staff, m.order_wait_since FROM ${s}.messages m
+      WHERE m.order_wait_since IS NOT NULL AND m.order_wait_since < $1 AND m.state = 'queued' AND NOT EXISTS (
+        SELECT 1 FROM ${s}.messages p WHERE p.ordering_key = m.ordering_key AND p.direction = 'outbound' AND p.seq < m.seq
+          AND p.state NOT IN ${SETTLED_SQL})
+      ORDER BY m.seq LIMIT $2`,
     counts: `SELECT state, count(*)::int AS n FROM ${s}.messages GROUP BY state`,
     traffic: `SELECT substr(at, 1, 16) AS minute, state, count(*)::int AS n FROM ${s}.events
       WHERE at >= $1 AND state IN ('accepted','delivered','rejected','failed') GROUP BY 1, 2`,
@@ -211,7 +224,7 @@ export class PostgresJournal implements Journal, JournalMaintenance, JournalRete
       await c.query(this.sql.keyLock, [msg.orderingKey]);
       await c.query(this.sql.insert, [
         msg.id, msg.type, msg.direction, msg.orderingKey, msg.clientId, msg.idempotencyKey ?? null, msg.bodyHash,
-        msg.correlationId, this.sealer.seal(msg.wireXml, msg.id, 'wire_xml'), at, this.sealer.keyId,
+        msg.correlationId, this.sealer.seal(msg.wireXml, msg.id, 'wire_xml'), at, this.sealer.keyId, msg.staff ?? null,
       ]);
     });
   }
@@ -233,6 +246,22 @@ export class PostgresJournal implements Journal, JournalMaintenance, JournalRete
 
   async hasUnsettledPredecessor(id: string): Promise<boolean> {
     return (await this.pool.query(this.sql.predecessor, [id])).rowCount !== 0;
+  }
+
+  async waitForPredecessor(id: string): Promise<boolean> {
+    return (await this.pool.query(this.sql.waitFor, [id, nowIso()])).rowCount === 1;
+  }
+
+  async nextWaiting(id: string): Promise<WaitingMessage | undefined> {
+    return toWaitingMessage((await this.pool.query<WaitingRow>(this.sql.nextWaiting, [id])).rows[0]);
+  }
+
+  async clearWaiting(id: string, since: string): Promise<void> {
+    await this.pool.query(this.sql.clearWaiting, [id, since]);
+  }
+
+  async strandedWaiting(olderThan: string, limit: number): Promise<WaitingMessage[]> {
+    return toWaitingMessages((await this.pool.query<WaitingRow>(this.sql.stranded, [olderThan, limit])).rows);
   }
 
   async requeueFailed(id: string, detail: string): Promise<boolean> {

@@ -4,7 +4,7 @@ import Database from 'better-sqlite3';
 import { DavisError } from '../errors/errors';
 import type { CentralAnswer } from '../wire/types';
 import {
-  decodeCursor, encodeCursor, nowIso, type Journal, type MessageFilter, type MessageRecord, type MessageState, type NewMessage, type EventRow, toMessageRecord,
+  decodeCursor, encodeCursor, nowIso, type Journal, type MessageFilter, type MessageRecord, type MessageState, type NewMessage, type EventRow, toMessageRecord, toWaitingMessage, toWaitingMessages, type WaitingMessage, type WaitingRow,
   type TransitionExtra, type WebhookStatus, type JournalMaintenance, type JournalRetention, type RekeyOptions, type RekeyReport, REKEY_BATCH, keyCountName, purgedAnswer,
   CENTRAL_REFERENCE_SCAN, referencePage, trafficMinutes, type TrafficMinute,
 } from './journal';
@@ -23,7 +23,7 @@ interface Row {
   id: string; type: string; direction: 'outbound' | 'inbound'; state: MessageState; ordering_key: string; client_id: string;
   idempotency_key: string | null; body_hash: string; correlation_id: string; created_at: string; updated_at: string;
   attempts: number; last_error: string | null; next_attempt_at: string | null; answer_json: string | null; webhook_json: string | null;
-  key_id: string | null;
+  key_id: string | null; staff: string | null;
 }
 
 /** The sealed values of a row, with the key they are sealed with. */
@@ -39,7 +39,7 @@ export interface SqliteJournalOptions {
   readonly keyring?: JournalKeyring;
 }
 
-const COLUMNS = 'id, type, direction, state, ordering_key, client_id, idempotency_key, body_hash, correlation_id, created_at, updated_at, attempts, last_error, next_attempt_at, answer_json, webhook_json, key_id';
+const COLUMNS = 'id, type, direction, state, ordering_key, client_id, idempotency_key, body_hash, correlation_id, created_at, updated_at, attempts, last_error, next_attempt_at, answer_json, webhook_json, key_id, staff';
 const UPDATE_SET = `state = @to, updated_at = @at, attempts = MAX(attempts, COALESCE(@attempt, attempts)),
   last_error = CASE WHEN @to IN ('retrying','failed','refused') THEN COALESCE(@detail, last_error) ELSE last_error END,
   next_attempt_at = @next`;
@@ -121,8 +121,8 @@ export class SqliteJournal implements Journal, JournalMaintenance, JournalRetent
       throw err;
     }
     this.stmts = {
-      insert: this.db.prepare(`INSERT INTO messages (id, type, direction, state, ordering_key, client_id, idempotency_key, body_hash, correlation_id, wire_xml, created_at, updated_at, key_id)
-        VALUES (@id, @type, @direction, 'accepted', @orderingKey, @clientId, @idempotencyKey, @bodyHash, @correlationId, @wireXml, @at, @at, @keyId)`),
+      insert: this.db.prepare(`INSERT INTO messages (id, type, direction, state, ordering_key, client_id, idempotency_key, body_hash, correlation_id, wire_xml, created_at, updated_at, key_id, staff)
+        VALUES (@id, @type, @direction, 'accepted', @orderingKey, @clientId, @idempotencyKey, @bodyHash, @correlationId, @wireXml, @at, @at, @keyId, @staff)`),
       event: this.db.prepare('INSERT INTO events (message_id, state, at, attempt, detail) VALUES (?, ?, ?, ?, ?)'),
       update: this.db.prepare(`UPDATE messages SET ${UPDATE_SET} WHERE id = @id`),
       updateFrom: this.db.prepare(`UPDATE messages SET ${UPDATE_SET} WHERE id = @id AND state = @from`),
@@ -147,6 +147,18 @@ export class SqliteJournal implements Journal, JournalMaintenance, JournalRetent
       release: this.db.prepare('UPDATE messages SET relay_lease_until = NULL WHERE id = ?'),
       predecessor: this.db.prepare(`SELECT 1 FROM messages p JOIN messages m ON m.id = ?
         WHERE p.ordering_key = m.ordering_key AND p.direction = 'outbound' AND p.seq < m.seq AND p.state NOT IN ${SETTLED_SQL} LIMIT 1`),
+      waitFor: this.db.prepare(`UPDATE messages SET order_wait_since = ? WHERE id = ? AND EXISTS (
+          SELECT 1 FROM messages p WHERE p.ordering_key = messages.ordering_key AND p.direction = 'outbound' AND p.seq < messages.seq
+            AND p.state NOT IN ${SETTLED_SQL})`),
+      nextWaiting: this.db.prepare(`SELECT n.id, n.type, n.ordering_key, n.correlation_id, n.staff, n.order_wait_since
+        FROM messages m JOIN messages n ON n.ordering_key = m.ordering_key AND n.seq > m.seq
+        WHERE m.id = ? AND n.direction = 'outbound' AND n.state NOT IN ${SETTLED_SQL} ORDER BY n.seq LIMIT 1`),
+      clearWaiting: this.db.prepare('UPDATE messages SET order_wait_since = NULL WHERE id = ? AND order_wait_since = ?'),
+      stranded: this.db.prepare(`SELECT m.id, m.type, m.ordering_key, m.correlation_id, m.staff, m.order_wait_since FROM messages m
+        WHERE m.order_wait_since IS NOT NULL AND m.order_wait_since < ? AND m.state = 'queued' AND NOT EXISTS (
+          SELECT 1 FROM messages p WHERE p.ordering_key = m.ordering_key AND p.direction = 'outbound' AND p.seq < m.seq
+            AND p.state NOT IN ${SETTLED_SQL})
+        ORDER BY m.seq LIMIT ?`),
       counts: this.db.prepare('SELECT state, count(*) AS n FROM messages GROUP BY state'),
       ping: this.db.prepare('SELECT 1'),
       response: this.db.prepare('SELECT response_xml, key_id FROM messages WHERE id = ?'),
@@ -192,7 +204,7 @@ export class SqliteJournal implements Journal, JournalMaintenance, JournalRetent
           try {
             this.db.transaction(() => {
               this.stmts.insert.run({
-                ...b.msg, idempotencyKey: b.msg.idempotencyKey ?? null, at,
+                ...b.msg, idempotencyKey: b.msg.idempotencyKey ?? null, staff: b.msg.staff ?? null, at,
                 wireXml: this.sealer.seal(b.msg.wireXml, b.msg.id, 'wire_xml'), keyId: this.sealer.keyId,
               });
               this.stmts.event.run(b.msg.id, 'accepted', at, null, null);
@@ -231,6 +243,22 @@ export class SqliteJournal implements Journal, JournalMaintenance, JournalRetent
 
   async hasUnsettledPredecessor(id: string): Promise<boolean> {
     return this.stmts.predecessor.get(id) !== undefined;
+  }
+
+  async waitForPredecessor(id: string): Promise<boolean> {
+    return this.stmts.waitFor.run(nowIso(), id).changes === 1;
+  }
+
+  async nextWaiting(id: string): Promise<WaitingMessage | undefined> {
+    return toWaitingMessage(this.stmts.nextWaiting.get(id) as WaitingRow | undefined);
+  }
+
+  async clearWaiting(id: string, since: string): Promise<void> {
+    this.stmts.clearWaiting.run(id, since);
+  }
+
+  async strandedWaiting(olderThan: string, limit: number): Promise<WaitingMessage[]> {
+    return toWaitingMessages(this.stmts.stranded.all(olderThan, limit) as WaitingRow[]);
   }
 
   async requeueFailed(id: string, detail: string): Promise<boolean> {

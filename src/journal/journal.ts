@@ -31,6 +31,19 @@ export interface NewMessage {
   readonly wireXml: string;
   /** Correlation id of the HTTP request that created it. */
   readonly correlationId: string;
+  /** The staff member who acted (`X-Davis-Staff`), for the message's audit record. */
+  readonly staff?: string;
+}
+
+/** A message waiting for an earlier one of its application, as the dispatcher publishes it again. */
+export interface WaitingMessage {
+  readonly id: string;
+  readonly type: string;
+  readonly orderingKey: string;
+  readonly correlationId: string;
+  readonly staff?: string;
+  /** When it was marked waiting (ISO 8601): the mark is cleared only if still this one. */
+  readonly waitingSince: string;
 }
 
 /** One state change. */
@@ -55,6 +68,8 @@ export interface MessageRecord {
   readonly idempotencyKey?: string;
   readonly bodyHash: string;
   readonly correlationId: string;
+  /** The staff member who acted (`X-Davis-Staff`), when UMA said so. */
+  readonly staff?: string;
   readonly createdAt: string;
   readonly updatedAt: string;
   readonly attempts: number;
@@ -168,6 +183,22 @@ export interface Journal {
    * settled (delivered, rejected, failed or refused). Such a message must go first.
    */
   hasUnsettledPredecessor(id: string): Promise<boolean>;
+  /**
+   * Atomically: when an earlier outbound message with the same ordering key is unsettled,
+   * marks this one as waiting for it and returns true; otherwise changes nothing and returns
+   * false. A waiting message leaves the broker and is published again when its predecessor
+   * settles ({@link nextWaiting}), so it does not cycle through a delay queue meanwhile.
+   */
+  waitForPredecessor(id: string): Promise<boolean>;
+  /** The first unsettled outbound message after `id` with the same ordering key, if it is marked waiting. */
+  nextWaiting(id: string): Promise<WaitingMessage | undefined>;
+  /** Ends a waiting mark once the message is published again (only if the mark is still `since`). */
+  clearWaiting(id: string, since: string): Promise<void>;
+  /**
+   * Messages marked waiting before `olderThan` whose predecessors are all settled, oldest
+   * first: a wake lost to a crash or a race between gateways; the outbox relay publishes them.
+   */
+  strandedWaiting(olderThan: string, limit: number): Promise<WaitingMessage[]>;
   /** Operator retry: `failed` → `queued` with the attempt counter reset; false if the message is not `failed`. */
   requeueFailed(id: string, detail: string): Promise<boolean>;
   /** Records the state of the webhook about a message. */
@@ -298,9 +329,26 @@ export function decodeCursor(cursor: string): [string, string] {
 /** A `messages` row as both adapters store it (answer and webhook already parsed from JSON). */
 export interface MessageRow {
   id: string; type: string; direction: 'outbound' | 'inbound'; state: MessageState; ordering_key: string; client_id: string;
-  idempotency_key: string | null; body_hash: string; correlation_id: string; created_at: string; updated_at: string;
+  idempotency_key: string | null; body_hash: string; correlation_id: string; created_at: string; updated_at: string; staff: string | null;
   attempts: number; last_error: string | null; next_attempt_at: string | null;
   answer: CentralAnswer | null; webhook: WebhookStatus | null;
+}
+
+/** The columns of a waiting message as both adapters select them. */
+export interface WaitingRow { id: string; type: string; ordering_key: string; correlation_id: string; staff: string | null; order_wait_since: string | null }
+
+/** A {@link WaitingMessage} from its row; undefined when the row is not marked waiting. */
+export function toWaitingMessage(row: WaitingRow | undefined): WaitingMessage | undefined {
+  if (row?.order_wait_since == null) return undefined;
+  return {
+    id: row.id, type: row.type, orderingKey: row.ordering_key, correlationId: row.correlation_id, waitingSince: row.order_wait_since,
+    ...(row.staff !== null ? { staff: row.staff } : {}),
+  };
+}
+
+/** The waiting messages of rows that are all marked waiting (the relay's query selects only those). */
+export function toWaitingMessages(rows: readonly WaitingRow[]): WaitingMessage[] {
+  return rows.flatMap((r) => toWaitingMessage(r) ?? []);
 }
 
 /** An `events` row. */
@@ -318,6 +366,7 @@ export function toMessageRecord(row: MessageRow, events: readonly EventRow[]): M
       ...(e.detail !== null ? { detail: e.detail } : {}),
     })),
     ...(row.idempotency_key !== null ? { idempotencyKey: row.idempotency_key } : {}),
+    ...(row.staff !== null ? { staff: row.staff } : {}),
     ...(row.last_error !== null ? { lastError: row.last_error } : {}),
     ...(row.next_attempt_at !== null ? { nextAttemptAt: row.next_attempt_at } : {}),
     ...(row.answer !== null ? { answer: row.answer } : {}),

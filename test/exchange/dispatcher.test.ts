@@ -26,7 +26,7 @@ describe('the dispatcher (memory broker, SQLite journal, scripted central)', () 
     const webhooks = new Webhooks({ url: 'http://127.0.0.1:9/hooks', maxAttempts: 3, retryBaseMs: 10, retryMaxMs: 50, timeoutMs: 1000 }, s.journal, broker, silent);
     dispatcher = new Dispatcher({
       journal: s.journal, broker, central, webhooks, readAnswer: readJsonAnswer, logger: silent,
-      maxAttempts: 5, maxAgeMs: 60000, retryBaseMs: 5, retryMaxMs: 20, orderWaitMs: 10, breakerThreshold: 50, breakerCooldownMs: 30,
+      maxAttempts: 5, maxAgeMs: 60000, retryBaseMs: 5, retryMaxMs: 20, breakerThreshold: 50, breakerCooldownMs: 30,
       ...over,
     });
     await dispatcher.start();
@@ -133,6 +133,44 @@ describe('the dispatcher (memory broker, SQLite journal, scripted central)', () 
     await broker.publish('outbound', workOf(await s.record(earlier)));
     await s.reaches(later, 'delivered');
     expect(central.sent).toEqual([other, earlier, later]);
+  });
+
+  it('lets a backlog behind a retrying message wait outside the broker and releases it in order, one wake per settlement', async () => {
+    const first = await s.insert('APP-30');
+    const later: string[] = [];
+    for (let i = 0; i < 30; i++) later.push(await s.insert('APP-30'));
+    central.answer = (id, n) => (id === first && n <= 3 ? { status: 503, body: '' } : accepted(id));
+    const handled: string[] = [];
+    const d = await start({ retryBaseMs: 60, retryMaxMs: 60 });
+    const handle = d.handle.bind(d);
+    jest.spyOn(d, 'handle').mockImplementation((x) => { handled.push(x.work.messageId); return handle(x); });
+    await broker.stopConsuming();
+    await d.start();
+    for (const id of [first, ...later]) await broker.publish('outbound', workOf(await s.record(id)));
+    // While the first is retrying, the others are acked and wait in the journal, not in a delay queue.
+    await until('the backlog waits', () => broker.backlog + broker.queues.delayed <= 1 && handled.length >= 31);
+    expect(broker.queues.delayed).toBeLessThanOrEqual(1);
+    await s.reaches(later.at(-1)!, 'delivered');
+    expect(central.sent).toEqual([first, first, first, first, ...later]);
+    // Each later message was handled at most twice: once to wait, once when woken.
+    for (const id of later) expect(handled.filter((h) => h === id).length).toBeLessThanOrEqual(2);
+    await until('acked', () => broker.backlog === 0);
+  });
+
+  it('carries the staff member through a wait, so the woken work still names who acted', async () => {
+    const first = await s.insert('APP-31');
+    const second = await s.insert('APP-31', { staff: 'staff-31' });
+    await start();
+    const published: unknown[] = [];
+    const publish = broker.publish.bind(broker);
+    jest.spyOn(broker, 'publish').mockImplementation((lane, work) => { if (lane === 'outbound') published.push(work); return publish(lane, work); });
+    await broker.publish('outbound', { ...workOf(await s.record(second)), staff: 'staff-31' });
+    await until('waiting', async () => (await s.record(second)).state === 'queued');
+    await sleep(50);
+    expect(central.sent).toEqual([]);
+    await broker.publish('outbound', workOf(await s.record(first)));
+    await s.reaches(second, 'delivered');
+    expect(published.at(-1)).toEqual({ messageId: second, type: 'vis.application.create', orderingKey: 'APP-31', correlationId: `corr-${second}`, staff: 'staff-31' });
   });
 
   it('acks a redelivered item whose outcome is journaled without sending it again', async () => {

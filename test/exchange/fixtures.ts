@@ -38,11 +38,12 @@ export class Scratch {
   }
 
   /** Journals an outbound message in state `accepted`, as ingest does before it publishes. */
-  async insert(orderingKey: string, over: { id?: string; type?: string; wireXml?: string } = {}): Promise<string> {
+  async insert(orderingKey: string, over: { id?: string; type?: string; wireXml?: string; staff?: string } = {}): Promise<string> {
     const id = over.id ?? randomUUID();
     await this.journal.insert({
       id, type: over.type ?? 'vis.application.create', direction: 'outbound', orderingKey, clientId: 'test-client',
       bodyHash: 'b'.repeat(64), wireXml: over.wireXml ?? `<Request id="${id}"/>`, correlationId: `corr-${id}`,
+      ...(over.staff !== undefined ? { staff: over.staff } : {}),
     });
     return id;
   }

@@ -34,6 +34,20 @@ describe('the outbox relay', () => {
     expect(rec.events.at(-1)?.detail).toEqual(expect.any(String));
   });
 
+  it('publishes a message left waiting for a predecessor that settled without waking it, once', async () => {
+    const first = await s.insert('APP-40');
+    const waiting = await s.insert('APP-40', { staff: 'staff-40' });
+    await s.journal.transition(waiting, 'queued');
+    expect(await s.journal.waitForPredecessor(waiting)).toBe(true);
+    await s.journal.transition(first, 'delivered');
+    await sleep(60);
+    expect(await relay.runOnce()).toBe(1);
+    expect(broker.queues.ready('outbound')).toEqual([
+      { messageId: waiting, type: 'vis.application.create', orderingKey: 'APP-40', correlationId: `corr-${waiting}`, staff: 'staff-40' },
+    ]);
+    expect(await relay.runOnce()).toBe(0);
+  });
+
   it('publishes each such message once: a second pass finds nothing', async () => {
     await unconfirmed('APP-2');
     await unconfirmed('APP-3');

@@ -235,6 +235,42 @@ describe.each(adapters)('journal (%s): delivery bookkeeping', (_name, open) => {
     expect(await j.hasUnsettledPredecessor(a2.id)).toBe(false);
   });
 
+  test('a message waits for an unsettled predecessor, is named as the next to wake when it settles, and is found by the relay if that wake is lost', async () => {
+    const a1 = msg({ orderingKey: 'W' });
+    const a2 = msg({ orderingKey: 'W', staff: 'staff-9' });
+    const a3 = msg({ orderingKey: 'W' });
+    const other = msg({ orderingKey: 'V' });
+    for (const m of [a1, a2, a3, other]) await j.insert(m);
+    for (const m of [a1, a2, a3, other]) await j.transition(m.id, 'queued');
+    expect((await j.get(a2.id))?.staff).toBe('staff-9');
+    expect(await j.waitForPredecessor(a1.id)).toBe(false);
+    expect(await j.waitForPredecessor(other.id)).toBe(false);
+    expect(await j.waitForPredecessor(a2.id)).toBe(true);
+    expect(await j.waitForPredecessor(a3.id)).toBe(true);
+    // Not settled yet: the relay leaves them alone; the first after a1 is a2.
+    expect(await j.strandedWaiting('9999', 10)).toEqual([]);
+    const next = await j.nextWaiting(a1.id);
+    expect(next).toMatchObject({ id: a2.id, type: a2.type, orderingKey: 'W', correlationId: a2.correlationId, staff: 'staff-9' });
+    expect(next!.waitingSince).toEqual(expect.any(String));
+    expect(await j.nextWaiting(other.id)).toBeUndefined();
+    await j.transition(a1.id, 'delivered');
+    // The wake of a2 was lost: the relay finds it (only it: a3 still waits for a2).
+    const stranded = await j.strandedWaiting('9999', 10);
+    expect(stranded.map((m) => m.id)).toEqual([a2.id]);
+    expect(await j.strandedWaiting(next!.waitingSince, 10)).toEqual([]);
+    await j.clearWaiting(a2.id, 'not-the-mark');
+    expect((await j.strandedWaiting('9999', 10)).length).toBe(1);
+    await j.clearWaiting(a2.id, next!.waitingSince);
+    expect(await j.strandedWaiting('9999', 10)).toEqual([]);
+    // a2 is not marked any more: settling a1 again names no one; a2's settlement names a3.
+    expect(await j.nextWaiting(a1.id)).toBeUndefined();
+    await j.transition(a2.id, 'rejected');
+    expect((await j.nextWaiting(a2.id))?.id).toBe(a3.id);
+    expect(await j.waitForPredecessor(a3.id)).toBe(false);
+    expect(await j.waitForPredecessor('nope')).toBe(false);
+    expect(await j.nextWaiting('nope')).toBeUndefined();
+  });
+
   test('an operator retry moves only failed messages back to queued with fresh attempts', async () => {
     const m = msg();
     await j.insert(m);

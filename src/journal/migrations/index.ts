@@ -4,6 +4,7 @@ import { retention } from './003-retention';
 import { audit } from './004-audit';
 import { cluster } from './005-cluster';
 import { auditPruned } from './006-audit-pruned';
+import { orderWait } from './007-order-wait';
 import { checkMigrationList, type Migration } from './migration';
 
 /**
@@ -18,6 +19,7 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
   audit,
   cluster,
   auditPruned,
+  orderWait,
 ]);
 
 checkMigrationList(MIGRATIONS);
