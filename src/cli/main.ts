@@ -17,6 +17,7 @@ import { conformanceCommand } from './commands/conformance';
 import { devCommand } from './commands/dev';
 import { evidenceCommand } from './commands/evidence';
 import { journalCommand } from './commands/journal';
+import { loadCommand } from './commands/load';
 import { messagesCommand } from './commands/messages';
 import { mockVisCommand } from './commands/mock-vis';
 import { retentionCommand } from './commands/retention';
@@ -47,6 +48,8 @@ Commands:
   status [--url U]     a running gateway's health checks, messages by state, circuit, certificate
   messages list|show|retry
                        find, read and re-queue messages of a running gateway
+  load --rate N --duration S [--types T1,T2]
+                       open-loop load against a running gateway; latency and errors each second
   conformance run FILE...   replay conformance suites against a gateway and mock central
   conformance record --since T --out F
                        turn journaled traffic into a replayable suite
@@ -78,6 +81,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   catalogue: catalogueCommand,
   status: statusCommand,
   messages: messagesCommand,
+  load: loadCommand,
   journal: journalCommand,
   audit: auditCommand,
   evidence: evidenceCommand,

@@ -97,6 +97,7 @@ describe('every usage error exits 2 with one line naming the bad flag or value',
     [['messages', 'show', 'x', '--status', 'failed'], '--status'],
     [['messages', 'retry', 'x', '--reason', ' '], '--reason'],
     [['messages', 'list', '--limit'], '--limit'],
+    [['load', '--rate', 'x', '--duration', '1'], '--rate "x"'],
   ];
 
   test('each case: exit 2, nothing on stdout, one stderr line that names the mistake', async () => {
