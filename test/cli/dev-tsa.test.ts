@@ -23,8 +23,8 @@ async function startDev(dir: string, prefix: string, env: Record<string, string>
   }));
   const child = spawn(process.execPath, [BIN, 'dev', '--config', cfg], { env: cleanEnv({ DAVIS_PORT: String(port), ...env }), stdio: ['ignore', 'pipe', 'pipe'] });
   const io = { out: '', err: '' };
-  child.stdout!.on('data', (d) => { io.out += d; });
-  child.stderr!.on('data', (d) => { io.err += d; });
+  child.stdout.on('data', (d: Buffer) => { io.out += d.toString(); });
+  child.stderr.on('data', (d: Buffer) => { io.err += d.toString(); });
   await waitFor(async () => io.out.includes('Stop with Ctrl-C') || child.exitCode !== null, 30000, 50);
   expect({ exit: child.exitCode, err: child.exitCode === null ? '' : io.err }).toEqual({ exit: null, err: '' });
   const stop = async (): Promise<unknown> => {
@@ -65,7 +65,7 @@ describe('davis dev runs a local RFC 3161 TSA for the audit checkpoints', () => 
       const id = await deliver(dev.url);
       const cpDir = path.join(dev.dataDir, 'audit-checkpoints');
       const doc = await waitFor(async () => {
-        let files: string[] = [];
+        let files: string[];
         try { files = readdirSync(cpDir).filter((f) => f.endsWith('.json')).sort(); } catch { return undefined; }
         const last = files.at(-1);
         return last ? JSON.parse(readFileSync(path.join(cpDir, last), 'utf8')) as CheckpointDocument : undefined;
