@@ -43,6 +43,9 @@ export interface ApiDeps {
   readonly checkpoint?: () => Promise<StoredCheckpoint | undefined>;
 }
 
+/** Seconds a 503 without a figure of its own (the readiness report's) asks the client to wait, as `sendProblem` does. */
+const RETRY_AFTER_S = 5;
+
 /** Builds the gateway's fastify instance (not listening): the shared edge, then one plugin per route group. */
 export function buildApi(deps: ApiDeps): FastifyInstance {
   const { config } = deps;
@@ -61,6 +64,8 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
       return typeof given === 'string' && /^[A-Za-z0-9._:-]{1,128}$/.test(given) ? given : randomUUID();
     },
     requestIdHeader: false,
+    // Fastify's own answer while closing is a bare 503 without Retry-After or code; the edge answers those requests instead (plugins/edge.ts).
+    return503OnClosing: false,
     // Per-request lines off: the gateway logs what happened to each message instead. The request id is the correlation id.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'correlationId' }),
     ...(tls ? {
@@ -99,6 +104,8 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   app.setNotFoundHandler((req, reply) => sendProblem(reply, req, new DavisError('DAVIS_ERR_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`)));
   app.addHook('onSend', async (req, reply) => {
     reply.header('x-correlation-id', req.id);
+    // Every 503 says when to come back, the readiness report's included.
+    if (reply.statusCode === 503 && !reply.hasHeader('retry-after')) reply.header('retry-after', String(RETRY_AFTER_S));
   });
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';

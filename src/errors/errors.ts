@@ -48,6 +48,7 @@ export const ERRORS = {
   DAVIS_ERR_REQUEST_ABORTED: { status: 400, retryable: true, title: 'Client closed the request before its body arrived' },
   DAVIS_ERR_RATE_LIMITED: { status: 429, retryable: true, title: 'Too many requests from this client', detail: 'more than {max} requests in {windowMs} ms; retry after {retryAfterSeconds} s' },
   DAVIS_ERR_OVERLOADED: { status: 503, retryable: true, title: 'Gateway overloaded', detail: 'the gateway is over its {what} limit; retry after {retryAfterSeconds} s' },
+  DAVIS_ERR_STOPPING: { status: 503, retryable: true, title: 'Gateway instance stopping', detail: 'this gateway instance is stopping; retry after {retryAfterSeconds} s' },
   DAVIS_ERR_VALIDATION_FAILED: { status: 422, retryable: false, title: 'Message failed validation', detail: '{count} validation error(s)' },
   DAVIS_ERR_CATALOGUE_UNKNOWN_TYPE: { status: 422, retryable: false, title: 'Unknown message type', detail: '{type}: {reason}' },
   DAVIS_ERR_IDEMPOTENCY_CONFLICT: { status: 409, retryable: false, title: 'Idempotency key reused with another body', detail: 'this Idempotency-Key was used with a different body' },

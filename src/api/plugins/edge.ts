@@ -50,6 +50,9 @@ function rateKey(req: FastifyRequest, config: Config): string {
   }
 }
 
+/** Seconds a stopping instance asks a client to wait (a load balancer retries on another instance at once). */
+const STOPPING_RETRY_AFTER_S = 5;
+
 async function edge(app: FastifyInstance, { config }: EdgeOptions): Promise<void> {
   await app.register(helmet, {
     global: true,
@@ -57,6 +60,19 @@ async function edge(app: FastifyInstance, { config }: EdgeOptions): Promise<void
     // HSTS means something only over TLS; on plain HTTP (dev) it would be ignored anyway.
     strictTransportSecurity: config.gateway.tls ? { maxAge: 31536000, includeSubDomains: true } : false,
     crossOriginEmbedderPolicy: false,
+  });
+
+  // From the start of a stop (app.close(): SIGTERM, a rolling restart), a request that still
+  // reaches this instance, on a keep-alive connection or sent before the load balancer saw the
+  // instance not ready, is answered 503 DAVIS_ERR_STOPPING with Retry-After and
+  // Connection: close; nothing of it runs. Requests already running finish.
+  let stopping = false;
+  app.addHook('preClose', async () => { stopping = true; });
+  app.addHook('onRequest', async (_req, reply) => {
+    if (!stopping) return;
+    reply.header('connection', 'close');
+    reply.header('retry-after', String(STOPPING_RETRY_AFTER_S));
+    throw new DavisError('DAVIS_ERR_STOPPING', { retryAfterSeconds: STOPPING_RETRY_AFTER_S });
   });
 
   const p = config.gateway.pressure;
@@ -93,7 +109,7 @@ async function edge(app: FastifyInstance, { config }: EdgeOptions): Promise<void
 
 /**
  * The shared HTTP edge, ahead of every route: security headers with a strict CSP
- * (@fastify/helmet), backpressure (@fastify/under-pressure: 503 `DAVIS_ERR_OVERLOADED`) and a
+ * (@fastify/helmet), 503 `DAVIS_ERR_STOPPING` once the instance is stopping, backpressure (@fastify/under-pressure: 503 `DAVIS_ERR_OVERLOADED`) and a
  * rate limit per client identity (@fastify/rate-limit: 429 `DAVIS_ERR_RATE_LIMITED`), both
  * with `Retry-After`. Not encapsulated: its hooks cover every route group.
  */
