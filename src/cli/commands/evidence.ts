@@ -15,7 +15,8 @@ const HELP = `Usage: davis evidence export ID --out FILE [--staff ID] [--config 
        davis evidence verify FILE --trust CA.pem|DIR [--tsa-trust TSA-CA.pem]
 
 export   writes the evidence of message ID as one JSON file: the signed request as sent
-         (as received, for a central notification), central's signed answer as received,
+         (as received, for a central notification), central's signed answer as received
+         (none for a notification: the gateway's acknowledgement is not journaled),
          the message's audit records, their RFC 6962 inclusion proof to a signed audit
          checkpoint, and the checkpoint with its RFC 3161 timestamp token. When no
          checkpoint covers the records yet, one is made now (signed with the gateway key
