@@ -88,7 +88,7 @@ async function main(): Promise<void> {
     const centralKey = loadSigningKey({ keyFile: pki.centralKey, certFile: pki.centralCert });
     const signed = requests(n).map((m) => ({ id: m.id, xml: signCanonical(m.xml, gatewayKey) }));
     // Logs go where `davis mock-vis` sends them (stdout); here to /dev/null so the figure is the mock's, not the terminal's.
-    const logger = createLogger(values['log-level'], pino.destination('/dev/null'));
+    const logger = createLogger(values['log-level'], pino.destination('/dev/null') as unknown as NodeJS.WritableStream);
     const mock = new MockCentralVis({
       host: '127.0.0.1', port: 0, tlsCertFile: pki.centralCert, tlsKeyFile: pki.centralKey, clientCaFile: pki.caCert,
       signingKey: centralKey, trust, logger,
