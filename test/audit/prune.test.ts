@@ -1,7 +1,11 @@
 import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { chain, RECORD_COLUMNS, rowValues } from '../../src/audit/audit-store';
+import { GENESIS_HASH } from '../../src/audit/canonical';
+import { Checkpointer } from '../../src/audit/checkpoints';
 import { verifyAuditLog, type AuditVerifyReport } from '../../src/audit/verify';
+import { run } from '../../src/cli/main';
 import { Retention, retentionOf } from '../../src/exchange/retention';
 import { event, fill, openDb, readCheckpointFiles, silent, tempDir, testPki, type Db } from './helpers';
 
@@ -175,5 +179,41 @@ describe.each(['sqlite', 'postgres'] as const)('audit retention (pruning) on %s'
     expect(purges).toHaveLength(1);
     expect(purges[0].outcome).toBe('ok:payloads=0,messages=0,auditRecords=40');
     expect(await verify()).toMatchObject({ ok: true, pruned: 40, records: N + 1 });
+  });
+});
+
+describe('davis retention run on a SQLite journal whose oldest audit records are past recordDays', () => {
+  let tmp: ReturnType<typeof tempDir>;
+  afterAll(() => tmp.remove());
+
+  it('--dry-run reports the audit records due and changes nothing; the run then deletes that many and the log verifies', async () => {
+    tmp = tempDir('davis-prune-cli-');
+    const pki = await testPki(tmp.dir);
+    const db = await openDb('sqlite', tmp.dir);
+    const cpDir = path.join(tmp.dir, 'audit-checkpoints');
+    try {
+      // 30 records made three years ago (chained as the store chains them), 5 of today, a checkpoint over all.
+      const old = chain(Array.from({ length: 30 }, (_, i) => event(i + 1)), 0, GENESIS_HASH, new Date(Date.now() - 3 * 365 * 86_400_000).toISOString());
+      for (const r of old) await db.exec(`INSERT INTO {t}audit_records (${RECORD_COLUMNS.join(', ')}) VALUES (${RECORD_COLUMNS.map(() => '?').join(', ')})`, rowValues(r));
+      for (let i = 31; i <= 35; i++) await db.store.record(event(i));
+      await new Checkpointer({ store: db.store, signingKey: () => pki.key, dir: cpDir, logger: silent }).checkpoint();
+    } finally {
+      await db.dispose();
+    }
+    const cfg = path.join(tmp.dir, 'config.json');
+    writeFileSync(cfg, JSON.stringify({ mode: 'dev', dataDir: tmp.dir, journal: { driver: 'sqlite', sqlitePath: 'journal.sqlite' }, retention: { recordDays: 365, batchSize: 7 } }));
+    const out: string[] = [];
+    const io = { out: (x: string) => { out.push(x); }, err: (x: string) => { out.push(x); } };
+    expect(await run(['retention', 'run', '--dry-run', '--config', cfg], io)).toBe(0);
+    expect(out.join('')).toMatch(/^retention: would purge the payloads of 0 message\(s\) settled before .*; would delete 0 message\(s\) created before .* and 30 audit record\(s\)\n$/);
+    out.length = 0;
+    expect(await run(['retention', 'run', '--config', cfg], io)).toBe(0);
+    expect(out.join('')).toMatch(/deleted 0 message\(s\) created before .* and 30 audit record\(s\)\n$/);
+    out.length = 0;
+    expect(await run(['retention', 'run', '--dry-run', '--config', cfg], io)).toBe(0);
+    expect(out.join('')).toContain('and 0 audit record(s)');
+    out.length = 0;
+    expect(await run(['audit', 'verify', '--trust', pki.caFile, '--config', cfg], io)).toBe(0);
+    expect(out.join('')).toContain('audit trail verified: 36 records');
   });
 });
