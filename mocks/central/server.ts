@@ -11,7 +11,8 @@ import { signCanonical } from '../../src/signing/xmldsig';
 import type { CentralAnswer } from '../../src/wire/types';
 import { buildRequestXml, buildResponseXml } from '../../src/wire/envelope';
 import { readRequest, wireStage } from '../../src/wire/read-wire';
-import { createXsdValidator } from '../../src/wire/xsd';
+import { createXsdValidator, type XsdValidator } from '../../src/wire/xsd';
+import { withXsdShortcut } from '../../src/wire/xsd-shortcut';
 import type { RuleOutcome } from './codes';
 import { CentralState } from './state';
 import { seededRandom } from '../../src/util/seeded-random';
@@ -36,6 +37,11 @@ export interface MockCentralOptions {
   readonly logger: Logger;
   /** Where `POST /_mock/notify` delivers central notifications, e.g. `http://127.0.0.1:8080/v1/central/notifications`. */
   readonly notifyUrl?: string;
+  /**
+   * The wire XSD check. @default libxml2 behind the XSD shortcut (`src/wire/xsd-shortcut.ts`):
+   * libxml2's verdicts and errors, without libxml2 for the documents the shortcut is sure of.
+   */
+  readonly xsd?: XsdValidator;
 }
 
 /** Faults the mock injects into `POST /vis/v1/messages`, chosen by a seeded generator (same seed, same run). */
@@ -75,14 +81,15 @@ export interface ReceivedEntry {
 
 /**
  * A real HTTPS peer speaking the gateway's wire profile: client certificates required,
- * signature verified against its trust store, XML validated against the XSD, central
- * rules applied to its own state, answers signed. Idempotent on the message id.
+ * signature verified against its trust store, XML validated against the XSD (libxml2, behind
+ * the XSD shortcut for the documents it is sure of), central rules applied to its own state,
+ * answers signed. Idempotent on the message id.
  */
 export class MockCentralVis {
   readonly state = new CentralState();
   private readonly received: ReceivedEntry[] = [];
   private readonly byId = new Map<string, { entry: ReceivedEntry; status: number; answerXml: string; raw: string }>();
-  private readonly xsd = createXsdValidator();
+  private readonly xsd: XsdValidator;
   private server?: FastifyInstance;
   private control?: FastifyInstance;
   /** Ports bound by the first start, reused on a restart so clients find it where it was. */
@@ -98,6 +105,7 @@ export class MockCentralVis {
   constructor(private readonly opts: MockCentralOptions) {
     this.notifyUrl = opts.notifyUrl;
     this.log = opts.logger.child({ component: 'mock-central' });
+    this.xsd = opts.xsd ?? withXsdShortcut(createXsdValidator());
   }
 
   /** Starts listening (again on the same ports after a stop); resolves with the central endpoint URL and the control URL. */
@@ -141,7 +149,7 @@ export class MockCentralVis {
       if (f.errorRate && roll() < f.errorRate) {
         return reply.code(f.errorStatus ?? 503).type('text/plain').send('injected fault');
       }
-      const { status, xml } = this.process(String(req.body ?? ''), req.headers['x-davis-message-id']);
+      const { status, xml } = this.process(typeof req.body === 'string' ? req.body : '', req.headers['x-davis-message-id']);
       if (f.resetAfterRate && roll() < f.resetAfterRate) {
         req.raw.socket.destroy();
         return reply.hijack();
@@ -183,7 +191,7 @@ export class MockCentralVis {
     this.server = undefined;
     this.refuseTimer = setTimeout(() => {
       this.refuseTimer = undefined;
-      this.startMain().catch((err) => this.opts.logger.error({ err: { message: (err as Error).message } }, 'mock could not listen again'));
+      this.startMain().catch((err: unknown) => this.opts.logger.error({ err: { message: (err as Error).message } }, 'mock could not listen again'));
     }, ms);
   }
 
