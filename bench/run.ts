@@ -262,14 +262,15 @@ async function measuredLoad(gw: GatewayProc, mock: MockProcess, journal: Journal
   const delivered0 = journal.byState().delivered ?? 0;
   const c0 = cpuOf(gw, mock, broker);
   const s: ChildSummary = await loadChild({ url: gw.url, keyPrefix: keyPrefix(what.slice(0, 1).toUpperCase()), ...load });
-  if (s.status['2xx'] !== s.sent) throw new Error(`${what}: ${s.status['2xx']} of ${s.sent} accepted (${JSON.stringify(s.codes)} ${JSON.stringify(s.errorKinds)})`);
-  const doneAt = await journal.waitSettled(settled0 + s.sent, 600000, what);
+  // Refusals (503 under pressure, …) are a result, not a failure of the bench: reported beside the figures.
+  if (s.status['2xx'] === 0) throw new Error(`${what}: nothing accepted (${JSON.stringify(s.codes)} ${JSON.stringify(s.errorKinds)})`);
+  const doneAt = await journal.waitSettled(settled0 + s.status['2xx'], 600000, what);
   const wallDone = Date.now() - (performance.now() - doneAt);
   const c1 = cpuOf(gw, mock, broker);
   const delivered = (journal.byState().delivered ?? 0) - delivered0;
   notePeak(gw);
   return {
-    summary: s, delivered, deliverSecs: (wallDone - s.startedAt) / 1000,
+    summary: s, delivered, deliverSecs: (wallDone - s.startedAt) / 1000, refused: s.sent - s.status['2xx'],
     gwMs: c1.gw - c0.gw, mockMs: c1.mock - c0.mock, brokerMs: c1.broker - c0.broker, loadgenMs: s.cpuMs,
   };
 }
@@ -287,7 +288,8 @@ async function benchGateway(pki: DevPkiFiles, dir: string, mock: MockProcess, ou
     const m = await measuredLoad(gw, mock, journal, { concurrency, count: total }, 'saturation');
     out.load_messages = total;
     out.load_concurrency = concurrency;
-    out.accepted_per_s = m.summary.answeredPerS;
+    out.accepted_per_s = m.summary.status['2xx'] / m.summary.elapsedS;
+    out.load_not_accepted = m.refused;
     out.delivered_count = m.delivered;
     out.delivered_per_s = m.delivered / m.deliverSecs;
     out.accept_p50_ms = m.summary.latencyMs.p50;
@@ -323,7 +325,7 @@ async function benchAuditOverhead(pki: DevPkiFiles, dir: string, mock: MockProce
       try {
         await warmUp(gw, journal, 100);
         const m = await measuredLoad(gw, mock, journal, { concurrency, count: total }, `audit round ${r + 1} ${variant}`);
-        got[variant] = { acc: m.summary.answeredPerS, cpu: m.gwMs / m.delivered };
+        got[variant] = { acc: m.summary.status['2xx'] / m.summary.elapsedS, cpu: m.gwMs / m.delivered };
         samples[variant].acc.push(got[variant].acc);
         samples[variant].cpu.push(got[variant].cpu);
       } finally {
@@ -362,6 +364,7 @@ async function benchOpenLoop(pki: DevPkiFiles, dir: string, mock: MockProcess, o
     out.load_offered_per_s = rate;
     out.load_seconds = seconds;
     out.load_sent = s.sent;
+    out.load_not_accepted_at_300 = m.refused;
     out.accept_p50_ms_at_300 = s.latencyMs.p50;
     out.accept_p90_ms_at_300 = s.latencyMs.p90;
     out.accept_p99_ms_at_300 = s.latencyMs.p99;
