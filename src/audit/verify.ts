@@ -85,6 +85,8 @@ interface Reference { size: number; digest: string; doc: CheckpointDocument; sou
 export async function verifyAuditLog(store: AuditStore, opts: AuditVerifyOptions = {}): Promise<AuditVerifyReport> {
   const warnings: string[] = [];
   let timestamps = 0;
+  /** Sizes of the checkpoints without a timestamp token. */
+  const unstamped: number[] = [];
   const counts = { records: 0, pruned: 0, checkpoints: 0, exported: opts.exported?.length ?? 0 };
   const fail = (problem: AuditProblem): AuditVerifyReport => ({ ok: false, ...counts, timestamps, problem, warnings });
 
@@ -129,6 +131,8 @@ export async function verifyAuditLog(store: AuditStore, opts: AuditVerifyOptions
         const why = err instanceof TimestampError ? err.reason : (err as Error).message;
         return fail({ kind: 'checkpoint', checkpoint: r.size, detail: `checkpoint ${r.size} (${r.source}): timestamp token: ${why}` });
       }
+    } else {
+      unstamped.push(r.size);
     }
     const expected = previous ? previous.digest : null;
     if (b.previous !== expected && !broken) {
@@ -240,6 +244,9 @@ export async function verifyAuditLog(store: AuditStore, opts: AuditVerifyOptions
     if (r.source === 'exported' && r.journalDigest !== undefined && r.journalDigest !== r.digest) {
       return fail({ kind: 'checkpoint', checkpoint: r.size, detail: `the journal's checkpoint ${r.size} differs from the exported one (replaced in the database)` });
     }
+  }
+  if (unstamped.length) {
+    warnings.push(`${unstamped.length} checkpoint(s) have no RFC 3161 timestamp (audit.tsaUrl unset when they were made, or the TSA did not answer), the first of ${unstamped[0]} records`);
   }
   if (largest && largest.size < counts.records) warnings.push(`records ${largest.size + 1}..${counts.records} are not covered by a checkpoint yet`);
   if (!largest && counts.records) warnings.push('no checkpoint: nothing outside the database vouches for these records');

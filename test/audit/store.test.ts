@@ -157,6 +157,7 @@ describe('checkpoints with a TSA and a checkpoint URL', () => {
       expect(createHash('sha256').update(readFileSync(data)).digest('hex')).toBe(checkpointDigest(doc.checkpoint));
       const report = await verifyAuditLog(db.store, { exported: readCheckpointFiles(cpDir), tsaTrust: [new (await import('node:crypto')).X509Certificate(readFileSync(tsaCa))] });
       expect(report).toMatchObject({ ok: true, timestamps: 1 });
+      expect(report.warnings.filter((w) => /no RFC 3161 timestamp/.test(w))).toEqual([]);
       // A TSA outage leaves the checkpoint without a token, not without a checkpoint.
       tsa.failWith = 503;
       await db.store.record(event(6));
@@ -164,6 +165,9 @@ describe('checkpoints with a TSA and a checkpoint URL', () => {
       tsa.failWith = undefined;
       expect(readdirSync(cpDir).length).toBe(2);
       expect(readCheckpointFiles(cpDir)[1].doc.timestamp).toBeUndefined();
+      const unstamped = await verifyAuditLog(db.store, { exported: readCheckpointFiles(cpDir) });
+      expect(unstamped).toMatchObject({ ok: true, checkpoints: 2, timestamps: 1 });
+      expect(unstamped.warnings).toContain('1 checkpoint(s) have no RFC 3161 timestamp (audit.tsaUrl unset when they were made, or the TSA did not answer), the first of 6 records');
       // A token over other bytes is refused by the verifier.
       const files = readCheckpointFiles(cpDir);
       const swapped = { ...files[1].doc, timestamp: files[0].doc.timestamp };

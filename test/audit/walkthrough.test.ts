@@ -73,9 +73,9 @@ describe('docs/audit.md walkthrough, run as written', () => {
     rmSync(cwd, { recursive: true, force: true });
   });
 
-  test('the section has the steps: send, export, verify, xmlsec1, openssl ts, audit verify, tamper (sqlite3 and Node)', () => {
+  test('the section has the steps: send, export, verify, xmlsec1, openssl ts, audit verify, tamper (sqlite3 and Node), the CLI export', () => {
     const all = blocks.map((b) => b.code).join('\n');
-    for (const cmd of ['curl -s -X POST', '/evidence -o', 'davis evidence verify', 'xmlsec1 --verify', 'openssl ts -verify', 'davis audit verify', 'sqlite3 ', "require('better-sqlite3')"]) {
+    for (const cmd of ['curl -s -X POST', '/evidence -o', 'davis evidence verify', 'xmlsec1 --verify', 'openssl ts -verify', 'davis audit verify', 'sqlite3 ', "require('better-sqlite3')", 'DAVIS_MODE=dev davis evidence export']) {
       expect(all).toContain(cmd);
     }
     expect(blocks.length).toBeGreaterThanOrEqual(7);

@@ -1,14 +1,16 @@
 /** `davis evidence export ID --out FILE` and `davis evidence verify FILE --trust CA`: the evidence of one message. */
 import { X509Certificate } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { auditStoreOf, createCheckpointer } from '../../audit/open-audit';
 import { bundleCategories, exportEvidence, verifyEvidence, type EvidenceBundle } from '../../audit/evidence';
 import { exportEvent, staffOf } from '../../audit/records';
-import { loadConfig } from '../../config/config';
+import { loadConfig, type Config } from '../../config/config';
 import { isDavisError } from '../../errors/errors';
 import { openJournal } from '../../journal/open-journal';
 import { createLogger } from '../../ops/logger';
 import { loadSigningKey, loadTrustStore } from '../../signing/pki';
+import type { SigningKey } from '../../signing/types';
 import { configFileOf, configOption, readInput, usageError, type Command, type Io, type Values } from '../command';
 
 const HELP = `Usage: davis evidence export ID --out FILE [--staff ID] [--config FILE]
@@ -20,7 +22,11 @@ export   writes the evidence of message ID as one JSON file: the signed request 
          the message's audit records, their RFC 6962 inclusion proof to a signed audit
          checkpoint, and the checkpoint with its RFC 3161 timestamp token. When no
          checkpoint covers the records yet, one is made now (signed with the gateway key
-         of the configuration). The export is itself recorded (evidence.export).
+         of the configuration; in dev mode without one, the development PKI's under
+         <dataDir>/pki; time-stamped when audit.tsaUrl is set). The journal is read
+         directly: on the data folder of davis dev, run it with DAVIS_MODE=dev (the dev
+         journal key is <dataDir>/journal.key). The export is itself recorded
+         (evidence.export).
 verify   checks a bundle offline: both XML signatures (the gateway's strict verifier,
          chained to --trust), that the request is the one the records name, every
          record's hash, every inclusion proof against the checkpoint's root, the
@@ -37,6 +43,20 @@ Exit codes: 0 exported / every check passed, 1 a check failed, 2 cannot (usage, 
 message, unreadable file, journal unreachable).
 `;
 
+/**
+ * The key an export signs a checkpoint with, when none covers the message's records yet: the
+ * configuration's, or in dev mode the development PKI's gateway key that `davis dev` keeps in
+ * `<dataDir>/pki` (as the dev journal key beside it). Undefined: the export makes none.
+ */
+function checkpointKeyOf(config: Config): SigningKey | undefined {
+  const s = config.signing;
+  if (s.p12File || (s.keyFile && s.certFile)) return loadSigningKey(s);
+  if (config.mode !== 'dev') return undefined;
+  const keyFile = path.join(config.dataDir, 'pki', 'gateway.key.pem');
+  const certFile = path.join(config.dataDir, 'pki', 'gateway.crt.pem');
+  return existsSync(keyFile) && existsSync(certFile) ? loadSigningKey({ keyFile, certFile }) : undefined;
+}
+
 class UsageError extends Error {
   readonly code = 'USAGE';
 }
@@ -49,8 +69,7 @@ async function exportCommand(id: string, v: Values, io: Io): Promise<number> {
   try {
     const audit = auditStoreOf(journal);
     await audit.ready();
-    const s = config.signing;
-    const key = s.p12File || (s.keyFile && s.certFile) ? loadSigningKey(s) : undefined;
+    const key = checkpointKeyOf(config);
     const checkpointer = key ? createCheckpointer(config, audit, () => key, createLogger('warn')) : undefined;
     const actor = { clientId: 'operator', ...(staff !== undefined ? { staff } : {}) };
     let bundle: EvidenceBundle;
