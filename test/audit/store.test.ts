@@ -157,7 +157,7 @@ describe('checkpoints with a TSA and a checkpoint URL', () => {
       expect(createHash('sha256').update(readFileSync(data)).digest('hex')).toBe(checkpointDigest(doc.checkpoint));
       const report = await verifyAuditLog(db.store, { exported: readCheckpointFiles(cpDir), tsaTrust: [new (await import('node:crypto')).X509Certificate(readFileSync(tsaCa))] });
       expect(report).toMatchObject({ ok: true, timestamps: 1 });
-      expect(report.warnings.filter((w) => /no RFC 3161 timestamp/.test(w))).toEqual([]);
+      expect(report.warnings.filter((w) => w.includes('no RFC 3161 timestamp'))).toEqual([]);
       // A TSA outage leaves the checkpoint without a token, not without a checkpoint.
       tsa.failWith = 503;
       await db.store.record(event(6));
