@@ -1,6 +1,7 @@
 /**
  * CPU cost of the mock central per message: `node dist/mocks/central/profile.js [--messages N]
- * [--http] [--concurrency C] [--log-level L]`.
+ * [--http] [--concurrency C] [--log-level L] [--xsd shortcut|libxml]` (`--xsd libxml`: the mock
+ * with libxml2 alone, as it was before the XSD shortcut, for a before/after on the same machine).
  *
  * Builds N signed ~4 KB `vis.application.create` requests as the bench's gateway sends them
  * (the first valid example with its facial image embedded, each with its own message id and
@@ -27,6 +28,7 @@ import { packageRoot } from '../../src/catalogue/schema-file';
 import { createDevPki } from '../../src/dev/dev-pki';
 import { createLogger } from '../../src/ops/logger';
 import { loadSigningKey, loadTrustStore } from '../../src/signing/pki';
+import type { SigningKey, TrustStore } from '../../src/signing/types';
 import { signCanonical, verifyDocument } from '../../src/signing/xmldsig';
 import { buildRequestXml, buildResponseXml, requestFromDocument } from '../../src/wire/envelope';
 import { WIRE_XML_LIMITS } from '../../src/wire/limits';
@@ -36,14 +38,18 @@ import { screenAndParse } from '../../src/xml/screen';
 import { MockCentralVis } from './server';
 import { CentralState } from './state';
 
+/** What the load process is told: where to send, as whom, how much. */
 interface ClientJob {
   readonly url: string;
-  readonly cert: string;
-  readonly key: string;
-  readonly ca: string;
-  readonly messages: readonly { id: string; xml: string }[];
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly caFile: string;
+  readonly messages: number;
   readonly concurrency: number;
 }
+
+/** Messages of the load process to the mock's: warmed up and ready, then done. */
+type ClientReport = { readonly ready: true } | { readonly statuses: Record<string, number> };
 
 function examplePayload(): Record<string, unknown> {
   const dir = path.join(packageRoot(), 'schemas', 'examples', 'vis.application.create');
@@ -79,8 +85,30 @@ function perCall<T>(items: readonly T[], fn: (x: T) => unknown): number {
   return cpuMs(process.cpuUsage(t)) / items.length;
 }
 
+/** CPU ms per message of each step of `MockCentralVis.process`, each on all messages, in its order. */
+function steps(signed: readonly { id: string; xml: string }[], trust: TrustStore, centralKey: SigningKey): Record<string, number> {
+  const out: Record<string, number> = {};
+  const xsd = createXsdValidator();
+  const docs = signed.map((m) => screenAndParse(m.xml, WIRE_XML_LIMITS));
+  out.screen_parse_ms = perCall(signed, (m) => screenAndParse(m.xml, WIRE_XML_LIMITS));
+  out.verify_ms = perCall(docs, (d) => verifyDocument(d, trust));
+  out.xsd_libxml_ms = perCall(docs, (d) => xsd.validateDocument(d));
+  const shortcut = createXsdShortcut();
+  out.xsd_shortcut_ms = perCall(docs, (d) => shortcut(d));
+  out.map_ms = perCall(docs, (d) => requestFromDocument(d));
+  const mapped = docs.map((d) => requestFromDocument(d));
+  const state = new CentralState();
+  out.rules_ms = perCall(mapped, (r) => state.apply(r.header.type, r.header.sender, r.header.messageId, r.payload as Record<string, unknown>));
+  const answer = { responseId: randomUUID(), inReplyTo: signed[0].id, created: new Date().toISOString(), result: 'ACCEPTED' as const, code: 'OK', centralReference: 'VIS-FI-2025-00000001' };
+  out.answer_build_ms = perCall(signed, () => buildResponseXml(answer));
+  const built = buildResponseXml(answer);
+  out.answer_sign_ms = perCall(signed, () => signCanonical(built, centralKey));
+  return out;
+}
+
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { messages: { type: 'string', default: '2000' }, http: { type: 'boolean', default: false }, concurrency: { type: 'string', default: '8' }, 'log-level': { type: 'string', default: 'info' } } });
+  const { values } = parseArgs({ options: { messages: { type: 'string', default: '2000' }, http: { type: 'boolean', default: false }, concurrency: { type: 'string', default: '8' }, 'log-level': { type: 'string', default: 'info' }, xsd: { type: 'string', default: 'shortcut' } } });
+  if (values.xsd !== 'shortcut' && values.xsd !== 'libxml') throw new Error('--xsd must be shortcut (the default) or libxml');
   const n = Number(values.messages);
   const dir = mkdtempSync(path.join(tmpdir(), 'davis-mock-profile-'));
   try {
@@ -88,34 +116,19 @@ async function main(): Promise<void> {
     const trust = loadTrustStore(pki.caCert);
     const gatewayKey = loadSigningKey({ keyFile: pki.gatewayKey, certFile: pki.gatewayCert });
     const centralKey = loadSigningKey({ keyFile: pki.centralKey, certFile: pki.centralCert });
-    const signed = requests(n).map((m) => ({ id: m.id, xml: signCanonical(m.xml, gatewayKey) }));
     // Logs go where `davis mock-vis` sends them (stdout); here to /dev/null so the figure is the mock's, not the terminal's.
     const logger = createLogger(values['log-level'], pino.destination('/dev/null') as unknown as NodeJS.WritableStream);
     const mock = new MockCentralVis({
       host: '127.0.0.1', port: 0, tlsCertFile: pki.centralCert, tlsKeyFile: pki.centralKey, clientCaFile: pki.caCert,
-      signingKey: centralKey, trust, logger,
+      signingKey: centralKey, trust, logger, ...(values.xsd === 'libxml' ? { xsd: createXsdValidator() } : {}),
     });
-    const result: Record<string, number | string> = { messages: n, message_bytes: Buffer.byteLength(signed[0].xml) };
+    const result: Record<string, number | string> = { messages: n, xsd: values.xsd };
     if (!values.http) {
-      // Steps one by one, each on all messages (the same work process() does, in its order).
-      const xsd = createXsdValidator();
-      const docs = signed.map((m) => screenAndParse(m.xml, WIRE_XML_LIMITS));
-      result.screen_parse_ms = perCall(signed, (m) => screenAndParse(m.xml, WIRE_XML_LIMITS));
-      result.verify_ms = perCall(docs, (d) => verifyDocument(d, trust));
-      result.xsd_libxml_ms = perCall(docs, (d) => xsd.validateDocument(d));
-      const shortcut = createXsdShortcut();
-      result.xsd_shortcut_ms = perCall(docs, (d) => shortcut(d));
-      result.map_ms = perCall(docs, (d) => requestFromDocument(d));
-      const mapped = docs.map((d) => requestFromDocument(d));
-      const state = new CentralState();
-      result.rules_ms = perCall(mapped, (r) => state.apply(r.header.type, r.header.sender, r.header.messageId, r.payload as Record<string, unknown>));
-      const answer = { responseId: randomUUID(), inReplyTo: signed[0].id, created: new Date().toISOString(), result: 'ACCEPTED' as const, code: 'OK', centralReference: 'VIS-FI-2025-00000001' };
-      result.answer_build_ms = perCall(signed, () => buildResponseXml(answer));
-      const built = buildResponseXml(answer);
-      result.answer_sign_ms = perCall(signed, () => signCanonical(built, centralKey));
-      // The whole call, on a fresh mock (first processing of every id).
-      const warm = requests(50).map((m) => signCanonical(m.xml, gatewayKey));
-      for (const x of warm) mock.process(x, undefined);
+      const signed = requests(n).map((m) => ({ id: m.id, xml: signCanonical(m.xml, gatewayKey) }));
+      result.message_bytes = Buffer.byteLength(signed[0].xml);
+      Object.assign(result, steps(signed, trust, centralKey));
+      // The whole call, on a fresh mock (first processing of every id), after a warm-up.
+      for (const m of requests(50)) mock.process(signCanonical(m.xml, gatewayKey), m.id);
       const t = process.cpuUsage();
       for (const m of signed) mock.process(m.xml, m.id);
       result.process_cpu_ms_per_msg = cpuMs(process.cpuUsage(t)) / n;
@@ -124,19 +137,24 @@ async function main(): Promise<void> {
       result.codes = JSON.stringify(Object.fromEntries(codes));
     } else {
       const { url } = await mock.start();
-      const job: ClientJob = {
-        url, cert: readFileSync(pki.gatewayCert, 'utf8'), key: readFileSync(pki.gatewayKey, 'utf8'), ca: readFileSync(pki.caCert, 'utf8'),
-        messages: signed, concurrency: Number(values.concurrency),
-      };
+      const job: ClientJob = { url, certFile: pki.gatewayCert, keyFile: pki.gatewayKey, caFile: pki.caCert, messages: n, concurrency: Number(values.concurrency) };
+      // The load process builds and signs its messages and warms the mock up before the clock starts.
       const child = fork(__filename, ['--client'], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-      const t0 = process.cpuUsage();
-      const w0 = performance.now();
-      const done = new Promise<{ statuses: Record<string, number> }>((resolve, reject) => {
-        child.once('message', (m) => resolve(m as { statuses: Record<string, number> }));
+      child.send(job);
+      let t0 = process.cpuUsage();
+      let w0 = performance.now();
+      const { statuses } = await new Promise<{ statuses: Record<string, number> }>((resolve, reject) => {
+        child.on('message', (m: ClientReport) => {
+          if ('ready' in m) {
+            t0 = process.cpuUsage();
+            w0 = performance.now();
+            child.send('go');
+          } else {
+            resolve(m);
+          }
+        });
         child.once('exit', (code) => reject(new Error(`the client exited with ${code}`)));
       });
-      child.send(job);
-      const { statuses } = await done;
       result.http_mock_cpu_ms_per_msg = cpuMs(process.cpuUsage(t0)) / n;
       result.http_msgs_per_s = n / ((performance.now() - w0) / 1000);
       result.statuses = JSON.stringify(statuses);
@@ -149,14 +167,13 @@ async function main(): Promise<void> {
   }
 }
 
-/** The load side of `--http`, in its own process: sends every message and reports the statuses. */
+/** The load side of `--http`, in its own process: builds and signs the messages, warms up, waits for "go", sends them all. */
 function client(): void {
   process.once('message', (job: ClientJob) => {
-    const agent = new https.Agent({ keepAlive: true, maxSockets: job.concurrency, cert: job.cert, key: job.key, ca: job.ca });
-    const statuses: Record<string, number> = {};
-    let next = 0;
-    const one = (): Promise<void> => new Promise((resolve, reject) => {
-      const m = job.messages[next++];
+    const key = loadSigningKey({ keyFile: job.keyFile, certFile: job.certFile });
+    const agent = new https.Agent({ keepAlive: true, maxSockets: job.concurrency, cert: readFileSync(job.certFile), key: readFileSync(job.keyFile), ca: readFileSync(job.caFile) });
+    let statuses: Record<string, number> = {};
+    const send = (m: { id: string; xml: string }): Promise<void> => new Promise((resolve, reject) => {
       const req = https.request(job.url, { method: 'POST', agent, headers: { 'content-type': 'application/xml; charset=utf-8', 'x-davis-message-id': m.id } }, (res) => {
         res.resume();
         res.on('end', () => {
@@ -167,16 +184,27 @@ function client(): void {
       req.on('error', reject);
       req.end(m.xml);
     });
-    const worker = async (): Promise<void> => {
-      while (next < job.messages.length) await one();
+    const run = async (messages: readonly { id: string; xml: string }[]): Promise<void> => {
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (next < messages.length) await send(messages[next++]);
+      };
+      await Promise.all(Array.from({ length: job.concurrency }, worker));
     };
-    Promise.all(Array.from({ length: job.concurrency }, worker)).then(
-      () => process.send?.({ statuses }),
-      (err: unknown) => {
-        process.stderr.write(`client: ${(err as Error).message}\n`);
-        process.exit(1);
-      },
-    );
+    const sign = (list: { id: string; xml: string }[]) => list.map((m) => ({ id: m.id, xml: signCanonical(m.xml, key) }));
+    const warm = sign(requests(200));
+    const messages = sign(requests(job.messages));
+    const fail = (err: unknown): void => {
+      process.stderr.write(`client: ${(err as Error).message}\n`);
+      process.exit(1);
+    };
+    run(warm).then(() => {
+      statuses = {};
+      process.once('message', () => {
+        run(messages).then(() => process.send?.({ statuses }), fail);
+      });
+      process.send?.({ ready: true });
+    }, fail);
   });
 }
 
