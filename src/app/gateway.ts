@@ -215,7 +215,7 @@ export function createGateway(config: Config, logger: Logger, givenJournal?: Jou
         await journal.close();
         keyStore.close();
         trustHolder.close();
-        throw new DavisError('DAVIS_ERR_BROKER_UNAVAILABLE', { reason: `cannot reach RabbitMQ at ${redactUrl(config.amqp.url)}: ${(err as Error).message}` }, { cause: err });
+        throw new DavisError('DAVIS_ERR_BROKER_UNAVAILABLE', { reason: `cannot reach RabbitMQ at ${config.amqp.urls.map(redactUrl).join(', ')}: ${(err as Error).message}` }, { cause: err });
       }
       await dispatcher.start();
       await webhooks.start();

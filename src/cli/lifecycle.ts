@@ -11,7 +11,7 @@ export async function startOrExplain(gw: Gateway, config: Config, io: Io): Promi
     return true;
   } catch (err) {
     if (isDavisError(err) && err.code === 'DAVIS_ERR_BROKER_UNAVAILABLE') {
-      io.err(`\ndavis: cannot reach RabbitMQ at ${redactUrl(config.amqp.url)} (${(err.cause as Error)?.message ?? err.message}). ` +
+      io.err(`\ndavis: cannot reach RabbitMQ at ${config.amqp.urls.map(redactUrl).join(', ')} (${(err.cause as Error)?.message ?? err.message}). ` +
         'The gateway journals and queues every message through a RabbitMQ broker and will not start without one. ' +
         'Start a local broker (Debian/Ubuntu: `sudo apt-get install rabbitmq-server && sudo rabbitmq-server -detached`; ' +
         'or `docker compose up -d rabbitmq` in this folder), or point AMQP_URL at a reachable broker, then start again.\n\n');

@@ -49,17 +49,18 @@ describe('davis dev (what npm start runs)', () => {
     }
   }, 60000);
 
-  test('without a reachable broker it explains how to start one and exits with code 2', async () => {
+  test('without a reachable broker it names every node tried (passwords hidden), explains how to start one and exits with code 2', async () => {
     const dir = mkdtempSync(path.join(os.tmpdir(), 'davis-nobroker-'));
     const cfg = path.join(dir, 'davis.json');
     writeFileSync(cfg, JSON.stringify({ dataDir: path.join(dir, 'data'), mock: { port: await freePort(), controlPort: await freePort() } }));
-    const child = spawn(process.execPath, [BIN, 'dev', '--config', cfg], { env: cleanEnv({ AMQP_URL: 'amqp://guest:guest@127.0.0.1:1', DAVIS_PORT: String(await freePort()) }), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, 'dev', '--config', cfg], { env: cleanEnv({ AMQP_URL: 'amqp://guest:guest@127.0.0.1:1,amqp://davis:s3cret@127.0.0.1:2', DAVIS_PORT: String(await freePort()) }), stdio: ['ignore', 'pipe', 'pipe'] });
     let err = '';
     child.stderr!.on('data', (d) => { err += d; });
     const code = await new Promise((r) => child.once('exit', r));
     rmSync(dir, { recursive: true, force: true });
     expect(code).toBe(2);
-    expect(err).toContain('cannot reach RabbitMQ at amqp://guest:***@127.0.0.1:1');
+    expect(err).toContain('cannot reach RabbitMQ at amqp://guest:***@127.0.0.1:1, amqp://davis:***@127.0.0.1:2 (');
+    expect(err).not.toContain('s3cret');
     expect(err).toContain('rabbitmq-server');
     expect(err).toContain('docker compose up');
   }, 30000);

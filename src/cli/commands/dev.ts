@@ -143,7 +143,7 @@ Exit codes: 2 when the configuration is invalid or RabbitMQ is unreachable.
       `  TSA             ${devTsa ? `${devTsa.url} (RFC 3161, local; CA ${devTsa.caFile})` : config.audit.tsaUrl ? redactUrl(config.audit.tsaUrl) : 'none: audit checkpoints are not time-stamped'}`,
       `  checkpoints     ${checkpointDirOf(config)}`,
       `  journal         ${config.journal.driver === 'postgres' ? `PostgreSQL ${redactUrl(config.journal.postgresUrl)}` : path.resolve(config.dataDir, config.journal.sqlitePath)}`,
-      `  broker          ${redactUrl(config.amqp.url)}`,
+      `  broker          ${config.amqp.urls.map(redactUrl).join(', ')}`,
       'Stop with Ctrl-C.',
       '',
     ].join('\n'));

@@ -10,7 +10,7 @@ export const serveCommand: Command = {
   help: `Usage: davis serve [--config FILE]
 
 Starts the gateway: the API (gateway.host:gateway.port), the dispatcher to central
-(central.url, mutual TLS) and the broker connection (amqp.url). Signing key
+(central.url, mutual TLS) and the broker connection (amqp.urls). Signing key
 (signing.keyFile + signing.certFile, or signing.p12File) and trust anchors (signing.trust)
 are required. Every request must authenticate (client certificate or bearer token) unless
 mode is "dev".
