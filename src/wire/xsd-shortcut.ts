@@ -401,9 +401,10 @@ export function createXsdShortcut(types: readonly MessageTypeSpec[] = listTypes(
 }
 
 /**
- * `xsd` with the shortcut in front: a document the shortcut is sure of is valid (no
- * libxml2), any other is validated by `xsd` as before, with its errors. Pass the `types`
- * `xsd` was generated from when it is not the committed whole-catalogue XSD.
+ * `xsd` with the shortcut in front of `validateDocument`: a document the shortcut is sure of
+ * is valid (no libxml2), any other is validated by `xsd` as before, with its errors.
+ * `validate(text)` is `xsd`'s own (it screens and parses with the caps `xsd` was made with).
+ * Pass the `types` `xsd` was generated from when it is not the committed whole-catalogue XSD.
  */
 export function withXsdShortcut(xsd: XsdValidator, types?: readonly MessageTypeSpec[]): XsdValidator {
   const sure = createXsdShortcut(types);
