@@ -5,6 +5,7 @@ import { audit } from './004-audit';
 import { cluster } from './005-cluster';
 import { auditPruned } from './006-audit-pruned';
 import { orderWait } from './007-order-wait';
+import { scaleIndexes } from './008-scale-indexes';
 import { checkMigrationList, type Migration } from './migration';
 
 /**
@@ -20,6 +21,7 @@ export const MIGRATIONS: readonly Migration[] = Object.freeze([
   cluster,
   auditPruned,
   orderWait,
+  scaleIndexes,
 ]);
 
 checkMigrationList(MIGRATIONS);
