@@ -130,6 +130,8 @@ test(`${APPS * PER_APP} messages for ${APPS} applications on two gateways surviv
   // The longest stretch of 503s per gateway: from the first 503 after a 202 to the next 202.
   const streakStart: (number | undefined)[] = [undefined, undefined];
   let longest503 = 0;
+  let longestAt = '';
+  const codes503 = new Map<string, number>();
   let turn = 0;
   const apps = Array.from({ length: APPS }, (_, i) => freshApplication(`CL-${process.pid}-${String(i).padStart(3, '0')}`));
   const paceMs = (SPREAD_S * 1000) / PER_APP;
@@ -151,13 +153,17 @@ test(`${APPS * PER_APP} messages for ${APPS} applications on two gateways surviv
           });
           const body = (await res.json()) as { id?: string; code?: string };
           if (res.status === 202) {
-            if (streakStart[g] !== undefined) longest503 = Math.max(longest503, Date.now() - streakStart[g]!);
+            if (streakStart[g] !== undefined && Date.now() - streakStart[g]! > longest503) {
+              longest503 = Date.now() - streakStart[g]!;
+              longestAt = `gateway ${'ab'[g]} from ${Math.round((streakStart[g]! - t0) / 1000)} s`;
+            }
             streakStart[g] = undefined;
             ids.push(body.id!);
             break;
           }
           if (res.status === 503 && res.headers.get('retry-after')) {
             answers503++;
+            codes503.set(body.code ?? '', (codes503.get(body.code ?? '') ?? 0) + 1);
             streakStart[g] ??= Date.now();
           } else if (res.status === 503 && body.code === undefined) {
             // fastify's own answer to a request arriving on a kept-alive connection while the
@@ -217,7 +223,8 @@ test(`${APPS * PER_APP} messages for ${APPS} applications on two gateways surviv
     await Promise.all([sending.catch((err) => { aborted = true; throw err; }), chaos.catch((err) => { aborted = true; throw err; })]);
     const allIds = [...accepted.values()].flat();
     log(`all ${allIds.length} accepted after ${Math.round((Date.now() - t0) / 1000)} s (${answers503} answers 503, ` +
-      `${connectionErrors} connection errors on the way; longest 503 stretch ${(longest503 / 1000).toFixed(1)} s)`);
+      `${connectionErrors} connection errors on the way; longest 503 stretch ${(longest503 / 1000).toFixed(1)} s, ${longestAt}; ` +
+      `503 codes: ${[...codes503].map(([c, n]) => `${c} ${n}`).join(', ')})`);
 
     // ---- wait until the journal has settled every accepted message
     await journal.connect();

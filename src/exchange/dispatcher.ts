@@ -207,7 +207,7 @@ export class Dispatcher {
     const wait = backoffDelay(attempt, { baseMs: this.opts.retryBaseMs, maxMs: this.opts.retryMaxMs });
     await journal.transition(id, 'retrying', { attempt, detail, nextAttemptAt: new Date(Date.now() + wait).toISOString() });
     await broker.delay('outbound', d.work, wait);
-    log.warn({ attempt, code: err.code, severity: err.severity, waitMs: Math.round(wait) }, 'delivery attempt failed; will retry');
+    log.warn({ attempt, code: err.code, ...(cause !== undefined ? { cause } : {}), severity: err.severity, waitMs: Math.round(wait) }, 'delivery attempt failed; will retry');
     d.ack();
   }
 
