@@ -57,15 +57,18 @@ function examplePayload(): Record<string, unknown> {
   return JSON.parse(readFileSync(path.join(dir, f), 'utf8')) as Record<string, unknown>;
 }
 
-/** N unsigned ~4 KB requests, distinct ids and application numbers (as bench/run.ts builds one). */
-function requests(n: number): { id: string; xml: string }[] {
+/**
+ * N unsigned ~4 KB requests, distinct ids and application numbers from FI-HEL-2025-<first>
+ * on (as bench/run.ts builds one).
+ */
+function requests(n: number, first = 100000): { id: string; xml: string }[] {
   const base = examplePayload();
   const out: { id: string; xml: string }[] = [];
   let size = 0;
   for (let i = 0; i < n; i++) {
     const id = randomUUID();
     const header = { messageId: id, type: 'vis.application.create', sender: 'FI', created: new Date().toISOString() };
-    const build = (k: number) => buildRequestXml(header, { ...base, applicationNumber: `FI-HEL-2025-${String(100000 + i).padStart(6, '0')}`, facialImage: { embedded: { mediaType: 'image/jpeg', data: Buffer.alloc(k, 0x5a).toString('base64') } } });
+    const build = (k: number) => buildRequestXml(header, { ...base, applicationNumber: `FI-HEL-2025-${String(first + i)}`, facialImage: { embedded: { mediaType: 'image/jpeg', data: Buffer.alloc(k, 0x5a).toString('base64') } } });
     if (size === 0) {
       size = 16;
       while (Buffer.byteLength(build(size + 16)) <= 4096) size += 16;
@@ -74,6 +77,23 @@ function requests(n: number): { id: string; xml: string }[] {
   }
   return out;
 }
+
+const USAGE = `Usage: node dist/mocks/central/profile.js [--messages N] [--http] [--concurrency C] [--log-level L] [--xsd shortcut|libxml]
+
+CPU ms per message of the mock central, for ~4 KB signed vis.application.create requests.
+  --messages N      messages to send, at most 800000 [default: 2000]
+  --http            over HTTPS from a separate load process (keep-alive, C connections);
+                    without it: each step of MockCentralVis.process, then the whole call, in process
+  --concurrency C   connections and requests in flight with --http [default: 8]
+  --log-level L     the mock's pino level (logs go to /dev/null) [default: info]
+  --xsd V           shortcut: libxml2 behind the XSD shortcut (the mock's default);
+                    libxml: libxml2 alone, as before the shortcut [default: shortcut]
+  --help            this text
+Prints one JSON object.
+`;
+
+/** Application numbers of the warm-up messages, apart from the measured ones (which stay below). */
+const WARM_UP_FIRST = 900000;
 
 const cpuMs = (u: NodeJS.CpuUsage): number => (u.user + u.system) / 1000;
 
@@ -107,8 +127,16 @@ function steps(signed: readonly { id: string; xml: string }[], trust: TrustStore
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { messages: { type: 'string', default: '2000' }, http: { type: 'boolean', default: false }, concurrency: { type: 'string', default: '8' }, 'log-level': { type: 'string', default: 'info' }, xsd: { type: 'string', default: 'shortcut' } } });
-  if (values.xsd !== 'shortcut' && values.xsd !== 'libxml') throw new Error('--xsd must be shortcut (the default) or libxml');
+  const { values } = parseArgs({ options: {
+    messages: { type: 'string', default: '2000' }, http: { type: 'boolean', default: false }, concurrency: { type: 'string', default: '8' },
+    'log-level': { type: 'string', default: 'info' }, xsd: { type: 'string', default: 'shortcut' }, help: { type: 'boolean', default: false },
+  } });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return;
+  }
+  if (!/^[1-9][0-9]*$/.test(values.messages) || Number(values.messages) > WARM_UP_FIRST - 100000 || !/^[1-9][0-9]*$/.test(values.concurrency)) throw new Error(`--messages (at most 800000) and --concurrency must be positive whole numbers\n${USAGE}`);
+  if (values.xsd !== 'shortcut' && values.xsd !== 'libxml') throw new Error(`--xsd must be shortcut (the default) or libxml\n${USAGE}`);
   const n = Number(values.messages);
   const dir = mkdtempSync(path.join(tmpdir(), 'davis-mock-profile-'));
   try {
@@ -128,7 +156,7 @@ async function main(): Promise<void> {
       result.message_bytes = Buffer.byteLength(signed[0].xml);
       Object.assign(result, steps(signed, trust, centralKey));
       // The whole call, on a fresh mock (first processing of every id), after a warm-up.
-      for (const m of requests(50)) mock.process(signCanonical(m.xml, gatewayKey), m.id);
+      for (const m of requests(50, WARM_UP_FIRST)) mock.process(signCanonical(m.xml, gatewayKey), m.id);
       const t = process.cpuUsage();
       for (const m of signed) mock.process(m.xml, m.id);
       result.process_cpu_ms_per_msg = cpuMs(process.cpuUsage(t)) / n;
@@ -192,7 +220,7 @@ function client(): void {
       await Promise.all(Array.from({ length: job.concurrency }, worker));
     };
     const sign = (list: { id: string; xml: string }[]) => list.map((m) => ({ id: m.id, xml: signCanonical(m.xml, key) }));
-    const warm = sign(requests(200));
+    const warm = sign(requests(200, WARM_UP_FIRST));
     const messages = sign(requests(job.messages));
     const fail = (err: unknown): void => {
       process.stderr.write(`client: ${(err as Error).message}\n`);
@@ -211,7 +239,9 @@ function client(): void {
 if (process.argv.includes('--client')) client();
 else {
   main().catch((err: unknown) => {
-    process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
-    process.exit(1);
+    // A usage error (an unknown option, a bad value) says so and exits 2; anything else is a failure with its stack.
+    const usage = err instanceof TypeError && 'code' in err && String(err.code).startsWith('ERR_PARSE_ARGS') || (err as Error).message.startsWith('--');
+    process.stderr.write(usage ? `profile: ${(err as Error).message}\n` : `${(err as Error).stack ?? String(err)}\n`);
+    process.exit(usage ? 2 : 1);
   });
 }
