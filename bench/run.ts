@@ -630,6 +630,7 @@ async function main(): Promise<void> {
   const t0 = performance.now();
   const step = (name: string) => process.stderr.write(`bench: ${name} (${Math.round((performance.now() - t0) / 1000)} s)\n`);
   let mock: MockProcess | undefined;
+  let failure: Error | undefined;
   try {
     if (want('signing')) { step('signing'); await benchSigning(pki, dir, out); }
     if (want('publish') || want('gateway')) { step('publish'); await benchPublish(out); }
@@ -654,22 +655,28 @@ async function main(): Promise<void> {
     await mock?.stop();
     mock = undefined;
     if (want('drain')) { step('drain'); await benchDrain(pki, dir, out, num('drain-apps'), num('drain-per-app')); }
-    if (gatewayRssPeak > 0) out.gateway_rss_peak_mb = gatewayRssPeak;
     if (want('audit')) { step('audit verify'); await benchAuditVerify(pki, dir, out); }
     if (want('xml')) { step('xml'); await benchXml(pki, dir, wireMessage(), out); }
     if (want('journal')) { step('journal'); await benchJournal(out); }
+  } catch (err) {
+    // The figures measured so far are still printed, and written beside latest.json (never over it).
+    failure = err instanceof Error ? err : new Error(String(err));
+    out.bench_failed = failure.message;
   } finally {
     await mock?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+  if (gatewayRssPeak > 0) out.gateway_rss_peak_mb = gatewayRssPeak;
   out.bench_seconds = (performance.now() - t0) / 1000;
   for (const [k, v] of Object.entries(out)) process.stdout.write(`${k.padEnd(40)} ${fmt(v)}\n`);
   process.stdout.write(`\n${targetsTable(out)}`);
-  const file = path.join(ROOT, 'bench', 'results', only ? `latest-${only}.json` : 'latest.json');
+  const name = `latest${only ? `-${only}` : ''}${failure ? '-failed' : ''}.json`;
+  const file = path.join(ROOT, 'bench', 'results', name);
   mkdirSync(path.dirname(file), { recursive: true });
   const rounded = Object.fromEntries(Object.entries(out).map(([k, v]) => [k, typeof v === 'number' ? Math.round(v * 100) / 100 : v]));
   writeFileSync(file, JSON.stringify(rounded, null, 2) + '\n');
   process.stdout.write(`\nwritten to ${path.relative(process.cwd(), file)}\n`);
+  if (failure) throw failure;
   if (out.drain_order_kept === 'no') {
     process.stderr.write(`\nbench: ORDER BROKEN in the drain: ${String(out.drain_problems)}\n`);
     process.exit(1);
