@@ -50,7 +50,7 @@ export interface LoadSummary {
   readonly errorKinds: Readonly<Record<string, number>>;
   /** Sent but neither answered nor failed when the load stopped waiting. */
   readonly unanswered: number;
-  /** Accept latency over every answer (2xx or not), ms; open loop: from the due time. */
+  /** Accept latency over every answer (2xx or not) and every timeout, ms; open loop: from the due time. */
   readonly latencyMs: { readonly p50: number; readonly p90: number; readonly p99: number; readonly p999: number; readonly max: number };
   /** Accept latency of the 2xx answers only, ms. */
   readonly latency2xxMs: { readonly p50: number; readonly p99: number; readonly p999: number };
@@ -162,6 +162,12 @@ export async function runLoad(o: LoadOptions): Promise<LoadSummary> {
       win.errors++;
       const kind = (err as NodeJS.ErrnoException).code ?? err.message;
       errorKinds[kind] = (errorKinds[kind] ?? 0) + 1;
+      // A request that timed out waited at least this long: it counts in the latency, or a
+      // stalled gateway would look faster than one that answers late.
+      if (kind === 'timeout') {
+        total.record(now - startedAt);
+        win.hist.record(now - startedAt);
+      }
     } else {
       answered++;
       win.answered++;

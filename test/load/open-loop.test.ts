@@ -8,16 +8,20 @@ import { startStack, type Stack } from '../helpers/stack';
 /** A plain HTTP server that holds answers as told: what a stalling gateway looks like to the load generator. */
 async function stallingServer(holdMs: (n: number) => number): Promise<{ url: string; arrivals: number[]; close(): Promise<void> }> {
   const arrivals: number[] = [];
+  const timers = new Set<NodeJS.Timeout>();
   const t0 = performance.now();
   const server = http.createServer((req, res) => {
     const n = arrivals.push(performance.now() - t0) - 1;
     req.resume();
-    req.on('end', () => setTimeout(() => res.writeHead(202, { 'content-type': 'application/json' }).end('{}'), holdMs(n)));
+    req.on('end', () => {
+      const timer = setTimeout(() => { timers.delete(timer); res.writeHead(202, { 'content-type': 'application/json' }).end('{}'); }, holdMs(n));
+      timers.add(timer);
+    });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, arrivals,
-    close: () => new Promise((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () => new Promise((r) => { for (const t of timers) clearTimeout(t); server.closeAllConnections(); server.close(() => r()); }),
   };
 }
 
@@ -47,6 +51,17 @@ describe('the open loop', () => {
       expect(s.answered).toBe(20);
       expect(s.latencyMs.p50).toBeGreaterThan(300);
       expect(s.latencyMs.max).toBeGreaterThanOrEqual(990);
+    } finally {
+      await srv.close();
+    }
+  });
+
+  test('a request that times out counts as an error and in the latency, at least its timeout', async () => {
+    const srv = await stallingServer(() => 60000);
+    try {
+      const s = await runLoad({ url: srv.url, rate: 10, durationS: 0.3, timeoutMs: 300, body: () => '{}' });
+      expect({ sent: s.sent, answered: s.answered, kinds: s.errorKinds }).toEqual({ sent: 3, answered: 0, kinds: { timeout: 3 } });
+      expect(s.latencyMs.p50).toBeGreaterThanOrEqual(290);
     } finally {
       await srv.close();
     }
