@@ -15,7 +15,8 @@ type (schemas/examples/<type>/valid-*.json, taken in turn) with its own ordering
 
 Every second it prints what was sent, what was answered (2xx, 4xx, 5xx, no answer) and the
 p50 and p99 accept latency of that second's answers; at the end a summary (p50, p90, p99,
-p99.9, max, answers by status, errors by cause, the load generator's own lateness and CPU).
+p99.9, max, answers by status, errors by cause, the load generator's own lateness and CPU;
+a request that times out counts in the latency at its timeout).
 
 Options:
   --rate N          requests per second (decimals allowed), required
