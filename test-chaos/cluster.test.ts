@@ -151,7 +151,7 @@ test(`${APPS * PER_APP} messages for ${APPS} applications on two gateways surviv
             method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': key },
             body: JSON.stringify({ type: 'vis.application.create', payload }), signal: AbortSignal.timeout(20000),
           });
-          const body = (await res.json()) as { id?: string; code?: string };
+          const body = (await res.json()) as { id?: string; code?: string; detail?: string };
           if (res.status === 202) {
             if (streakStart[g] !== undefined && Date.now() - streakStart[g]! > longest503) {
               longest503 = Date.now() - streakStart[g]!;
@@ -163,7 +163,8 @@ test(`${APPS * PER_APP} messages for ${APPS} applications on two gateways surviv
           }
           if (res.status === 503 && res.headers.get('retry-after')) {
             answers503++;
-            codes503.set(body.code ?? '', (codes503.get(body.code ?? '') ?? 0) + 1);
+            const what = `${body.code ?? ''} (${body.detail ?? ''})`;
+            codes503.set(what, (codes503.get(what) ?? 0) + 1);
             streakStart[g] ??= Date.now();
           } else if (res.status === 503 && body.code === undefined) {
             // fastify's own answer to a request arriving on a kept-alive connection while the

@@ -177,6 +177,9 @@ export class PostgresAuditStore implements AuditStore {
   private async tx<T>(fn: (c: PoolClient) => Promise<T>): Promise<T> {
     const c = await this.pool.connect();
     let broken: Error | true | undefined;
+    // See the journal's inTransaction: without it a server restart between statements ends the process.
+    const onError = (err: Error): void => { broken = err; };
+    c.on('error', onError);
     try {
       await c.query('BEGIN');
       const out = await fn(c);
@@ -186,6 +189,7 @@ export class PostgresAuditStore implements AuditStore {
       await c.query('ROLLBACK').catch((e: unknown) => { broken = e instanceof Error ? e : true; });
       throw err;
     } finally {
+      c.off('error', onError);
       c.release(broken);
     }
   }

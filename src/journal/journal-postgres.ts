@@ -451,6 +451,10 @@ export class PostgresJournal implements Journal, JournalMaintenance, JournalRete
 async function inTransaction(pool: Pool, fn: (c: PoolClient) => Promise<void>): Promise<void> {
   const c = await pool.connect();
   let broken: Error | true | undefined;
+  // A checked-out connection has no listener of the pool's: the server ending it between two
+  // statements (a restart) would otherwise be an unhandled 'error' event, ending the process.
+  const onError = (err: Error): void => { broken = err; };
+  c.on('error', onError);
   try {
     await c.query('BEGIN');
     await fn(c);
@@ -459,6 +463,7 @@ async function inTransaction(pool: Pool, fn: (c: PoolClient) => Promise<void>): 
     await c.query('ROLLBACK').catch((e: unknown) => { broken = e instanceof Error ? e : true; });
     throw err;
   } finally {
+    c.off('error', onError);
     c.release(broken);
   }
 }

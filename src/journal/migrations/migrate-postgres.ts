@@ -44,6 +44,10 @@ export async function migratePostgres(pool: PgPool, quotedSchema: string, schema
   if (!before.pending.length) return { applied: [], adopted: false, version: before.applied.at(-1)?.version ?? 0 };
   const c = await pool.connect();
   let broken: Error | true | undefined;
+  // A checked-out connection has no listener of the pool's: the server ending it between two
+  // statements (a restart) would otherwise be an unhandled 'error' event, ending the process.
+  const onError = (err: Error): void => { broken = err; };
+  c.on('error', onError);
   try {
     await c.query('BEGIN');
     await c.query('SELECT pg_advisory_xact_lock(hashtext($1::text))', [`davis-journal-ddl:${schemaName}`]);
@@ -67,6 +71,7 @@ export async function migratePostgres(pool: PgPool, quotedSchema: string, schema
     await c.query('ROLLBACK').catch((e: unknown) => { broken = e instanceof Error ? e : true; });
     throw err;
   } finally {
+    c.off('error', onError);
     c.release(broken);
   }
 }

@@ -121,5 +121,9 @@ export interface PgQueryable {
 
 /** A pool the PostgreSQL runner takes one connection from, for its transaction. */
 export interface PgPool extends PgQueryable {
-  connect(): Promise<PgQueryable & { release(err?: Error | boolean): void }>;
+  connect(): Promise<PgQueryable & {
+    release(err?: Error | boolean): void;
+    on(event: 'error', listener: (err: Error) => void): unknown;
+    off(event: 'error', listener: (err: Error) => void): unknown;
+  }>;
 }

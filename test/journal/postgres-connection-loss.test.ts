@@ -1,0 +1,56 @@
+/**
+ * PostgreSQL ending a connection the gateway holds between two statements (a server restart,
+ * an administrator's pg_terminate_backend) fails that one call; it does not end the process.
+ * A checked-out pg connection has no error listener of the pool's, so without one of ours the
+ * server's FATAL message is an unhandled 'error' event (seen in the cluster chaos run: a
+ * gateway died at the PostgreSQL restart). Run in a child process of the built code, as the
+ * gateway runs: an unhandled 'error' there ends the process with its stack trace.
+ */
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { Client } from 'pg';
+import { PG_URL } from '../audit/helpers';
+
+const DIST = path.resolve(__dirname, '..', '..', 'dist', 'src');
+
+const script = (schema: string) => `
+const { PostgresJournal } = require(${JSON.stringify(path.join(DIST, 'journal', 'journal-postgres.js'))});
+const { auditStoreOf } = require(${JSON.stringify(path.join(DIST, 'audit', 'open-audit.js'))});
+const { Client } = require('pg');
+(async () => {
+  const journal = await PostgresJournal.open(${JSON.stringify(PG_URL)}, { schema: ${JSON.stringify(schema)} });
+  const store = auditStoreOf(journal);
+  const admin = new Client({ connectionString: ${JSON.stringify(PG_URL)} });
+  await admin.connect();
+  const kill = async () => (await admin.query("SELECT count(pg_terminate_backend(pid))::int AS n FROM pg_stat_activity WHERE application_name = 'davis-gateway' AND state = 'idle in transaction' AND pid <> pg_backend_pid()")).rows[0].n;
+  let killed = 0;
+  const held = await store.withCheckpointLock(async () => { killed = await kill(); await new Promise((r) => setTimeout(r, 300)); return 'committed'; })
+    .then((v) => v, (err) => 'failed: ' + err.message);
+  await journal.ping();
+  const head = await store.withCheckpointLock((tx) => tx.head());
+  console.log(JSON.stringify({ killed, held, head }));
+  await admin.end();
+  await journal.close();
+})().catch((err) => { console.error(err); process.exit(3); });
+`;
+
+describe('a PostgreSQL connection ended while a transaction holds it', () => {
+  const schema = `davis_loss_${randomBytes(5).toString('hex')}`;
+  afterAll(async () => {
+    const c = new Client({ connectionString: PG_URL });
+    await c.connect();
+    await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+    await c.end();
+  });
+
+  it('fails that transaction with an error, the process lives on, and the next call works on a fresh connection', () => {
+    const res = spawnSync(process.execPath, ['-e', script(schema)], { encoding: 'utf8', cwd: path.resolve(__dirname, '..', '..'), timeout: 60000 });
+    expect(res.stderr).not.toMatch(/Unhandled 'error' event/);
+    expect(res.status).toBe(0);
+    const out = JSON.parse(res.stdout.trim().split('\n').at(-1)!) as { killed: number; held: string; head: number };
+    expect(out.killed).toBeGreaterThanOrEqual(1);
+    expect(out.held).toMatch(/^failed: /);
+    expect(out.head).toBe(0);
+  });
+});
