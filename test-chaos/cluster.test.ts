@@ -258,6 +258,9 @@ test(`${APPS * PER_APP} messages for ${APPS} applications on two gateways surviv
       `503 from a closing instance without Retry-After ${closing503}; ` +
       `longest 503 stretch ${(longest503 / 1000).toFixed(1)} s`);
 
+    const crashes = gateways.flatMap((g) => g.unexpectedExits);
+    log(`gateway processes that ended by themselves: ${crashes.length ? crashes.join('; ') : 'none'}`);
+    expect(crashes).toEqual([]);
     expect(unexpected).toEqual([]);
     expect(allIds.length).toBe(APPS * PER_APP);
     expect(acceptedSet.size).toBe(allIds.length);

@@ -25,6 +25,8 @@ export function freePort(): Promise<number> {
 export class GatewayProcess {
   child?: ChildProcess;
   readonly url: string;
+  /** Exits nobody asked for (a crash), with their code or signal and time. */
+  readonly unexpectedExits: string[] = [];
   private readonly configFile: string;
 
   constructor(dir: string, readonly port: number, config: Record<string, unknown>, private readonly logFile = path.join(dir, 'gateway.log')) {
@@ -51,6 +53,9 @@ export class GatewayProcess {
         buf += d.toString();
         if (buf.includes('listening on')) {
           child.off('exit', onExit);
+          child.once('exit', (code, sig) => {
+            if (this.child === child) this.unexpectedExits.push(`exited ${code ?? sig ?? 'unknown'} at ${new Date().toISOString()} (log: ${this.logFile})`);
+          });
           resolve();
         }
       });
@@ -63,6 +68,7 @@ export class GatewayProcess {
     if (!child) return 'not running';
     if (child.exitCode !== null || child.signalCode !== null) return child.exitCode ?? 'not running';
     const done = new Promise<number | string>((resolve) => child.once('exit', (code, sig) => resolve(code ?? sig ?? 'unknown')));
+    this.child = undefined;
     child.kill(signal);
     const res = await done;
     this.child = undefined;
