@@ -395,14 +395,28 @@ export async function benchJournalScale(out: Results, opts: JournalScaleOptions 
       await o.journal.close().catch(() => undefined);
       await o.db.end().catch(() => undefined);
     }
-    // A fresh connection: one held through the run may have been ended by the server.
+    await dropDatabases(base, made, log);
+  }
+}
+
+/**
+ * Drops the run's databases on a fresh connection (one held through the run may have been
+ * ended by the server), trying again for a while if the server is restarting.
+ */
+async function dropDatabases(base: URL, names: readonly string[], log: (l: string) => void): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
     const dropper = new Client({ connectionString: base.toString() });
     dropper.on('error', () => undefined);
     try {
       await dropper.connect();
-      for (const name of made) await dropper.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      for (const name of names) await dropper.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      return;
     } catch (err) {
-      log(`journal bench: could not drop database(s) ${made.join(', ')}: ${(err as Error).message}`);
+      if (attempt === 10) {
+        log(`journal bench: could not drop database(s) ${names.join(', ')}: ${(err as Error).message}`);
+        return;
+      }
+      await new Promise((r) => setTimeout(r, 3000));
     } finally {
       await dropper.end().catch(() => undefined);
     }
