@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../config/config';
 import { DavisError, reachesAtLeast, reasonOf } from '../errors/errors';
 import { backoffDelay } from '../exchange/backoff';
-import { DELAY_LEVELS_MS, shardOf, type Broker, type Delivery, type Lane, type OutboundWork, type WorkOf } from './queue';
+import { DELAY_LEVELS_MS, HANDLER_RETRY_MS, shardOf, type Broker, type Delivery, type Lane, type OutboundWork, type WorkOf } from './queue';
 
 /** Options of the amqplib adapter: the `amqp` configuration section's broker keys (see `src/config/schema.ts`), and how it runs. */
 export interface AmqpBrokerOptions extends Pick<Config['amqp'], 'prefix' | 'shards' | 'confirmTimeoutMs'>,
@@ -398,8 +398,12 @@ export class AmqpBroker extends EventEmitter implements Broker {
           ack: () => { if (!settled) { settled = true; safe(() => channel.ack(msg)); } },
           requeue: () => { if (!settled) { settled = true; safe(() => channel.nack(msg, false, true)); } },
         };
-        const p: Promise<void> = handler(delivery).catch((err) => {
+        const p: Promise<void> = handler(delivery).catch(async (err) => {
           this.opts.logger.error({ messageId: (work as OutboundWork)?.messageId, err: errInfo(err) }, 'handler failed; item returned to its queue');
+          // Not at once: a handler failing on a dependency that is down (the journal during a
+          // PostgreSQL restart) would otherwise spin through the queue's delivery limit in
+          // moments and park the item. The shard waits meanwhile, as it would for the journal.
+          await new Promise((r) => setTimeout(r, HANDLER_RETRY_MS));
           delivery.requeue();
         }).finally(() => { this.inFlight.delete(p); });
         this.inFlight.add(p);

@@ -1,5 +1,5 @@
 import { DavisError } from '../errors/errors';
-import { DELAY_LEVELS_MS, shardOf, type Broker, type Delivery, type Lane, type OutboundWork, type WorkOf } from './queue';
+import { DELAY_LEVELS_MS, HANDLER_RETRY_MS, shardOf, type Broker, type Delivery, type Lane, type OutboundWork, type WorkOf } from './queue';
 
 /** Options of the in-memory adapter. */
 export interface MemoryBrokerOptions {
@@ -304,8 +304,9 @@ export class MemoryBroker implements Broker {
     // Asynchronous, as a delivery from a socket: the publisher's confirm may come first or not.
     const p: Promise<void> = new Promise<void>((resolve) => setImmediate(resolve))
       .then(() => handler(delivery))
-      .catch((err: unknown) => {
+      .catch(async (err: unknown) => {
         this.opts.onHandlerError?.(err, work);
+        await new Promise((r) => setTimeout(r, HANDLER_RETRY_MS));
         delivery.requeue();
       })
       .finally(() => { this.inFlight.delete(p); });

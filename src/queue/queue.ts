@@ -57,7 +57,8 @@ export interface Delivery<T> {
  * The broker the use cases see. Every publish is persistent and resolves only once the broker
  * has confirmed it, so a caller that got `resolve` may answer its client: the work survives a
  * crash. A delivery that is neither acked nor requeued when its consumer's connection ends is
- * delivered again (`redelivered`). A handler that throws has its delivery requeued.
+ * delivered again (`redelivered`). A handler that throws has its delivery requeued after
+ * {@link HANDLER_RETRY_MS}.
  */
 export interface Broker {
   /** True while a connection and a confirm channel are open. */
@@ -92,6 +93,12 @@ export interface Broker {
   /** Stops consuming, waits for in-flight handlers and disconnects; `connected` is false after it and publishes reject. */
   close(): Promise<void>;
 }
+
+/**
+ * How long a delivery whose handler threw waits before it is requeued, ms, in every adapter:
+ * a handler failing on a dependency that is down must not spin through the delivery limit.
+ */
+export const HANDLER_RETRY_MS = 1000;
 
 /**
  * Delay levels, ms, shared by every adapter: a delay goes to the smallest level ≥ it, with the

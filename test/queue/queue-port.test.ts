@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { shardOf } from '../../src/queue/queue';
+import { HANDLER_RETRY_MS, shardOf } from '../../src/queue/queue';
 import type { Delivery, OutboundWork, WebhookJob } from '../../src/queue/queue';
 import { amqpHarness, memoryHarness, SHARDS, sleep, until, type PortHarness } from './port-harness';
 
@@ -88,6 +88,21 @@ describe.each([
     await b.publish('outbound', work(1));
     await until('redelivery', () => seen.length === 2);
     expect(seen).toEqual([false, true]);
+  });
+
+  it('waits before it hands out again the delivery of a handler that keeps throwing (a dependency down does not spin it through the delivery limit)', async () => {
+    const b = await h.open();
+    const at: number[] = [];
+    await b.consume('outbound', async (d) => {
+      if (!mine(d)) return;
+      at.push(Date.now());
+      if (at.length < 3) throw new Error('journal unavailable');
+      d.ack();
+    });
+    await b.publish('outbound', work(1));
+    await until('third delivery', () => at.length === 3, 10000);
+    expect(at[1] - at[0]).toBeGreaterThanOrEqual(HANDLER_RETRY_MS - 50);
+    expect(at[2] - at[1]).toBeGreaterThanOrEqual(HANDLER_RETRY_MS - 50);
   });
 
   it('hands out one item at a time per shard, in publish order', async () => {
