@@ -1,7 +1,9 @@
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import https from 'node:https';
 import path from 'node:path';
+import { Client } from 'pg';
 import { api, startStack, waitFor, type Stack } from '../helpers/stack';
 import { buildRequestXml } from '../../src/wire/envelope';
 
@@ -183,10 +185,23 @@ describe('broker restart', () => {
 
 describe('the same path with the PostgreSQL journal', () => {
   let stack: Stack;
+  // A database of its own: the journal's schema name is fixed, and a schema left in a shared
+  // database by another build (other migration SQL) would rightly be refused.
+  const db = `davis_e2e_${process.pid}_${randomBytes(3).toString('hex')}`;
+  const admin = async (sql: string): Promise<void> => {
+    const c = new Client({ connectionString: 'postgres://postgres@127.0.0.1:5432/test' });
+    await c.connect();
+    try { await c.query(sql); } finally { await c.end(); }
+  };
   beforeAll(async () => {
-    stack = await startStack({ journal: { driver: 'postgres', postgresUrl: 'postgres://postgres@127.0.0.1:5432/test' } });
+    await admin(`CREATE DATABASE ${db}`);
+    stack = await startStack({ journal: { driver: 'postgres', postgresUrl: `postgres://postgres@127.0.0.1:5432/${db}` } });
   });
-  afterAll(async () => { await stack.stop(); });
+  afterAll(async () => {
+    // Undefined when the database or the stack could not be made.
+    await (stack as Stack | undefined)?.stop();
+    await admin(`DROP DATABASE IF EXISTS ${db}`);
+  });
 
   test('a valid application is delivered and journaled in PostgreSQL', async () => {
     const res = await api(stack.url, 'POST', '/v1/messages', { type: 'vis.application.create', payload: freshPayload() });
