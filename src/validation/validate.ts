@@ -23,6 +23,7 @@ import { DavisError, type FieldError } from '../errors/errors';
 import { getType, isInbound, listTypes } from '../catalogue/catalogue';
 import { TRANSLITERATION_KEYWORD, type MessageTypeSpec } from '../catalogue/types';
 import { escapePointerToken } from '../util/json-pointer';
+import { regExpEngine } from '../util/base64';
 
 let ajv: Ajv2020 | undefined;
 const compiled = new Map<string, ValidateFunction>();
@@ -34,7 +35,7 @@ const compiledAnswers = new Map<string, ValidateFunction>();
  * asks the builder for a transliteration element and validates nothing).
  */
 export function createAjv(options: { verbose?: boolean } = {}): Ajv2020 {
-  const instance = new Ajv2020({ allErrors: true, strict: true, verbose: options.verbose ?? false });
+  const instance = new Ajv2020({ allErrors: true, strict: true, verbose: options.verbose ?? false, code: { regExp: regExpEngine } });
   addFormats(instance);
   instance.addKeyword(TRANSLITERATION_KEYWORD);
   return instance;

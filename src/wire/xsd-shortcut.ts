@@ -59,6 +59,7 @@ import {
   WIRE_SENDER_PATTERN,
 } from './envelope';
 import type { XsdValidator } from './xsd';
+import { isCanonicalBase64 } from '../util/base64';
 
 /** True only when the document is certainly valid against the wire XSD; false: ask libxml2. */
 export type XsdShortcut = (doc: XmlDocument) => boolean;
@@ -143,7 +144,7 @@ const isTimestamp: TextCheck = (t) => {
   return realDate(n(0, 4), n(5, 7), n(8, 10)) && n(11, 13) <= 23 && n(14, 16) <= 59 && n(17, 19) <= 59;
 };
 
-const BASE64_CANONICAL = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/][AQgw]==|[A-Za-z0-9+/]{2}[AEIMQUYcgkosw048]=)?$/;
+const BASE64_CANONICAL = { test: isCanonicalBase64 };
 /** Octets of canonical base64 (no white space, zero pad bits), or -1. */
 function base64Octets(t: string): number {
   if (!BASE64_CANONICAL.test(t)) return -1;
