@@ -50,6 +50,7 @@ describe('the dispatcher (memory broker, SQLite journal, scripted central)', () 
     expect(rec.attempts).toBe(1);
     expect(rec.answer).toMatchObject({ inReplyTo: id, result: 'ACCEPTED', code: 'OK' });
     expect(rec.events.map((e) => e.state)).toEqual(['accepted', 'queued', 'sending', 'delivered']);
+    await until('UMA told', () => hookEvents(id).length > 0);
     expect(hookEvents(id)).toEqual(['message.delivered']);
     await until('acked', () => broker.backlog === 0);
   });
@@ -89,6 +90,8 @@ describe('the dispatcher (memory broker, SQLite journal, scripted central)', () 
     const parked = await until('parked', () => broker.parked().length === 1 && broker.parked());
     expect(parked[0].work.messageId).toBe(id);
     expect(parked[0].reason).toMatch(/DAVIS_ERR_CENTRAL_TRANSPORT/);
+    // The callback is enqueued after the journal and the parking queue have the outcome.
+    await until('UMA told', () => hookEvents(id).length > 0);
     expect(hookEvents(id)).toEqual(['message.failed']);
   });
 
