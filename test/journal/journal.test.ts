@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
@@ -454,6 +454,56 @@ describe('journal (postgres): opening', () => {
     } finally {
       await store.dispose();
     }
+  });
+});
+
+describe('journal (sqlite): group commit', () => {
+  let dir: string;
+  let j: SqliteJournal;
+  beforeEach(() => { dir = mkdtempSync(path.join(os.tmpdir(), 'davis-group-')); j = new SqliteJournal(path.join(dir, 'journal.sqlite')); });
+  afterEach(async () => { await j.close(); rmSync(dir, { recursive: true, force: true }); });
+
+  /** Bytes the write-ahead log grows by while `fn` runs (from an emptied log). */
+  const walGrowth = async (fn: () => Promise<unknown>): Promise<number> => {
+    j.database.pragma('wal_checkpoint(TRUNCATE)');
+    const file = path.join(dir, 'journal.sqlite-wal');
+    const before = statSync(file).size;
+    await fn();
+    return statSync(file).size - before;
+  };
+
+  test('writes issued in one turn of the event loop share one commit', async () => {
+    const ms = Array.from({ length: 40 }, (_, i) => msg({ orderingKey: `APP-${i}`, wireXml: 'x'.repeat(5000) }));
+    await Promise.all(ms.map((m) => j.insert(m)));
+    const together = await walGrowth(() => Promise.all(ms.slice(0, 20).map((m) => j.transition(m.id, 'queued'))));
+    const oneByOne = await walGrowth(async () => { for (const m of ms.slice(20)) await j.transition(m.id, 'queued'); });
+    // Each commit appends the pages it changed; twenty commits append the same pages twenty times.
+    expect(together * 5).toBeLessThan(oneByOne);
+    for (const m of ms) expect((await j.get(m.id))?.state).toBe('queued');
+  });
+
+  test('a write that fails in a batch fails alone; the others commit', async () => {
+    const a = msg();
+    const b = msg({ orderingKey: 'APP-2' });
+    await j.insert(a);
+    const results = await Promise.allSettled([
+      j.insert(a), // the same id again
+      j.insert(b),
+      j.transition(a.id, 'queued'),
+      j.transition(randomUUID(), 'queued'), // no such message
+      j.transitionFrom(a.id, 'accepted', 'sending'), // runs after the move to queued above
+    ]);
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'fulfilled', 'fulfilled', 'rejected', 'fulfilled']);
+    expect((results[4] as PromiseFulfilledResult<boolean>).value).toBe(false);
+    expect((await j.get(a.id))?.events.map((e) => e.state)).toEqual(['accepted', 'queued']);
+    expect((await j.get(b.id))?.state).toBe('accepted');
+  });
+
+  test('writes pending when the journal closes are refused, not lost silently', async () => {
+    const m = msg();
+    const pending = j.insert(m);
+    await j.close();
+    await expect(pending).rejects.toThrow('journal closed');
   });
 });
 
