@@ -81,6 +81,10 @@ export const CONFIG_SCHEMA = section({
     url: Type.String({ pattern: '^amqps?://', default: 'amqp://guest:guest@127.0.0.1:5672', description: 'Deprecated: one broker node, the same as `urls: [url]`; after loading it holds the first of `urls`.' }),
     prefix: Type.String({ pattern: '^[A-Za-z0-9._-]*$', default: 'davis.', description: 'Prefix of every exchange and queue name.' }),
     shards: Type.Integer({ minimum: 1, maximum: 256, default: 8, description: 'Number of outbound shards (queues); messages of one application always share a shard.' }),
+    outboundPrefetch: Type.Integer({
+      minimum: 1, maximum: 256, default: 8,
+      description: 'Outbound messages each shard has in flight at once (sending to central meanwhile). Order per application does not depend on it: the journal holds a message back while an earlier one of its application is unsettled.',
+    }),
     confirmTimeoutMs: posInt({ default: 5000, description: 'Longest wait for a publisher confirm, ms.' }),
     maxBacklog: posInt({ default: 100000, description: 'Messages waiting in the outbound and delay queues above which ingest answers 503.' }),
     quorumGroupSize: posInt({ default: 3, description: 'Replicas of each quorum queue at its declaration (`x-quorum-initial-group-size`); RabbitMQ caps it at the cluster size.' }),

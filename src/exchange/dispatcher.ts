@@ -75,8 +75,29 @@ export class Dispatcher {
     await this.opts.broker.pause('outbound');
   }
 
-  /** Handles one delivery; exported for tests. */
+  /** Deliveries being handled, by message id: a copy waits for the one before it. */
+  private readonly handling = new Map<string, Promise<void>>();
+
+  /**
+   * Handles one delivery; exported for tests. A shard has several deliveries in flight
+   * (`amqp.outboundPrefetch`), and a message published twice (by the outbox relay and a late
+   * confirm, by a wake and a redelivery) can be two of them: the second copy is handled after
+   * the first settles, so it finds the outcome journaled and is acked without a second send,
+   * record or callback.
+   */
   async handle(d: Delivery<OutboundWork>): Promise<void> {
+    const id = d.work.messageId;
+    const before = this.handling.get(id);
+    const run = before ? before.then(() => this.handleOne(d), () => this.handleOne(d)) : this.handleOne(d);
+    this.handling.set(id, run);
+    try {
+      await run;
+    } finally {
+      if (this.handling.get(id) === run) this.handling.delete(id);
+    }
+  }
+
+  private async handleOne(d: Delivery<OutboundWork>): Promise<void> {
     const { journal, broker, logger } = this.opts;
     const id = d.work.messageId;
     const log = logger.child({ messageId: id, correlationId: d.work.correlationId });

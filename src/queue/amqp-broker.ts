@@ -8,7 +8,7 @@ import { DELAY_LEVELS_MS, HANDLER_RETRY_MS, shardOf, type Broker, type Delivery,
 
 /** Options of the amqplib adapter: the `amqp` configuration section's broker keys (see `src/config/schema.ts`), and how it runs. */
 export interface AmqpBrokerOptions extends Pick<Config['amqp'], 'prefix' | 'shards' | 'confirmTimeoutMs'>,
-  Partial<Pick<Config['amqp'], 'quorumGroupSize' | 'deliveryLimit'>> {
+  Partial<Pick<Config['amqp'], 'quorumGroupSize' | 'deliveryLimit' | 'outboundPrefetch'>> {
   /** Nodes of one cluster, tried in turn (see {@link NodeRotation}). */
   readonly urls?: readonly string[];
   /** One node: the same as `urls: [url]` (deprecated; `urls` wins when both are given). */
@@ -375,8 +375,9 @@ export class AmqpBroker extends EventEmitter implements Broker {
       this.subs.set(lane, ch);
     }
     const channel = ch;
-    // Per consumer: outbound shards take one message at a time, so order within a shard holds.
-    await channel.prefetch(lane === 'outbound' ? 1 : this.opts.webhookPrefetch ?? 8, false);
+    // Per consumer (shard). Several outbound messages of a shard in flight do not reorder an
+    // application: the dispatcher holds back any whose predecessor is unsettled (the journal knows).
+    await channel.prefetch(lane === 'outbound' ? this.opts.outboundPrefetch ?? 1 : this.opts.webhookPrefetch ?? 8, false);
     const queues = lane === 'outbound' ? Array.from({ length: this.names.shards }, (_, i) => this.names.shardQueue(i)) : [this.names.webhookQueue];
     const tags: string[] = [];
     this.tags.set(lane, tags);

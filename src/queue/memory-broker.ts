@@ -11,6 +11,8 @@ export interface MemoryBrokerOptions {
   readonly queues?: MemoryQueues;
   /** Webhook deliveries in flight at once. @default 8 */
   readonly webhookPrefetch?: number;
+  /** Outbound deliveries in flight at once per shard. @default 1 */
+  readonly outboundPrefetch?: number;
   /** Told when a handler throws; its delivery is requeued either way. */
   readonly onHandlerError?: (err: unknown, work: unknown) => void;
 }
@@ -326,7 +328,7 @@ export class MemoryBroker implements Broker {
   private startLane(lane: Lane): void {
     const handler = this.handlers.get(lane);
     if (!handler || this.consumers.has(lane)) return;
-    const prefetch = lane === 'outbound' ? 1 : this.opts.webhookPrefetch ?? 8;
+    const prefetch = lane === 'outbound' ? this.opts.outboundPrefetch ?? 1 : this.opts.webhookPrefetch ?? 8;
     this.consumers.set(lane, this.queues.subscribe(lane, prefetch, (item, settle) => this.deliver(handler, item, settle)));
   }
 

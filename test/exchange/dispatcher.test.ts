@@ -176,6 +176,58 @@ describe('the dispatcher (memory broker, SQLite journal, scripted central)', () 
     expect(published.at(-1)).toEqual({ messageId: second, type: 'vis.application.create', orderingKey: 'APP-31', correlationId: `corr-${second}`, staff: 'staff-31' });
   });
 
+  describe('with several messages in flight per shard (amqp.outboundPrefetch)', () => {
+    /** Central answering after a random pause, so that concurrent sends overtake each other. */
+    class SlowCentral extends FakeCentral {
+      override async send(xml: string, messageId: string) {
+        await sleep(Math.random() * 8);
+        return super.send(xml, messageId);
+      }
+    }
+
+    beforeEach(async () => {
+      await broker.close();
+      broker = new MemoryBroker({ outboundPrefetch: 8 });
+      central = new SlowCentral();
+    });
+
+    it('keeps each application in the order accepted while the shard sends several at once', async () => {
+      const apps = ['APP-40', 'APP-41', 'APP-42'];
+      const ids = new Map<string, string[]>(apps.map((a) => [a, []]));
+      for (let i = 0; i < 10; i++) for (const a of apps) ids.get(a)!.push(await s.insert(a));
+      const d = await start();
+      let inFlight = 0;
+      let most = 0;
+      const handle = d.handle.bind(d);
+      jest.spyOn(d, 'handle').mockImplementation(async (x) => {
+        most = Math.max(most, ++inFlight);
+        try { await handle(x); } finally { inFlight--; }
+      });
+      await broker.stopConsuming();
+      await d.start();
+      for (let i = 0; i < 10; i++) for (const a of apps) await broker.publish('outbound', workOf(await s.record(ids.get(a)![i])));
+      for (const a of apps) await s.reaches(ids.get(a)!.at(-1)!, 'delivered');
+      for (const a of apps) expect(central.sent.filter((id) => ids.get(a)!.includes(id))).toEqual(ids.get(a));
+      expect(most).toBeGreaterThan(1);
+      await until('acked', () => broker.backlog === 0);
+    });
+
+    it('handles copies of one message one after the other: sent once, UMA told once', async () => {
+      await start();
+      const id = await s.insert('APP-43');
+      const work = workOf(await s.record(id));
+      await Promise.all([broker.publish('outbound', work), broker.publish('outbound', work), broker.publish('outbound', work)]);
+      const rec = await s.reaches(id, 'delivered');
+      await until('acked', () => broker.backlog === 0);
+      await until('UMA told', () => hookEvents(id).length > 0);
+      await sleep(50);
+      expect(central.count(id)).toBe(1);
+      expect((await s.record(id)).events.map((e) => e.state)).toEqual(['accepted', 'queued', 'sending', 'delivered']);
+      expect(rec.attempts).toBe(1);
+      expect(hookEvents(id)).toEqual(['message.delivered']);
+    });
+  });
+
   it('acks a redelivered item whose outcome is journaled without sending it again', async () => {
     await start();
     const id = await submit('APP-10');

@@ -16,7 +16,8 @@ export const AMQP_URL = process.env.AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:56
 export const SHARDS = 2;
 
 export interface PortHarness {
-  open(): Promise<Broker>;
+  /** A new broker on the harness's queues; `outboundPrefetch` as the config key (default 1). */
+  open(opts?: { outboundPrefetch?: number }): Promise<Broker>;
   /** Closes every broker opened so far; the queues stay. */
   closeBrokers(): Promise<void>;
   parked(): Promise<ParkedWork[]>;
@@ -27,8 +28,8 @@ export function memoryHarness(): PortHarness {
   const queues = new MemoryQueues(SHARDS);
   const opened: Broker[] = [];
   return {
-    async open() {
-      const b = new MemoryBroker({ queues });
+    async open(opts = {}) {
+      const b = new MemoryBroker({ queues, ...opts });
       opened.push(b);
       return b;
     },
@@ -61,9 +62,9 @@ export function amqpHarness(): PortHarness {
     }
   };
   return {
-    async open() {
+    async open(opts = {}) {
       const b = new AmqpBroker({
-        url: AMQP_URL, prefix, shards: SHARDS, confirmTimeoutMs: 3000, backlogSampleMs: 50, logger: pino({ level: 'silent' }),
+        url: AMQP_URL, prefix, shards: SHARDS, confirmTimeoutMs: 3000, backlogSampleMs: 50, logger: pino({ level: 'silent' }), ...opts,
       });
       opened.push(b);
       await b.start();

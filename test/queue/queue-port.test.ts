@@ -126,6 +126,27 @@ describe.each([
     expect(most).toBe(1);
   });
 
+  it('hands out up to outboundPrefetch items of one shard at once, in publish order, and no more', async () => {
+    const b = await h.open({ outboundPrefetch: 3 });
+    const held: Delivery<OutboundWork>[] = [];
+    let busy = 0;
+    let most = 0;
+    await b.consume('outbound', async (d) => {
+      if (!mine(d)) return;
+      held.push(d);
+      most = Math.max(most, ++busy);
+      await until('three in flight', () => held.length >= 3, 5000);
+      await sleep(20);
+      busy--;
+      d.ack();
+    });
+    const items = Array.from({ length: 7 }, (_, i) => work(i));
+    for (const w of items) await b.publish('outbound', w);
+    await until('all delivered', () => held.length === items.length);
+    expect(held.map((d) => d.work.messageId)).toEqual(items.map((w) => w.messageId));
+    expect(most).toBe(3);
+  });
+
   it('keeps shards independent: an item held on one shard does not hold back another', async () => {
     const b = await h.open();
     const [ka, kb] = keysOnTwoShards();
