@@ -76,10 +76,15 @@ async function spawnReady(args: string[], ready: RegExp, env: NodeJS.ProcessEnv 
     let buf = '';
     const onExit = (code: number | null) => reject(new Error(`${path.basename(args[0])} ${args[1] ?? ''} exited with ${code} before it was ready: ${buf.slice(-500)}`));
     child.once('exit', onExit);
+    let done = false;
+    // The stream keeps flowing after that (a child blocked on a full pipe would stall), unread.
     child.stdout.on('data', (d: Buffer) => {
+      if (done) return;
       buf += d.toString();
       const m = ready.exec(buf);
       if (m) {
+        done = true;
+        buf = '';
         child.off('exit', onExit);
         resolve(m);
       }

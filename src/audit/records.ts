@@ -36,8 +36,19 @@ function resolve(root: Schema, s: unknown): Schema | undefined {
   return cur && typeof cur === 'object' ? cur : undefined;
 }
 
+/** `propertiesOf` per schema object: the catalogue's schemas are frozen for the process's life. */
+const propertiesMemo = new WeakMap<Schema, WeakMap<Schema, ReadonlyMap<string, Schema>>>();
+
 /** The declared properties of a (resolved) object schema, its `allOf`/`oneOf`/`anyOf` branches included. */
-function propertiesOf(root: Schema, s: Schema): Map<string, Schema> {
+function propertiesOf(root: Schema, s: Schema): ReadonlyMap<string, Schema> {
+  let byRoot = propertiesMemo.get(root);
+  if (!byRoot) propertiesMemo.set(root, (byRoot = new WeakMap()));
+  let props = byRoot.get(s);
+  if (!props) byRoot.set(s, (props = collectProperties(root, s)));
+  return props;
+}
+
+function collectProperties(root: Schema, s: Schema): Map<string, Schema> {
   const out = new Map<string, Schema>();
   const visit = (x: Schema | undefined, depth: number): void => {
     if (!x || depth > 8) return;

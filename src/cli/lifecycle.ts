@@ -2,6 +2,7 @@
 import type { Gateway } from '../app/gateway';
 import { redactUrl, type Config } from '../config/config';
 import { isDavisError } from '../errors/errors';
+import type { Logger } from 'pino';
 import type { Io } from './command';
 
 /** Starts the gateway; false after explaining how to start a broker when none is reachable. */
@@ -19,6 +20,24 @@ export async function startOrExplain(gw: Gateway, config: Config, io: Io): Promi
     }
     throw err;
   }
+}
+
+/**
+ * Ends the process with code 1 on an error nothing handled (an uncaught exception, a rejected
+ * promise nobody awaited), after one `fatal` line in the operator log naming it: its code, its
+ * message and the stack's frames (code locations, no payload). Node's own report goes only to
+ * stderr, where an operator reading the JSON log would not see why an instance ended.
+ */
+export function exitOnUnhandled(logger: Logger, exit: (code: number) => void = (code) => process.exit(code), proc: NodeJS.EventEmitter = process): void {
+  const fatal = (what: string) => (err: unknown): void => {
+    const e = err as { code?: unknown; message?: unknown; stack?: unknown };
+    logger.fatal({
+      err: { ...(typeof e?.code === 'string' ? { code: e.code } : {}), message: String(e?.message ?? err), ...(typeof e?.stack === 'string' ? { stack: e.stack } : {}) },
+    }, `${what}: the process ends`);
+    exit(1);
+  };
+  proc.on('uncaughtException', fatal('uncaught exception'));
+  proc.on('unhandledRejection', fatal('unhandled promise rejection'));
 }
 
 /** Options of {@link waitForSignal}. */

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, writeFileSync } from 'node:fs';
+import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
@@ -48,13 +48,17 @@ export class GatewayProcess {
       const onExit = (code: number | null) => reject(new Error(`gateway exited with ${code} before listening (log: ${this.logFile})`));
       child.once('exit', onExit);
       let buf = '';
+      let listening = false;
       child.stdout.on('data', (d: Buffer) => {
         log.write(d);
+        if (listening) return;
         buf += d.toString();
         if (buf.includes('listening on')) {
+          listening = true;
+          buf = '';
           child.off('exit', onExit);
           child.once('exit', (code, sig) => {
-            if (this.child === child) this.unexpectedExits.push(`exited ${code ?? sig ?? 'unknown'} at ${new Date().toISOString()} (log: ${this.logFile})`);
+            if (this.child === child) this.unexpectedExits.push(`exited ${code ?? sig ?? 'unknown'} at ${new Date().toISOString()} (log: ${this.logFile})${lastFatal(this.logFile)}`);
           });
           resolve();
         }
@@ -73,5 +77,15 @@ export class GatewayProcess {
     const res = await done;
     this.child = undefined;
     return res;
+  }
+}
+
+/** The last fatal line of a gateway log (`exitOnUnhandled`), for the report of an instance that ended by itself. */
+function lastFatal(file: string): string {
+  try {
+    const line = readFileSync(file, 'utf8').split('\n').reverse().find((l) => l.includes('"level":60'));
+    return line ? `: ${line.slice(0, 2000)}` : '';
+  } catch {
+    return '';
   }
 }

@@ -10,7 +10,7 @@ import { loadConfig, redactUrl } from '../../config/config';
 import { createLogger } from '../../ops/logger';
 import { configFileOf, configOption, type Command, type Io } from '../command';
 import { loadDevPki, loadMock } from '../dev-tools';
-import { startOrExplain, stopDeadlineMs, waitForSignal } from '../lifecycle';
+import { exitOnUnhandled, startOrExplain, stopDeadlineMs, waitForSignal } from '../lifecycle';
 import { startMock } from './mock-vis';
 import { CALLBACKS_PATH, DEV_CALLBACK_PORT, WebhookReceiver } from '../../conformance/http';
 
@@ -106,6 +106,7 @@ Exit codes: 2 when the configuration is invalid or RabbitMQ is unreachable.
       },
     });
     const logger = createLogger(config.log.level);
+    exitOnUnhandled(logger);
     const gwBase = `${config.gateway.tls ? 'https' : 'http'}://${config.gateway.host}:${config.gateway.port}`;
     const started = await (async () => {
       const m = await startMock(pkiDir, config.mock.host, config.mock.port, config.mock.controlPort || undefined, logger, `${gwBase}/v1/central/notifications`);

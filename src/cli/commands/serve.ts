@@ -3,7 +3,7 @@ import { openGateway } from '../../app/gateway';
 import { loadConfig } from '../../config/config';
 import { createLogger } from '../../ops/logger';
 import { configFileOf, configOption, type Command } from '../command';
-import { startOrExplain, stopDeadlineMs, waitForSignal } from '../lifecycle';
+import { exitOnUnhandled, startOrExplain, stopDeadlineMs, waitForSignal } from '../lifecycle';
 
 export const serveCommand: Command = {
   options: configOption,
@@ -22,6 +22,7 @@ Options:
   async run(v, _p, io) {
     const config = loadConfig(configFileOf(v));
     const logger = createLogger(config.log.level);
+    exitOnUnhandled(logger);
     const gw = await openGateway(config, logger);
     if (!(await startOrExplain(gw, config, io))) return 2;
     io.out(`davis gateway listening on ${gw.url}\n`);
