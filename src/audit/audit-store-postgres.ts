@@ -6,6 +6,7 @@ import {
 } from './audit-store';
 import { checkEvent, toCheckpoint } from './audit-store-sqlite';
 import { GENESIS_HASH } from './canonical';
+import { listenOnEveryConnection } from '../journal/journal-postgres';
 
 /**
  * The audit log in the PostgreSQL journal's schema, on the journal's pool. Every append
@@ -44,6 +45,7 @@ export class PostgresAuditStore implements AuditStore {
   static async connect(url: string, schema: string): Promise<{ store: PostgresAuditStore; close(): Promise<void> }> {
     const pool = new Pool({ connectionString: url, max: 2, connectionTimeoutMillis: 5000, application_name: 'davis-audit-verify' });
     pool.on('error', () => undefined);
+    listenOnEveryConnection(pool);
     try {
       const store = new PostgresAuditStore(pool, schema);
       await pool.query('SELECT 1');

@@ -184,6 +184,7 @@ export class PostgresJournal implements Journal, JournalMaintenance, JournalRete
     });
     // Without a listener an idle connection's error would end the process.
     pool.on('error', (err) => opts.onIdleError?.(err));
+    listenOnEveryConnection(pool);
     const quoted = `"${schema}"`;
     let migration: MigrationResult;
     try {
@@ -206,6 +207,7 @@ export class PostgresJournal implements Journal, JournalMaintenance, JournalRete
     if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`journal: schema name ${JSON.stringify(schema)} must be lower-case letters, digits and _`);
     const pool = new Pool({ connectionString: url, max: 1, connectionTimeoutMillis: 5000, application_name: 'davis-gateway' });
     pool.on('error', () => undefined);
+    listenOnEveryConnection(pool);
     try {
       return await postgresMigrationStatus(pool, `"${schema}"`);
     } finally {
@@ -445,6 +447,19 @@ export class PostgresJournal implements Journal, JournalMaintenance, JournalRete
     this.closed = true;
     await this.pool.end();
   }
+}
+
+/**
+ * Gives every connection of `pool` an 'error' listener of its own for its whole life. pg-pool
+ * removes its listener from a connection it hands out, and hands a released connection to a
+ * waiting `pool.connect()` at once: the new owner's listener comes a microtask later, after
+ * `await`, and a server message read in the same chunk as the last answer (the FATAL of a
+ * terminated backend behind a ReadyForQuery) would be an 'error' event with no listener,
+ * ending the process. With this one the connection is marked broken (its next query fails,
+ * and the caller releases it with the error, so it is not reused).
+ */
+export function listenOnEveryConnection(pool: Pool): void {
+  pool.on('connect', (client: PoolClient) => { client.on('error', () => undefined); });
 }
 
 /** Runs `fn` in a transaction on one pooled connection; a connection that failed is not reused. */
