@@ -5,7 +5,7 @@
  * broker's Erlang VM, found by its name.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import amqp from 'amqplib';
@@ -41,20 +41,43 @@ export function statusMb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
  * The pid of the RabbitMQ node's Erlang VM (`beam.smp` whose command line names rabbit), the
  * one that has used the most CPU if there are several; undefined when none runs here.
  */
-export function brokerPid(): number | undefined {
+export function brokerPid(port = Number(new URL(AMQP_URL).port || 5672)): number | undefined {
+  // The node that listens on the broker's port: other RabbitMQ nodes on the machine (a local
+  // cluster of test nodes) would otherwise be taken for it.
+  const inodes = listeningInodes(port);
   let best: { pid: number; cpu: number } | undefined;
   for (const d of readdirSync('/proc')) {
     if (!/^\d+$/.test(d)) continue;
     try {
       if (readFileSync(`/proc/${d}/comm`, 'utf8').trim() !== 'beam.smp') continue;
       if (!readFileSync(`/proc/${d}/cmdline`, 'utf8').includes('rabbit')) continue;
+      if (inodes.size && readdirSync(`/proc/${d}/fd`).some((fd) => inodes.has(readlinkOr(`/proc/${d}/fd/${fd}`)))) return Number(d);
       const cpu = cpuMs(Number(d));
       if (!best || cpu > best.cpu) best = { pid: Number(d), cpu };
     } catch {
-      // the process ended meanwhile
+      // the process ended meanwhile, or its fds are not ours to read
     }
   }
   return best?.pid;
+}
+
+/** `socket:[inode]` of every socket listening on `port` (IPv4 and IPv6), from /proc/net. */
+function listeningInodes(port: number): Set<string> {
+  const out = new Set<string>();
+  for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try { text = readFileSync(f, 'utf8'); } catch { continue; }
+    for (const line of text.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols.length < 10 || cols[3] !== '0A') continue;
+      if (parseInt(cols[1].split(':').at(-1) ?? '', 16) === port) out.add(`socket:[${cols[9]}]`);
+    }
+  }
+  return out;
+}
+
+function readlinkOr(p: string): string {
+  try { return readlinkSync(p); } catch { return ''; }
 }
 
 /** A free TCP port on loopback. */

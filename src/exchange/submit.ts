@@ -8,7 +8,7 @@ import { retryEvent, sendEvent } from '../audit/records';
 import { sha256Hex } from '../util/sha256';
 import type { Broker } from '../queue/queue';
 import type { SigningKey } from '../signing/types';
-import { signCanonical } from '../signing/xmldsig';
+import { signCanonicalAsync } from '../signing/xmldsig';
 import { validatePayload } from '../validation/validate';
 import { buildRequestXml } from '../wire/envelope';
 import { escapePointerToken, getPointer } from '../util/json-pointer';
@@ -100,7 +100,7 @@ export class IngestService {
     const id = randomUUID();
     const orderingKey = String(getPointer(payload, spec.orderingKey) ?? id);
     const xml = buildRequestXml({ messageId: id, type, sender: this.opts.memberState, created: new Date().toISOString() }, payload);
-    const signed = signCanonical(xml, this.opts.signingKey());
+    const signed = await signCanonicalAsync(xml, this.opts.signingKey());
     try {
       await this.journalCall(() => journal.insert({
         id, type, direction: 'outbound', orderingKey, clientId: sub.client.id,

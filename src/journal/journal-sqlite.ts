@@ -119,6 +119,9 @@ export class SqliteJournal implements Journal, JournalMaintenance, JournalRetent
     // Freed and overwritten cells are zeroed, so a row rewritten by rekey (or deleted) leaves
     // no clear copy in the file's free space.
     this.db.pragma('secure_delete = ON');
+    // The group commit runs each write in a savepoint; their statement journal stays in
+    // memory instead of a temporary file opened, unlinked and closed per transaction.
+    this.db.pragma('temp_store = MEMORY');
     // NORMAL in WAL mode: a commit survives a process crash, and the accept batches below
     // switch to FULL so what was answered 202 also survives a power cut. A state change lost
     // to a power cut only means a message is sent again, which central's idempotency absorbs.

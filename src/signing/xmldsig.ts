@@ -122,14 +122,22 @@ function signedInfoContent(spec: SignatureSpec, referenceUri: string, digest: st
     `<ds:DigestValue>${digest}</ds:DigestValue></ds:Reference>`;
 }
 
+/** SignedInfo of a document whose canonical SHA-256 digest is `digest`: what is signed, and the rest of the element. */
+function signedInfoOf(key: SigningKey, digest: string): { prepared: PreparedKey; content: string; canonical: Buffer } {
+  const prepared = prepareKey(key);
+  const content = prepared.infoHead + digest + prepared.infoTail;
+  return { prepared, content, canonical: Buffer.from(`<ds:SignedInfo xmlns:ds="${DSIG_NS}">${content}</ds:SignedInfo>`, 'utf8') };
+}
+
+function assembleSignature(prepared: PreparedKey, content: string, value: Buffer): string {
+  return `<ds:Signature xmlns:ds="${DSIG_NS}"><ds:SignedInfo>${content}</ds:SignedInfo>` +
+    `<ds:SignatureValue>${value.toString('base64')}</ds:SignatureValue>${prepared.keyInfo}</ds:Signature>`;
+}
+
 /** Builds the whole `ds:Signature` element for a document whose canonical SHA-256 digest is `digest`. */
 function signatureElement(key: SigningKey, digest: string): string {
-  const p = prepareKey(key);
-  const content = p.infoHead + digest + p.infoTail;
-  const canonical = `<ds:SignedInfo xmlns:ds="${DSIG_NS}">${content}</ds:SignedInfo>`;
-  const value = cryptoSign(p.spec.hash, Buffer.from(canonical, 'utf8'), p.signWith).toString('base64');
-  return `<ds:Signature xmlns:ds="${DSIG_NS}"><ds:SignedInfo>${content}</ds:SignedInfo>` +
-    `<ds:SignatureValue>${value}</ds:SignatureValue>${p.keyInfo}</ds:Signature>`;
+  const { prepared, content, canonical } = signedInfoOf(key, digest);
+  return assembleSignature(prepared, content, cryptoSign(prepared.spec.hash, canonical, prepared.signWith));
 }
 
 /** Options of `signEnveloped`. */
@@ -194,6 +202,15 @@ export function signEnveloped(xml: string, key: SigningKey, opts: SignOptions = 
  * @throws DavisError DAVIS_ERR_SIG_NOT_CANONICAL
  */
 export function signCanonical(xml: string, key: SigningKey): string {
+  const endTag = canonicalEndTag(xml);
+  const n = xml.length;
+  // One-shot hash: no Hash object per message (Node ≥ 20.12).
+  const digest = oneShotHash('sha256', xml, 'base64');
+  return xml.slice(0, n - endTag.length) + signatureElement(key, digest) + endTag;
+}
+
+/** The checks of `signCanonical`; returns the document element's end tag. */
+function canonicalEndTag(xml: string): string {
   let j = 1;
   const n = xml.length;
   while (j < n) {
@@ -201,15 +218,36 @@ export function signCanonical(xml: string, key: SigningKey): string {
     if (c === 0x3e || c === 0x20) break;
     j++;
   }
-  const qname = xml.slice(1, j);
-  const endTag = '</' + qname + '>';
+  const endTag = '</' + xml.slice(1, j) + '>';
   if (xml.charCodeAt(0) !== 0x3c || j === 1 || /[?!/]/.test(xml[1]) || !xml.endsWith(endTag) ||
     xml.includes('<!') || xml.includes('\r')) {
     throw new DavisError('DAVIS_ERR_SIG_NOT_CANONICAL');
   }
-  // One-shot hash: no Hash object per message (Node ≥ 20.12).
-  const digest = oneShotHash('sha256', xml, 'base64');
-  return xml.slice(0, n - endTag.length) + signatureElement(key, digest) + endTag;
+  return endTag;
+}
+
+/**
+ * `signCanonical` with the private-key operation on libuv's thread pool (`crypto.sign` with a
+ * callback) instead of the event loop: the same bytes out (RSA PKCS#1 v1.5 is deterministic;
+ * ECDSA signatures differ per call, as they do from `signCanonical`), while the loop serves
+ * other requests during the ~0.25 ms an RSA-2048 signature takes. For the API's accept path.
+ *
+ * @throws DavisError DAVIS_ERR_SIG_NOT_CANONICAL (synchronously checked, rejected)
+ */
+export function signCanonicalAsync(xml: string, key: SigningKey): Promise<string> {
+  let endTag: string;
+  try {
+    endTag = canonicalEndTag(xml);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  const { prepared, content, canonical } = signedInfoOf(key, oneShotHash('sha256', xml, 'base64'));
+  return new Promise((resolve, reject) => {
+    cryptoSign(prepared.spec.hash, canonical, prepared.signWith, (err, value) => {
+      if (err) reject(err);
+      else resolve(xml.slice(0, xml.length - endTag.length) + assembleSignature(prepared, content, value) + endTag);
+    });
+  });
 }
 
 // ---------------------------------------------------------------------------------------

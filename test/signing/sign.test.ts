@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { signCanonical, signEnveloped, verifyEnveloped } from '../../src/signing/xmldsig';
+import { signCanonical, signCanonicalAsync, signEnveloped, verifyEnveloped } from '../../src/signing/xmldsig';
 import { canonicalize } from '../../src/xml/c14n';
 import { parseXml } from '../../src/xml/parser';
 import { cleanup, codeOf, devFixture, makeSigner, type Fixture } from './helpers';
@@ -44,6 +44,34 @@ describe('signCanonical', () => {
     expect(code('<a></a>\n')).toBe('DAVIS_ERR_SIG_NOT_CANONICAL');
     expect(code('<!DOCTYPE a><a></a>')).toBe('DAVIS_ERR_SIG_NOT_CANONICAL');
     expect(code('<a x="1"></a>')).toBe('OK');
+  });
+});
+
+describe('signCanonicalAsync (the private-key operation on the thread pool)', () => {
+  it('gives the bytes signCanonical gives (RSA), for any canonical document', async () => {
+    await fc.assert(
+      fc.asyncProperty(documentArb, async (g) => {
+        const canonical = canonicalize(parseXml(serialize(g, { bare: true })));
+        expect(await signCanonicalAsync(canonical, fx.key)).toBe(signCanonical(canonical, fx.key));
+      }),
+      { numRuns: 50 },
+    );
+  });
+
+  it('makes verifiable ECDSA signatures, and many at once each belong to its own document', async () => {
+    const ec = makeSigner(fx.ca, { ec: true });
+    const docs = Array.from({ length: 20 }, (_, i) => `<v:Msg xmlns:v="urn:v" Id="m-${i}"><v:Body>${i}</v:Body></v:Msg>`);
+    const signed = await Promise.all(docs.map((d) => signCanonicalAsync(d, ec)));
+    signed.forEach((s, i) => {
+      expect(s.startsWith(docs[i].slice(0, -'</v:Msg>'.length))).toBe(true);
+      expect(verifyEnveloped(s, fx.trust).algorithm).toBe('ecdsa-sha256');
+    });
+  });
+
+  it('rejects what signCanonical refuses, with the same code', async () => {
+    for (const xml of ['<?xml version="1.0"?><a></a>', '<a><!-- c --></a>', '<a>\r</a>', '<a/>', '<a></b>']) {
+      await expect(signCanonicalAsync(xml, fx.key)).rejects.toMatchObject({ code: 'DAVIS_ERR_SIG_NOT_CANONICAL' });
+    }
   });
 });
 
