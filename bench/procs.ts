@@ -65,7 +65,7 @@ export function brokerPid(port = Number(new URL(AMQP_URL).port || 5672)): number
 function listeningInodes(port: number): Set<string> {
   const out = new Set<string>();
   for (const f of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text = '';
+    let text: string;
     try { text = readFileSync(f, 'utf8'); } catch { continue; }
     for (const line of text.split('\n').slice(1)) {
       const cols = line.trim().split(/\s+/);
