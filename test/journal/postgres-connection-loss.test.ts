@@ -14,6 +14,18 @@ import { PG_URL } from '../audit/helpers';
 
 const DIST = path.resolve(__dirname, '..', '..', 'dist', 'src');
 
+async function dropSchema(schema: string): Promise<void> {
+  const c = new Client({ connectionString: PG_URL });
+  await c.connect();
+  await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
+  await c.end();
+}
+
+/** Runs `code` in a child process of the built code, from the project's folder. */
+function runNode(code: string) {
+  return spawnSync(process.execPath, ['-e', code], { encoding: 'utf8', cwd: path.resolve(__dirname, '..', '..'), timeout: 60000 });
+}
+
 const script = (schema: string) => `
 const { PostgresJournal } = require(${JSON.stringify(path.join(DIST, 'journal', 'journal-postgres.js'))});
 const { auditStoreOf } = require(${JSON.stringify(path.join(DIST, 'audit', 'open-audit.js'))});
@@ -37,15 +49,10 @@ const { Client } = require('pg');
 
 describe('a PostgreSQL connection ended while a transaction holds it', () => {
   const schema = `davis_loss_${randomBytes(5).toString('hex')}`;
-  afterAll(async () => {
-    const c = new Client({ connectionString: PG_URL });
-    await c.connect();
-    await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await c.end();
-  });
+  afterAll(() => dropSchema(schema));
 
   it('fails that transaction with an error, the process lives on, and the next call works on a fresh connection', () => {
-    const res = spawnSync(process.execPath, ['-e', script(schema)], { encoding: 'utf8', cwd: path.resolve(__dirname, '..', '..'), timeout: 60000 });
+    const res = runNode(script(schema));
     expect(res.stderr).not.toMatch(/Unhandled 'error' event/);
     expect(res.status).toBe(0);
     const out = JSON.parse(res.stdout.trim().split('\n').at(-1)!) as { killed: number; held: string; head: number };
@@ -103,15 +110,10 @@ const { randomUUID } = require('crypto');
 
 describe('PostgreSQL ending connections while requests wait for a full pool', () => {
   const schema = `davis_handoff_${randomBytes(5).toString('hex')}`;
-  afterAll(async () => {
-    const c = new Client({ connectionString: PG_URL });
-    await c.connect();
-    await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
-    await c.end();
-  });
+  afterAll(() => dropSchema(schema));
 
   it('fails the calls that were on those connections and nothing else: the process lives on', () => {
-    const res = spawnSync(process.execPath, ['-e', handoffScript(schema)], { encoding: 'utf8', cwd: path.resolve(__dirname, '..', '..'), timeout: 60000 });
+    const res = runNode(handoffScript(schema));
     expect(res.stderr).toBe('');
     expect(res.status).toBe(0);
     const out = JSON.parse(res.stdout.trim().split('\n').at(-1)!) as { ok: number; failed: number; killed: number };
